@@ -1,0 +1,90 @@
+import { findMethod, type ModelClass, type ModelIndex } from "../../model/index-types.js";
+import type { ForwardGraph } from "../../model/graph.js";
+import type { ModuleInstance, Value } from "../../model/values.js";
+import { UNKNOWN } from "../../model/values.js";
+import { rangeOf } from "../../model/source.js";
+import { Interpreter } from "./interpreter.js";
+import { BudgetExceeded, instancesIn, tensorsIn } from "./interp-support.js";
+import type { CallArgs } from "./calls.js";
+
+/** Names every module instance by its attribute paths from the root, as `named_modules()` would. */
+function assignPaths(root: ModuleInstance): void {
+  const visit = (inst: ModuleInstance, prefix: string, stack: Set<number>): void => {
+    if (stack.has(inst.id)) return;
+    stack.add(inst.id);
+    const childPath = (name: string): string => (prefix ? `${prefix}.${name}` : name);
+    const reach = (v: Value, name: string): void => {
+      if (v.k === "instance") {
+        if (!v.inst.paths.includes(childPath(name))) v.inst.paths.push(childPath(name));
+        visit(v.inst, childPath(name), stack);
+      } else if (v.k === "list" || v.k === "tuple" || v.k === "dict") {
+        instancesIn(v).forEach((child, i) => reach({ k: "instance", inst: child }, `${name}.${i}`));
+      }
+    };
+    for (const [name, v] of inst.attrs) reach(v, name);
+    inst.children?.forEach((c, i) => reach(c.value, String(i)));
+    for (const [key, c] of inst.dictChildren ?? []) reach(c.value, key);
+    stack.delete(inst.id);
+  };
+  visit(root, "", new Set());
+}
+
+const NO_ARGS: CallArgs = { positional: [], keywords: new Map(), spread: false };
+
+/**
+ * Builds the forward graph of one model class, analysed on its own: `__init__` parameters without a default
+ * become symbols (`planes`), those with a default take it, and `forward` is walked with helper methods and
+ * submodule forwards inlined.
+ */
+export function buildForwardGraph(index: ModelIndex, cls: ModelClass): ForwardGraph | undefined {
+  const forward = findMethod(cls, "forward");
+  if (!forward) return undefined;
+  const interp = new Interpreter(index);
+  const root = interp.newInstance({ userClass: cls, args: [], kwargs: new Map(), ctorRange: cls.nameRange, ctorText: cls.name });
+  const rootValue: Value = { k: "instance", inst: root };
+  const inputs: number[] = [];
+  let outputs: number[] = [];
+  try {
+    const init = findMethod(cls, "__init__");
+    if (init) interp.callFunction(init.def, rootValue, NO_ARGS, { cls: init.cls, owner: cls, paramSymbols: true });
+    else if (cls.baseNames.some((b) => !index.classByName.has(b) && b !== "torch.nn.Module")) interp.incomplete = true;
+    assignPaths(root);
+    interp.recording = true;
+    const positional: CallArgs["positional"] = [];
+    const keywords = new Map<string, CallArgs["positional"][number]>();
+    for (const p of forward.def.params.slice(1)) {
+      if (p.kind === "star" || p.kind === "kwstar") continue;
+      if (p.defaultNode?.type === "none") {
+        // `mask=None`: callers may pass a tensor, so both sides of `if mask is not None` stay possible.
+        keywords.set(p.name, { value: UNKNOWN, text: p.name, range: forward.def.nameRange });
+        continue;
+      }
+      if (p.defaultNode) continue; // keeps its default (bindParams evaluates it)
+      const id = interp.addNode("input", p.name, [], forward.def.nameRange);
+      inputs.push(id);
+      const arg = { value: { k: "tensor", node: id } as Value, text: p.name, range: forward.def.nameRange };
+      if (p.kind === "keyword") keywords.set(p.name, arg);
+      else positional.push(arg);
+    }
+    const result = interp.callFunction(forward.def, rootValue, { positional, keywords, spread: false }, { cls: forward.cls, owner: cls });
+    outputs = tensorsIn(result);
+    if (outputs.length > 0) interp.addNode("output", "output", outputs, rangeOf(forward.def.node));
+    if (result === UNKNOWN) interp.notes.push("forward returns a value bnlint cannot follow");
+  } catch (e) {
+    if (!(e instanceof BudgetExceeded)) throw e;
+    interp.incomplete = true;
+    interp.notes.push(`${cls.name}: ${e.message}; findings for this model are limited to what was analysed`);
+  }
+  const instances = interp.createdInstances.filter((i) => i.ownerClass === cls);
+  return {
+    modelClass: cls,
+    forward: forward.def,
+    nodes: interp.nodes,
+    inputs,
+    outputs,
+    instances,
+    dynamicModuleAccess: interp.dynamicModuleAccess,
+    incomplete: interp.incomplete,
+    notes: interp.notes,
+  };
+}

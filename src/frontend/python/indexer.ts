@@ -1,0 +1,187 @@
+import type { SyntaxNode, Tree } from "./parser.js";
+import { collectImports, type ImportTable } from "./imports.js";
+import { rangeOf } from "../../model/source.js";
+import { canonicalName, MODULE_BASES } from "../../model/knowledge.js";
+import type { FunctionDef, ModelClass, ModelIndex, ParamDef } from "../../model/index-types.js";
+
+/** Resolves a dotted expression (`nn.Module`, `torch.nn.modules.batchnorm.BatchNorm2d`) through the imports. */
+export function qualifiedNameOf(node: SyntaxNode, imports: ImportTable): string | undefined {
+  if (node.type === "identifier") return imports.lookup(node.text);
+  if (node.type === "attribute") {
+    const object = node.childForFieldName("object");
+    const attr = node.childForFieldName("attribute");
+    if (!object || !attr) return undefined;
+    const base = qualifiedNameOf(object, imports);
+    return base === undefined ? undefined : canonicalName(`${base}.${attr.text}`);
+  }
+  return undefined;
+}
+
+function readParams(node: SyntaxNode): ParamDef[] {
+  const params: ParamDef[] = [];
+  let keywordOnly = false;
+  for (const p of node.namedChildren) {
+    if (!p) continue;
+    switch (p.type) {
+      case "identifier":
+        params.push({ name: p.text, kind: keywordOnly ? "keyword" : "positional" });
+        break;
+      case "typed_parameter": {
+        const id = p.namedChildren.find((c) => c?.type === "identifier");
+        const splat = p.namedChildren.find((c) => c?.type === "list_splat_pattern" || c?.type === "dictionary_splat_pattern");
+        if (splat) params.push({ name: splat.text.replace(/^\*+/, ""), kind: splat.type === "list_splat_pattern" ? "star" : "kwstar" });
+        else if (id) params.push({ name: id.text, kind: keywordOnly ? "keyword" : "positional" });
+        break;
+      }
+      case "default_parameter":
+      case "typed_default_parameter": {
+        const name = p.childForFieldName("name");
+        const value = p.childForFieldName("value");
+        if (name) params.push({ name: name.text, defaultNode: value ?? undefined, kind: keywordOnly ? "keyword" : "positional" });
+        break;
+      }
+      case "list_splat_pattern":
+        params.push({ name: p.text.replace(/^\*/, ""), kind: "star" });
+        keywordOnly = true;
+        break;
+      case "dictionary_splat_pattern":
+        params.push({ name: p.text.replace(/^\*\*/, ""), kind: "kwstar" });
+        break;
+      case "keyword_separator":
+        keywordOnly = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return params;
+}
+
+export function readFunction(node: SyntaxNode, decorators: string[] = []): FunctionDef | undefined {
+  const name = node.childForFieldName("name");
+  const params = node.childForFieldName("parameters");
+  const body = node.childForFieldName("body");
+  if (!name || !params || !body) return undefined;
+  return {
+    name: name.text,
+    node,
+    range: rangeOf(node),
+    nameRange: rangeOf(name),
+    params: readParams(params),
+    body,
+    isStatic: decorators.includes("staticmethod"),
+  };
+}
+
+function unwrapDecorated(node: SyntaxNode): { def: SyntaxNode; decorators: string[] } {
+  if (node.type !== "decorated_definition") return { def: node, decorators: [] };
+  const decorators = node.namedChildren
+    .filter((c): c is SyntaxNode => c?.type === "decorator")
+    .map((d) => d.text.replace(/^@/, "").trim());
+  const def = node.childForFieldName("definition");
+  return { def: def ?? node, decorators };
+}
+
+/** Statements of a block, looking through `if`/`try` at module level (e.g. `if TYPE_CHECKING:` imports). */
+function* topLevelStatements(block: SyntaxNode): Generator<SyntaxNode> {
+  for (const stmt of block.namedChildren) {
+    if (!stmt) continue;
+    if (stmt.type === "if_statement" || stmt.type === "try_statement") {
+      for (const part of stmt.namedChildren) {
+        if (!part) continue;
+        const inner = part.type === "block" ? part : part.namedChildren.find((c) => c?.type === "block");
+        if (inner) yield* topLevelStatements(inner);
+      }
+      continue;
+    }
+    yield stmt;
+  }
+}
+
+function readClass(node: SyntaxNode, imports: ImportTable): ModelClass | undefined {
+  const name = node.childForFieldName("name");
+  const body = node.childForFieldName("body");
+  if (!name || !body) return undefined;
+  const baseNames: string[] = [];
+  const superclasses = node.childForFieldName("superclasses");
+  for (const b of superclasses?.namedChildren ?? []) {
+    if (!b || b.type === "keyword_argument") continue;
+    baseNames.push(qualifiedNameOf(b, imports) ?? b.text);
+  }
+  const methods = new Map<string, FunctionDef>();
+  const classAssignments = new Map<string, SyntaxNode>();
+  for (const stmt of body.namedChildren) {
+    if (!stmt) continue;
+    const { def, decorators } = unwrapDecorated(stmt);
+    if (def.type === "function_definition") {
+      const fn = readFunction(def, decorators);
+      if (fn) methods.set(fn.name, fn);
+    } else if (stmt.type === "expression_statement") {
+      const assign = stmt.namedChildren[0];
+      if (assign?.type === "assignment") {
+        const left = assign.childForFieldName("left");
+        const right = assign.childForFieldName("right");
+        if (left?.type === "identifier" && right) classAssignments.set(left.text, right);
+      }
+    }
+  }
+  return {
+    name: name.text,
+    node,
+    range: rangeOf(node),
+    nameRange: rangeOf(name),
+    baseNames,
+    bases: [],
+    methods,
+    classAssignments,
+    isModel: false,
+    framework: "torch",
+  };
+}
+
+/** Builds the ModelIndex of one parsed Python file. */
+export function indexPython(filePath: string, text: string, tree: Tree): ModelIndex {
+  const root = tree.rootNode;
+  const imports = collectImports(root);
+  const classes: ModelClass[] = [];
+  const functions = new Map<string, FunctionDef>();
+  const globals = new Map<string, SyntaxNode>();
+  for (const stmt of topLevelStatements(root)) {
+    const { def, decorators } = unwrapDecorated(stmt);
+    if (def.type === "class_definition") {
+      const cls = readClass(def, imports);
+      if (cls) classes.push(cls);
+    } else if (def.type === "function_definition") {
+      const fn = readFunction(def, decorators);
+      if (fn) functions.set(fn.name, fn);
+    } else if (stmt.type === "expression_statement") {
+      const assign = stmt.namedChildren[0];
+      if (assign?.type === "assignment") {
+        const left = assign.childForFieldName("left");
+        const right = assign.childForFieldName("right");
+        if (left?.type === "identifier" && right) globals.set(left.text, right);
+      }
+    }
+  }
+  const classByName = new Map(classes.map((c) => [c.name, c]));
+  for (const cls of classes) {
+    for (const base of cls.baseNames) {
+      const local = classByName.get(base);
+      if (local && local !== cls) cls.bases.push(local);
+    }
+  }
+  // A class is a model when a base is nn.Module (however imported) or another model class: iterate to a fixpoint.
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const cls of classes) {
+      if (cls.isModel) continue;
+      if (cls.baseNames.some((b) => MODULE_BASES.has(b)) || cls.bases.some((b) => b.isModel)) {
+        cls.isModel = true;
+        changed = true;
+      }
+    }
+  }
+  const mentionsFramework = imports.mentions("torch") || imports.mentions("pytorch_lightning") || imports.mentions("lightning");
+  return { filePath, text, tree, imports, classes, classByName, functions, globals, mentionsFramework };
+}

@@ -1,0 +1,159 @@
+import type { ListItem, ModuleInstance, Value } from "../../model/values.js";
+import { constValue, symKey, type Sym } from "../../model/symbolic.js";
+
+/** Raised when a file exceeds an analysis budget; the graph is then marked incomplete. */
+export class BudgetExceeded extends Error {
+  constructor(readonly what: string) {
+    super(`analysis budget exceeded: ${what}`);
+  }
+}
+
+export const LIMITS = {
+  /** Nested inlined calls (helpers, submodule forwards, constructors). */
+  inlineDepth: 24,
+  /** Statements and expressions evaluated for one graph. */
+  steps: 200_000,
+  /** Graph nodes in one forward graph. */
+  nodes: 20_000,
+  /** A loop over a known count up to this size is unrolled; larger or unknown counts unroll twice. */
+  unroll: 16,
+  /** Items of a known list or module container iterated one by one. */
+  iterateItems: 256,
+};
+
+/** Python truthiness when it is known. */
+export function truthiness(v: Value): boolean | undefined {
+  switch (v.k) {
+    case "bool":
+      return v.b;
+    case "none":
+      return false;
+    case "num": {
+      const c = constValue(v.sym);
+      return c === undefined ? undefined : c !== 0;
+    }
+    case "str":
+      return v.s.length > 0;
+    case "tuple":
+      return v.items.length > 0;
+    case "list":
+      return v.box.exact ? v.box.items.length > 0 : undefined;
+    case "instance":
+    case "factory":
+    case "function":
+    case "qualname":
+      return true;
+    default:
+      return undefined;
+  }
+}
+
+/** Identity of a value for merging two branches: same key → same value. */
+export function valueKey(v: Value): string | undefined {
+  switch (v.k) {
+    case "instance":
+      return `i${v.inst.id}`;
+    case "tensor":
+      return `t${v.node}`;
+    case "num":
+      return `n${symKey(v.sym)}`;
+    case "str":
+      return `s${v.s}`;
+    case "bool":
+      return `b${v.b}`;
+    case "none":
+      return "none";
+    case "qualname":
+      return `q${v.name}`;
+    case "function":
+      return `f${v.def.range.startIndex}`;
+    case "factory":
+      return v.qualname ? `c${v.qualname}${v.boundArgs.length}${v.boundKwargs.size}` : v.userClass ? `u${v.userClass.name}` : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Module instances reachable from a value (through tuples, lists, dicts). */
+export function instancesIn(v: Value, out: ModuleInstance[] = [], depth = 0): ModuleInstance[] {
+  if (depth > 8) return out;
+  switch (v.k) {
+    case "instance":
+      out.push(v.inst);
+      break;
+    case "tuple":
+      for (const item of v.items) instancesIn(item, out, depth + 1);
+      break;
+    case "list":
+      for (const item of v.box.items) instancesIn(item.value, out, depth + 1);
+      break;
+    case "dict":
+      for (const item of v.entries.values()) instancesIn(item.value, out, depth + 1);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+/** Marks a module and everything inside it as passed to code bnlint cannot see. */
+export function markEscaped(inst: ModuleInstance, seen = new Set<number>()): void {
+  if (seen.has(inst.id)) return;
+  seen.add(inst.id);
+  inst.escaped = true;
+  for (const v of inst.attrs.values()) for (const child of instancesIn(v)) markEscaped(child, seen);
+  for (const item of inst.children ?? []) for (const child of instancesIn(item.value)) markEscaped(child, seen);
+  for (const item of inst.dictChildren?.values() ?? []) for (const child of instancesIn(item.value)) markEscaped(child, seen);
+}
+
+export function escapeValue(v: Value): void {
+  for (const inst of instancesIn(v)) markEscaped(inst);
+}
+
+/** Tensor graph nodes inside a value, in order. */
+export function tensorsIn(v: Value, out: number[] = [], depth = 0): number[] {
+  if (depth > 8) return out;
+  switch (v.k) {
+    case "tensor":
+      out.push(v.node);
+      break;
+    case "tuple":
+      for (const item of v.items) tensorsIn(item, out, depth + 1);
+      break;
+    case "list":
+      for (const item of v.box.items) tensorsIn(item.value, out, depth + 1);
+      break;
+    case "dict":
+      for (const item of v.entries.values()) tensorsIn(item.value, out, depth + 1);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+export function listItems(v: Value): { items: ListItem[]; exact: boolean } | undefined {
+  if (v.k === "list") return { items: v.box.items, exact: v.box.exact };
+  if (v.k === "tuple") return { items: v.items.map((value) => ({ value })), exact: true };
+  if (v.k === "instance" && v.inst.children) return { items: v.inst.children, exact: v.inst.childrenExact ?? true };
+  return undefined;
+}
+
+export function numOf(v: Value): Sym | undefined {
+  if (v.k === "num") return v.sym;
+  if (v.k === "unknown") return v.sym;
+  if (v.k === "bool") return { terms: new Map([["", v.b ? 1 : 0]]) };
+  return undefined;
+}
+
+/** Name of the loop-iteration atom that stands for "the j-th value of the loop variable". */
+export function iterationAtom(loopId: number, iteration: number): string {
+  return `__iter${loopId}_${iteration}`;
+}
+
+export function parseIterationAtom(sym: Sym): number | undefined {
+  if (sym.terms.size !== 1) return undefined;
+  const [[key, coef]] = [...sym.terms];
+  const m = /^__iter\d+_(\d+)$/.exec(key);
+  return m && coef === 1 ? Number(m[1]) : undefined;
+}

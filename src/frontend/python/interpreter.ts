@@ -1,0 +1,1120 @@
+import type { SyntaxNode } from "./parser.js";
+import { rangeOf, type SourceRange } from "../../model/source.js";
+import type { FunctionDef, ModelClass, ModelIndex } from "../../model/index-types.js";
+import { findMethod } from "../../model/index-types.js";
+import type { ArgInfo, ListItem, ModuleInstance, Value } from "../../model/values.js";
+import { NONE, UNKNOWN } from "../../model/values.js";
+import type { BranchTag, ExtraArg, Frame, GraphNode, LoopTag, NodeOp } from "../../model/graph.js";
+import {
+  constValue, symAdd, symAtom, symConst, symFloorDiv, symMul, symNeg, symSub, symTrueDiv, type Sym,
+} from "../../model/symbolic.js";
+import { canonicalName } from "../../model/knowledge.js";
+import {
+  BudgetExceeded, LIMITS, escapeValue, iterationAtom, listItems, numOf, tensorsIn, truthiness, valueKey,
+} from "./interp-support.js";
+import { callValue, type CallArgs } from "./calls.js";
+
+/** Where the interpreter is: the frame of one Python function being run abstractly. */
+export interface Scope {
+  readonly env: Map<string, Value>;
+  /** `self` of the running method, when it is a method of a model class. */
+  readonly self?: Value;
+  /** The class the running method belongs to (for `super()`). */
+  readonly cls?: ModelClass;
+  /** The class whose construction created modules now (their owner). */
+  readonly owner?: ModelClass;
+  readonly returns: { value: Value; branches: readonly BranchTag[] }[];
+  readonly def?: FunctionDef;
+}
+
+/** Mutable position in the forward pass: the inlining stack, branch and loop tags. */
+export interface Position {
+  callStack: Frame[];
+  branches: BranchTag[];
+  loops: LoopTag[];
+  depth: number;
+}
+
+type Flow = "next" | "return" | "break" | "continue";
+
+/**
+ * An abstract interpreter for the Python subset model code is written in. In `init` mode it builds module
+ * instances (what `__init__` creates and stores); in `forward` mode it records a graph of tensor operations.
+ * Whatever it cannot follow becomes an unknown value or an opaque node, never a guess.
+ */
+export class Interpreter {
+  readonly nodes: GraphNode[] = [];
+  readonly notes: string[] = [];
+  dynamicModuleAccess = false;
+  incomplete = false;
+  recording = false;
+  pos: Position = { callStack: [], branches: [], loops: [], depth: 0 };
+  private steps = 0;
+  private nextIfId = 1;
+  private nextLoopId = 1;
+  private nextInstanceId = 1;
+  private readonly globalCache = new Map<string, Value>();
+  private readonly activeFunctions: FunctionDef[] = [];
+  readonly createdInstances: ModuleInstance[] = [];
+
+  constructor(readonly index: ModelIndex) {}
+
+  // ───────────────────────────── budget ─────────────────────────────
+
+  step(): void {
+    if (++this.steps > LIMITS.steps) throw new BudgetExceeded(`more than ${LIMITS.steps} evaluation steps`);
+  }
+
+  // ───────────────────────────── instances ─────────────────────────────
+
+  newInstance(init: Omit<ModuleInstance, "id" | "paths" | "attrs" | "escaped"> & { attrs?: Map<string, Value> }): ModuleInstance {
+    const inst: ModuleInstance = { ...init, id: this.nextInstanceId++, paths: [], attrs: init.attrs ?? new Map(), escaped: false };
+    this.createdInstances.push(inst);
+    return inst;
+  }
+
+  // ───────────────────────────── graph nodes ─────────────────────────────
+
+  addNode(op: NodeOp, target: string, inputs: number[], range: SourceRange, more: Partial<GraphNode> = {}): number {
+    if (this.nodes.length >= LIMITS.nodes) throw new BudgetExceeded(`more than ${LIMITS.nodes} graph nodes`);
+    const node: GraphNode = {
+      id: this.nodes.length,
+      op,
+      target,
+      inputs,
+      range,
+      callStack: [...this.pos.callStack],
+      branches: [...this.pos.branches],
+      loops: [...this.pos.loops],
+      ...more,
+    };
+    this.nodes.push(node);
+    return node.id;
+  }
+
+  /** A tensor produced by something bnlint cannot follow; module arguments escape. */
+  opaque(reason: string, node: SyntaxNode, args: Value[]): Value {
+    for (const a of args) escapeValue(a);
+    if (!this.recording) return UNKNOWN;
+    const inputs = args.flatMap((a) => tensorsIn(a));
+    const id = this.addNode("opaque", reason, inputs, rangeOf(node), { reason });
+    return { k: "tensor", node: id };
+  }
+
+  extraArgOf(v: Value, text: string, depth = 0): ExtraArg {
+    if (v.k === "tensor") return { kind: "tensor", node: v.node };
+    const sym = numOf(v);
+    if (sym && v.k !== "bool") return { kind: "num", sym };
+    if (v.k === "tuple" && depth < 3) return { kind: "tuple", items: v.items.map((i) => this.extraArgOf(i, "", depth + 1)) };
+    if (v.k === "list" && v.box.exact && depth < 3) {
+      return { kind: "tuple", items: v.box.items.map((i) => this.extraArgOf(i.value, "", depth + 1)) };
+    }
+    return { kind: "other", text };
+  }
+
+  // ───────────────────────────── names ─────────────────────────────
+
+  lookupName(name: string, scope: Scope): Value {
+    const local = scope.env.get(name);
+    if (local !== undefined) return local;
+    return this.globalValue(name);
+  }
+
+  globalValue(name: string): Value {
+    const cached = this.globalCache.get(name);
+    if (cached) return cached;
+    let v: Value = UNKNOWN;
+    const cls = this.index.classByName.get(name);
+    const fn = this.index.functions.get(name);
+    const assigned = this.index.globals.get(name);
+    if (cls) v = { k: "factory", userClass: cls, boundArgs: [], boundKwargs: new Map(), text: name };
+    else if (fn) v = { k: "function", def: fn };
+    else if (assigned) {
+      this.globalCache.set(name, UNKNOWN); // guards `A = A + 1` style self-reference
+      v = this.evalExpr(assigned, { env: new Map(), returns: [] });
+    } else {
+      const q = this.index.imports.lookup(name);
+      if (q !== undefined) v = { k: "qualname", name: q };
+      else if (BUILTINS.has(name)) v = { k: "qualname", name: `builtins.${name}` };
+    }
+    this.globalCache.set(name, v);
+    return v;
+  }
+
+  // ───────────────────────────── functions ─────────────────────────────
+
+  /** Binds call arguments to a function's parameters. */
+  bindParams(def: FunctionDef, selfValue: Value | undefined, args: CallArgs): Map<string, Value> {
+    const env = new Map<string, Value>();
+    const params = [...def.params];
+    let positional = [...args.positional];
+    if (selfValue !== undefined && !def.isStatic && params.length > 0 && params[0].kind === "positional") {
+      env.set(params[0].name, selfValue);
+      params.shift();
+    }
+    const unresolvedSpread = args.spread;
+    for (const p of params) {
+      if (p.kind === "star") {
+        env.set(p.name, { k: "tuple", items: positional.map((a) => a.value) });
+        positional = [];
+        continue;
+      }
+      if (p.kind === "kwstar") {
+        env.set(p.name, UNKNOWN);
+        continue;
+      }
+      if (p.kind === "positional" && positional.length > 0) {
+        env.set(p.name, positional.shift()!.value);
+        continue;
+      }
+      const kw = args.keywords.get(p.name);
+      if (kw) {
+        env.set(p.name, kw.value);
+        continue;
+      }
+      if (unresolvedSpread) {
+        env.set(p.name, UNKNOWN);
+        continue;
+      }
+      if (p.defaultNode) env.set(p.name, this.evalExpr(p.defaultNode, { env: new Map(), returns: [] }));
+      else env.set(p.name, UNKNOWN);
+    }
+    return env;
+  }
+
+  /** Runs a Python function abstractly and returns what it returns (a phi of several returns). */
+  callFunction(def: FunctionDef, selfValue: Value | undefined, args: CallArgs, opts: { cls?: ModelClass; owner?: ModelClass; frame?: Frame; paramSymbols?: boolean }): Value {
+    const activeCount = this.activeFunctions.filter((f) => f === def).length;
+    if (activeCount >= 1 || this.pos.depth >= LIMITS.inlineDepth) {
+      if (this.pos.depth >= LIMITS.inlineDepth) this.notes.push(`inlining stopped at depth ${LIMITS.inlineDepth} in ${def.name}`);
+      for (const a of args.positional) escapeValue(a.value);
+      for (const a of args.keywords.values()) escapeValue(a.value);
+      this.incomplete = true;
+      return UNKNOWN;
+    }
+    const env = this.bindParams(def, selfValue, args);
+    if (opts.paramSymbols) {
+      for (const p of def.params) {
+        const v = env.get(p.name);
+        if (v && v.k === "unknown" && v.sym === undefined) env.set(p.name, { k: "unknown", sym: symAtom(p.name), why: "parameter" });
+      }
+    }
+    const scope: Scope = { env, self: selfValue, cls: opts.cls, owner: opts.owner, returns: [], def };
+    const saved = this.pos;
+    this.pos = { ...saved, callStack: opts.frame ? [...saved.callStack, opts.frame] : saved.callStack, depth: saved.depth + 1 };
+    this.activeFunctions.push(def);
+    try {
+      this.execBlock(def.body, scope);
+    } finally {
+      this.activeFunctions.pop();
+      this.pos = { ...this.pos, callStack: saved.callStack, depth: saved.depth, loops: saved.loops, branches: saved.branches };
+    }
+    return this.mergeReturns(scope.returns, def.node);
+  }
+
+  private mergeReturns(returns: Scope["returns"], node: SyntaxNode): Value {
+    if (returns.length === 0) return NONE;
+    if (returns.length === 1) return returns[0].value;
+    return this.merge(returns.map((r) => r.value), node);
+  }
+
+  /** Merges the values a name has after exclusive branches: equal stays, tensors become a phi node. */
+  merge(values: Value[], node: SyntaxNode): Value {
+    const keys = values.map(valueKey);
+    if (keys[0] !== undefined && keys.every((k) => k === keys[0])) return values[0];
+    if (values.every((v) => v.k === "tensor")) {
+      if (!this.recording) return UNKNOWN;
+      const inputs = values.map((v) => (v as { node: number }).node);
+      return { k: "tensor", node: this.addNode("phi", "phi", inputs, rangeOf(node)) };
+    }
+    const tuples = values.filter((v): v is Extract<Value, { k: "tuple" }> => v.k === "tuple");
+    if (tuples.length === values.length && tuples.every((t) => t.items.length === tuples[0].items.length)) {
+      return { k: "tuple", items: tuples[0].items.map((_, i) => this.merge(tuples.map((t) => t.items[i]), node)) };
+    }
+    // Modules that could be one or the other are no longer tracked: they may be called through this name.
+    for (const v of values) escapeValue(v);
+    const tensors = values.filter((v) => v.k === "tensor");
+    if (tensors.length > 0 && this.recording) {
+      return { k: "tensor", node: this.addNode("phi", "phi", tensors.map((t) => (t as { node: number }).node), rangeOf(node)) };
+    }
+    return UNKNOWN;
+  }
+
+  // ───────────────────────────── statements ─────────────────────────────
+
+  execBlock(block: SyntaxNode, scope: Scope): Flow {
+    for (const stmt of block.namedChildren) {
+      if (!stmt) continue;
+      const flow = this.execStatement(stmt, scope);
+      if (flow !== "next") return flow;
+    }
+    return "next";
+  }
+
+  execStatement(stmt: SyntaxNode, scope: Scope): Flow {
+    this.step();
+    switch (stmt.type) {
+      case "expression_statement":
+        for (const child of stmt.namedChildren) if (child) this.execExpressionStatement(child, scope);
+        return "next";
+      case "return_statement": {
+        const expr = stmt.namedChildren.find((c) => c && c.type !== "comment");
+        const value = expr ? this.evalExpr(expr, scope) : NONE;
+        scope.returns.push({ value, branches: [...this.pos.branches] });
+        return "return";
+      }
+      case "if_statement":
+        return this.execIf(stmt, scope);
+      case "for_statement":
+        return this.execFor(stmt, scope);
+      case "while_statement":
+        return this.execWhile(stmt, scope);
+      case "with_statement": {
+        for (const item of stmt.descendantsOfType("with_item")) {
+          const value = item?.childForFieldName("value");
+          if (!value) continue;
+          if (value.type === "as_pattern") {
+            const inner = value.namedChildren[0];
+            const target = value.childForFieldName("alias") ?? value.namedChildren[1];
+            const v = inner ? this.evalExpr(inner, scope) : UNKNOWN;
+            if (target) this.assignTarget(target.type === "as_pattern_target" ? target.namedChildren[0] ?? target : target, UNKNOWN, scope, v);
+          } else this.evalExpr(value, scope);
+        }
+        const body = stmt.childForFieldName("body");
+        return body ? this.execBlock(body, scope) : "next";
+      }
+      case "try_statement": {
+        const body = stmt.childForFieldName("body");
+        const flow = body ? this.execBlock(body, scope) : "next";
+        for (const part of stmt.namedChildren) {
+          if (part?.type === "finally_clause") {
+            const b = part.namedChildren.find((c) => c?.type === "block");
+            if (b) this.execBlock(b, scope);
+          }
+        }
+        return flow;
+      }
+      case "raise_statement":
+        return "return";
+      case "break_statement":
+        return "break";
+      case "continue_statement":
+        return "continue";
+      case "function_definition": {
+        const name = stmt.childForFieldName("name");
+        const body = stmt.childForFieldName("body");
+        const params = stmt.childForFieldName("parameters");
+        if (name && body && params) {
+          // Nested functions close over the current scope; they are run inline when called.
+          scope.env.set(name.text, { k: "unknown", why: "nested function" });
+          this.scanForEscapes(body, scope);
+        }
+        return "next";
+      }
+      case "decorated_definition": {
+        const def = stmt.childForFieldName("definition");
+        return def ? this.execStatement(def, scope) : "next";
+      }
+      case "delete_statement":
+      case "pass_statement":
+      case "comment":
+      case "global_statement":
+      case "nonlocal_statement":
+      case "import_statement":
+      case "import_from_statement":
+      case "future_import_statement":
+      case "class_definition":
+      case "assert_statement":
+        return "next";
+      case "ERROR":
+        this.incomplete = true;
+        this.notes.push(`syntax error at line ${stmt.startPosition.row + 1}`);
+        return "next";
+      default:
+        // match statements, exec, print (Python 2) and anything else: evaluate nothing, trust nothing.
+        this.scanForEscapes(stmt, scope);
+        return "next";
+    }
+  }
+
+  /** Code bnlint does not run (a nested function, a lambda) may call any module it names. */
+  scanForEscapes(node: SyntaxNode, scope: Scope): void {
+    for (const attr of node.descendantsOfType(["attribute", "identifier"])) {
+      if (!attr) continue;
+      if (attr.type === "identifier") {
+        const v = scope.env.get(attr.text);
+        if (v && v.k !== "tensor") escapeValue(v);
+        if (v && v.k === "instance" && v === scope.self) this.dynamicModuleAccess = true;
+        continue;
+      }
+      const obj = attr.childForFieldName("object");
+      const name = attr.childForFieldName("attribute");
+      if (obj?.type === "identifier" && name && scope.self && obj.text === "self") {
+        const v = this.getAttribute(scope.self, name.text, scope);
+        escapeValue(v);
+      }
+    }
+  }
+
+  private execExpressionStatement(expr: SyntaxNode, scope: Scope): void {
+    if (expr.type === "assignment") {
+      this.execAssignment(expr, scope);
+      return;
+    }
+    if (expr.type === "augmented_assignment") {
+      this.execAugmented(expr, scope);
+      return;
+    }
+    this.evalExpr(expr, scope);
+  }
+
+  private execAssignment(node: SyntaxNode, scope: Scope): Value {
+    const left = node.childForFieldName("left");
+    const right = node.childForFieldName("right");
+    if (!right) return UNKNOWN;
+    const value = right.type === "assignment" ? this.execAssignment(right, scope) : this.evalExpr(right, scope);
+    if (left) this.assignTarget(left, value, scope, value, node.parent ?? node);
+    return value;
+  }
+
+  private execAugmented(node: SyntaxNode, scope: Scope): void {
+    const left = node.childForFieldName("left");
+    const right = node.childForFieldName("right");
+    const op = node.childForFieldName("operator")?.type ?? "+=";
+    if (!left || !right) return;
+    const current = this.evalExpr(left, scope);
+    const rhs = this.evalExpr(right, scope);
+    if (op === "+=" && current.k === "list") {
+      const extra = listItems(rhs);
+      if (extra) {
+        const itemNodes = right.type === "list" ? right.namedChildren.filter((c) => c && c.type !== "comment") : [];
+        current.box.items.push(...extra.items.map((it, i) => ({ value: it.value, range: it.range ?? (itemNodes[i] ? rangeOf(itemNodes[i]!) : undefined) })));
+        if (!extra.exact) current.box.exact = false;
+      } else {
+        escapeValue(rhs);
+        current.box.exact = false;
+      }
+      return;
+    }
+    const result = this.binary(op.slice(0, -1), current, rhs, node);
+    this.assignTarget(left, result, scope, result, node.parent ?? node);
+  }
+
+  /** Assigns `value` to a target expression (name, `self.x`, subscript, tuple pattern). */
+  assignTarget(target: SyntaxNode, value: Value, scope: Scope, _raw?: Value, statement?: SyntaxNode): void {
+    switch (target.type) {
+      case "identifier":
+        scope.env.set(target.text, value);
+        return;
+      case "attribute": {
+        const obj = target.childForFieldName("object");
+        const attr = target.childForFieldName("attribute");
+        if (!obj || !attr) return;
+        const base = this.evalExpr(obj, scope);
+        if (base.k === "instance") {
+          base.inst.attrs.set(attr.text, value);
+          if (value.k === "instance" && !value.inst.declStatement && statement) value.inst.declStatement = rangeOf(statement);
+        } else escapeValue(value);
+        return;
+      }
+      case "subscript": {
+        const obj = target.childForFieldName("value");
+        const sub = target.childForFieldName("subscript");
+        const base = obj ? this.evalExpr(obj, scope) : UNKNOWN;
+        const key = sub ? this.evalExpr(sub, scope) : UNKNOWN;
+        if (base.k === "dict" && key.k === "str") base.entries.set(key.s, { value, range: rangeOf(target) });
+        else if (base.k === "instance" && base.inst.dictChildren && key.k === "str") base.inst.dictChildren.set(key.s, { value, range: rangeOf(target) });
+        else escapeValue(value);
+        return;
+      }
+      case "pattern_list":
+      case "tuple_pattern":
+      case "list_pattern":
+      case "expression_list":
+      case "tuple":
+      case "list":
+      case "parenthesized_expression": {
+        const targets = target.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== "comment");
+        if (target.type === "parenthesized_expression" && targets.length === 1) {
+          this.assignTarget(targets[0], value, scope, value, statement);
+          return;
+        }
+        const items = this.unpack(value, targets.length, target);
+        targets.forEach((t, i) => this.assignTarget(t.type === "list_splat_pattern" ? t.namedChildren[0] ?? t : t, items[i], scope, items[i], statement));
+        return;
+      }
+      default:
+        escapeValue(value);
+        return;
+    }
+  }
+
+  /** Splits a value into `n` parts for tuple assignment. */
+  unpack(value: Value, n: number, node: SyntaxNode): Value[] {
+    const list = listItems(value);
+    if (list && list.exact && list.items.length === n) return list.items.map((i) => i.value);
+    if (value.k === "tensor" && this.recording) {
+      return Array.from({ length: n }, (_, i) => ({ k: "tensor" as const, node: this.addNode("call_function", "operator.getitem", [value.node], rangeOf(node), { extra: { args: [{ kind: "tensor", node: value.node }, { kind: "num", sym: symConst(i) }], kwargs: new Map() } }) }));
+    }
+    escapeValue(value);
+    return Array.from({ length: n }, () => UNKNOWN);
+  }
+
+  private execIf(stmt: SyntaxNode, scope: Scope): Flow {
+    // Flatten if / elif / else into arms of (condition, body).
+    const arms: { cond?: SyntaxNode; body: SyntaxNode }[] = [];
+    const cond = stmt.childForFieldName("condition");
+    const cons = stmt.childForFieldName("consequence");
+    if (cons) arms.push({ cond: cond ?? undefined, body: cons });
+    let hasElse = false;
+    for (const alt of stmt.childrenForFieldName("alternative")) {
+      if (!alt) continue;
+      if (alt.type === "elif_clause") {
+        const c = alt.childForFieldName("condition");
+        const b = alt.childForFieldName("consequence");
+        if (b) arms.push({ cond: c ?? undefined, body: b });
+      } else if (alt.type === "else_clause") {
+        const b = alt.childForFieldName("body");
+        if (b) arms.push({ body: b });
+        hasElse = true;
+      }
+    }
+    // Decide arms whose conditions are known.
+    const live: { body?: SyntaxNode }[] = [];
+    let decided = false;
+    for (const arm of arms) {
+      if (!arm.cond) {
+        live.push({ body: arm.body });
+        decided = true;
+        break;
+      }
+      const t = truthiness(this.evalExpr(arm.cond, scope));
+      if (t === true) {
+        live.push({ body: arm.body });
+        decided = true;
+        break;
+      }
+      if (t === false) continue;
+      live.push({ body: arm.body });
+    }
+    if (!decided && !hasElse) live.push({}); // the implicit "no arm taken"
+    if (live.length === 1) return live[0].body ? this.execBlock(live[0].body, scope) : "next";
+    if (live.length === 0) return "next";
+    return this.execArms(live, scope, stmt);
+  }
+
+  /** Runs exclusive arms from the same starting state, then merges names and attributes. */
+  execArms(arms: { body?: SyntaxNode; run?: (scope: Scope) => Value }[], scope: Scope, node: SyntaxNode): Flow {
+    const ifId = this.nextIfId++;
+    const startEnv = new Map(scope.env);
+    const selfAttrs = scope.self?.k === "instance" ? scope.self.inst.attrs : undefined;
+    const startAttrs = selfAttrs ? new Map(selfAttrs) : undefined;
+    const outcomes: { env: Map<string, Value>; attrs?: Map<string, Value>; flow: Flow; arm: number }[] = [];
+    const savedBranches = this.pos.branches;
+    arms.forEach((arm, i) => {
+      scope.env.clear();
+      for (const [k, v] of startEnv) scope.env.set(k, v);
+      if (selfAttrs && startAttrs) {
+        selfAttrs.clear();
+        for (const [k, v] of startAttrs) selfAttrs.set(k, v);
+      }
+      this.pos.branches = [...savedBranches, { ifId, arm: i }];
+      const flow = arm.body ? this.execBlock(arm.body, scope) : "next";
+      outcomes.push({ env: new Map(scope.env), attrs: selfAttrs ? new Map(selfAttrs) : undefined, flow, arm: i });
+    });
+    this.pos.branches = savedBranches;
+    const continuing = outcomes.filter((o) => o.flow === "next");
+    if (continuing.length === 0) {
+      // Every arm left the block; the code after it is unreachable from here.
+      return outcomes.every((o) => o.flow === "return") ? "return" : outcomes[0].flow;
+    }
+    // Code after the if runs in the arms that fell through: when only one did, it inherits that arm's tag.
+    if (continuing.length === 1 && outcomes.length > 1) this.pos.branches = [...savedBranches, { ifId, arm: continuing[0].arm }];
+    const names = new Set(continuing.flatMap((o) => [...o.env.keys()]));
+    scope.env.clear();
+    for (const name of names) {
+      const vals = continuing.map((o) => o.env.get(name) ?? UNKNOWN);
+      scope.env.set(name, this.merge(vals, node));
+    }
+    if (selfAttrs) {
+      const attrNames = new Set(continuing.flatMap((o) => [...(o.attrs?.keys() ?? [])]));
+      selfAttrs.clear();
+      for (const name of attrNames) {
+        const vals = continuing.map((o) => o.attrs?.get(name) ?? UNKNOWN);
+        const merged = this.merge(vals, node);
+        selfAttrs.set(name, merged);
+      }
+    }
+    return "next";
+  }
+
+  private execFor(stmt: SyntaxNode, scope: Scope): Flow {
+    const left = stmt.childForFieldName("left");
+    const right = stmt.childForFieldName("right");
+    const body = stmt.childForFieldName("body");
+    if (!left || !right || !body) return "next";
+    const iterable = this.evalExpr(right, scope);
+    const loopId = this.nextLoopId++;
+    const plan = this.iterationPlan(iterable, loopId, right);
+    const saved = this.pos.loops;
+    try {
+      for (let j = 0; j < plan.values.length; j++) {
+        this.step();
+        this.pos.loops = [...saved, { loopId, iteration: j, count: plan.count, range: rangeOf(stmt) }];
+        this.assignTarget(left, plan.values[j], scope);
+        const flow = this.execBlock(body, scope);
+        if (flow === "return") return "return";
+        if (flow === "break") break;
+      }
+    } finally {
+      this.pos.loops = saved;
+    }
+    return "next";
+  }
+
+  private execWhile(stmt: SyntaxNode, scope: Scope): Flow {
+    const cond = stmt.childForFieldName("condition");
+    const body = stmt.childForFieldName("body");
+    if (!body) return "next";
+    const loopId = this.nextLoopId++;
+    if (cond && truthiness(this.evalExpr(cond, scope)) === false) return "next";
+    const saved = this.pos.loops;
+    try {
+      for (let j = 0; j < 2; j++) {
+        this.pos.loops = [...saved, { loopId, iteration: j, count: "many", range: rangeOf(stmt) }];
+        const flow = this.execBlock(body, scope);
+        if (flow === "return") return "return";
+        if (flow === "break") break;
+      }
+    } finally {
+      this.pos.loops = saved;
+    }
+    return "next";
+  }
+
+  /** What a `for` loop iterates over: known items one by one, otherwise two abstract iterations. */
+  iterationPlan(iterable: Value, loopId: number, node: SyntaxNode): { values: Value[]; count: number | "many" } {
+    const abstractIter = (j: number): Value => ({ k: "num", sym: symAtom(iterationAtom(loopId, j)) });
+    if (iterable.k === "range") {
+      const start = constValue(iterable.start);
+      const stop = constValue(iterable.stop);
+      const step = constValue(iterable.step);
+      if (start !== undefined && stop !== undefined && step !== undefined && step !== 0) {
+        const n = Math.max(0, Math.ceil((stop - start) / step));
+        if (n <= LIMITS.unroll) return { values: Array.from({ length: n }, (_, j) => ({ k: "num", sym: symConst(start + j * step) })), count: n };
+      }
+      return { values: [abstractIter(0), abstractIter(1)], count: "many" };
+    }
+    const list = listItems(iterable);
+    if (list) {
+      const items = list.items.slice(0, LIMITS.iterateItems).map((i) => i.value);
+      if (list.items.length > LIMITS.iterateItems) this.incomplete = true;
+      return { values: items, count: list.exact ? items.length : "many" };
+    }
+    if (iterable.k === "dict") {
+      return { values: [...iterable.entries.keys()].map((s) => ({ k: "str", s })), count: iterable.exact ? iterable.entries.size : "many" };
+    }
+    if (iterable.k === "tensor" && this.recording) {
+      const values = [0, 1].map((j) => ({ k: "tensor" as const, node: this.addNode("call_function", "operator.getitem", [iterable.node], rangeOf(node), { extra: { args: [{ kind: "tensor", node: iterable.node }, { kind: "num", sym: symAtom(iterationAtom(loopId, j)) }], kwargs: new Map() } }) }));
+      return { values, count: "many" };
+    }
+    escapeValue(iterable);
+    return { values: [UNKNOWN, UNKNOWN], count: "many" };
+  }
+
+  // ───────────────────────────── expressions ─────────────────────────────
+
+  evalExpr(node: SyntaxNode, scope: Scope): Value {
+    this.step();
+    switch (node.type) {
+      case "identifier":
+        return this.lookupName(node.text, scope);
+      case "integer": {
+        const n = Number(node.text.replace(/_/g, "").replace(/[lL]$/, ""));
+        return Number.isFinite(n) ? { k: "num", sym: symConst(n) } : UNKNOWN;
+      }
+      case "float": {
+        const n = Number(node.text.replace(/_/g, ""));
+        return Number.isFinite(n) ? { k: "num", sym: symConst(n) } : UNKNOWN;
+      }
+      case "true":
+        return { k: "bool", b: true };
+      case "false":
+        return { k: "bool", b: false };
+      case "none":
+        return NONE;
+      case "string": {
+        if (node.namedChildren.some((c) => c?.type === "interpolation")) return { k: "unknown", why: "f-string" };
+        const content = node.namedChildren.filter((c) => c?.type === "string_content").map((c) => c!.text).join("");
+        return { k: "str", s: content };
+      }
+      case "concatenated_string":
+        return { k: "unknown", why: "string" };
+      case "parenthesized_expression": {
+        const inner = node.namedChildren.find((c) => c && c.type !== "comment");
+        return inner ? this.evalExpr(inner, scope) : UNKNOWN;
+      }
+      case "tuple":
+      case "expression_list":
+        return { k: "tuple", items: this.evalSequence(node, scope).map((i) => i.value) };
+      case "list": {
+        const items = this.evalSequence(node, scope);
+        return { k: "list", box: { items, exact: !items.some((i) => (i as { spreadInexact?: boolean }).spreadInexact) } };
+      }
+      case "dictionary":
+        return this.evalDict(node, scope);
+      case "attribute":
+        return this.evalAttribute(node, scope);
+      case "subscript":
+        return this.evalSubscript(node, scope);
+      case "call":
+        return this.evalCall(node, scope);
+      case "binary_operator": {
+        const l = node.childForFieldName("left");
+        const r = node.childForFieldName("right");
+        const op = node.childForFieldName("operator")?.type ?? "?";
+        if (!l || !r) return UNKNOWN;
+        return this.binary(op, this.evalExpr(l, scope), this.evalExpr(r, scope), node);
+      }
+      case "unary_operator": {
+        const arg = node.childForFieldName("argument");
+        const op = node.childForFieldName("operator")?.type;
+        const v = arg ? this.evalExpr(arg, scope) : UNKNOWN;
+        if (v.k === "num" && op === "-") return { k: "num", sym: symNeg(v.sym) };
+        if (v.k === "num" && op === "+") return v;
+        if (v.k === "tensor" && this.recording) return { k: "tensor", node: this.addNode("call_function", `operator.${op === "-" ? "neg" : "pos"}`, [v.node], rangeOf(node)) };
+        return UNKNOWN;
+      }
+      case "not_operator": {
+        const arg = node.childForFieldName("argument");
+        const t = arg ? truthiness(this.evalExpr(arg, scope)) : undefined;
+        return t === undefined ? UNKNOWN : { k: "bool", b: !t };
+      }
+      case "boolean_operator": {
+        const l = node.childForFieldName("left");
+        const r = node.childForFieldName("right");
+        const op = node.childForFieldName("operator")?.type;
+        if (!l || !r) return UNKNOWN;
+        const lv = this.evalExpr(l, scope);
+        const lt = truthiness(lv);
+        if (op === "and") {
+          if (lt === false) return lv;
+          const rv = this.evalExpr(r, scope);
+          return lt === true ? rv : UNKNOWN;
+        }
+        if (lt === true) return lv;
+        const rv = this.evalExpr(r, scope);
+        return lt === false ? rv : UNKNOWN;
+      }
+      case "comparison_operator":
+        return this.evalComparison(node, scope);
+      case "conditional_expression":
+        return this.evalConditional(node, scope);
+      case "list_comprehension":
+      case "generator_expression":
+      case "set_comprehension":
+        return this.evalComprehension(node, scope);
+      case "lambda":
+        this.scanForEscapes(node, scope);
+        return { k: "unknown", why: "lambda" };
+      case "keyword_argument":
+      case "ERROR":
+        if (node.type === "ERROR") this.incomplete = true;
+        return UNKNOWN;
+      default:
+        this.scanForEscapes(node, scope);
+        return UNKNOWN;
+    }
+  }
+
+  /** Elements of a list/tuple literal, with `*spread` expanded. */
+  private evalSequence(node: SyntaxNode, scope: Scope): ListItem[] {
+    const items: (ListItem & { spreadInexact?: boolean })[] = [];
+    for (const child of node.namedChildren) {
+      if (!child || child.type === "comment") continue;
+      if (child.type === "list_splat") {
+        const inner = child.namedChildren[0];
+        const v = inner ? this.evalExpr(inner, scope) : UNKNOWN;
+        const list = listItems(v);
+        if (list) {
+          items.push(...list.items.map((it) => ({ ...it, spreadInexact: !list.exact })));
+        } else {
+          escapeValue(v);
+          items.push({ value: UNKNOWN, range: rangeOf(child), spreadInexact: true });
+        }
+        continue;
+      }
+      items.push({ value: this.evalExpr(child, scope), range: rangeOf(child) });
+    }
+    return items;
+  }
+
+  private evalDict(node: SyntaxNode, scope: Scope): Value {
+    const entries = new Map<string, ListItem>();
+    let exact = true;
+    for (const pair of node.namedChildren) {
+      if (!pair) continue;
+      if (pair.type !== "pair") {
+        if (pair.type !== "comment") {
+          exact = false;
+          escapeValue(this.evalExpr(pair.namedChildren[0] ?? pair, scope));
+        }
+        continue;
+      }
+      const key = pair.childForFieldName("key");
+      const value = pair.childForFieldName("value");
+      const k = key ? this.evalExpr(key, scope) : UNKNOWN;
+      const v = value ? this.evalExpr(value, scope) : UNKNOWN;
+      if (k.k === "str") entries.set(k.s, { value: v, range: value ? rangeOf(value) : undefined });
+      else {
+        exact = false;
+        escapeValue(v);
+      }
+    }
+    return { k: "dict", entries, exact };
+  }
+
+  evalAttribute(node: SyntaxNode, scope: Scope): Value {
+    const obj = node.childForFieldName("object");
+    const attr = node.childForFieldName("attribute");
+    if (!obj || !attr) return UNKNOWN;
+    const base = this.evalExpr(obj, scope);
+    return this.getAttribute(base, attr.text, scope);
+  }
+
+  getAttribute(base: Value, name: string, _scope?: Scope): Value {
+    switch (base.k) {
+      case "qualname":
+        return { k: "qualname", name: canonicalName(`${base.name}.${name}`) };
+      case "instance": {
+        const own = base.inst.attrs.get(name);
+        if (own !== undefined) return own;
+        if (base.inst.userClass) {
+          const method = findMethod(base.inst.userClass, name);
+          if (method) return { k: "function", def: method.def, self: base, cls: method.cls };
+          const classValue = this.classAttribute(base.inst.userClass, name);
+          if (classValue) return classValue;
+        }
+        return { k: "method", recv: base, name };
+      }
+      case "list":
+      case "dict":
+      case "tensor":
+        return { k: "method", recv: base, name };
+      case "factory":
+        if (base.userClass) return this.classAttribute(base.userClass, name) ?? UNKNOWN;
+        return UNKNOWN;
+      case "super": {
+        for (const b of base.cls.bases) {
+          const method = findMethod(b, name);
+          if (method) return { k: "function", def: method.def, self: base.self, cls: method.cls };
+        }
+        return { k: "qualname", name: `super.${name}` };
+      }
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private readonly classAttrCache = new Map<string, Value>();
+
+  classAttribute(cls: ModelClass, name: string, seen = new Set<ModelClass>()): Value | undefined {
+    if (seen.has(cls)) return undefined;
+    seen.add(cls);
+    const key = `${cls.name}.${name}`;
+    const cached = this.classAttrCache.get(key);
+    if (cached) return cached;
+    const expr = cls.classAssignments.get(name);
+    if (expr) {
+      this.classAttrCache.set(key, UNKNOWN);
+      const v = this.evalExpr(expr, { env: new Map(), returns: [] });
+      this.classAttrCache.set(key, v);
+      return v;
+    }
+    for (const b of cls.bases) {
+      const v = this.classAttribute(b, name, seen);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  private evalSubscript(node: SyntaxNode, scope: Scope): Value {
+    const obj = node.childForFieldName("value");
+    const subs = node.childrenForFieldName("subscript").filter((s): s is SyntaxNode => !!s);
+    if (!obj) return UNKNOWN;
+    const base = this.evalExpr(obj, scope);
+    const keys = subs.map((s) => (s.type === "slice" ? ({ k: "unknown", why: "slice" } as Value) : this.evalExpr(s, scope)));
+    if (base.k === "tensor") {
+      if (!this.recording) return UNKNOWN;
+      const args: ExtraArg[] = [{ kind: "tensor", node: base.node }, ...subs.map((s, i) => this.extraArgOf(keys[i], s.text))];
+      const inputs = [base.node, ...keys.flatMap((k) => tensorsIn(k))];
+      return { k: "tensor", node: this.addNode("call_function", "operator.getitem", inputs, rangeOf(node), { extra: { args, kwargs: new Map() } }) };
+    }
+    if (keys.length !== 1) return UNKNOWN;
+    return this.index1(base, keys[0], subs[0]);
+  }
+
+  /** `base[key]` for lists, tuples, dicts and module containers. */
+  index1(base: Value, key: Value, keyNode: SyntaxNode | undefined): Value {
+    if (base.k === "dict" || (base.k === "instance" && base.inst.dictChildren)) {
+      const entries = base.k === "dict" ? base.entries : base.inst.dictChildren!;
+      if (key.k === "str") {
+        const hit = entries.get(key.s);
+        if (hit) return hit.value;
+      }
+      escapeValue(base);
+      return UNKNOWN;
+    }
+    const list = listItems(base);
+    if (!list) return UNKNOWN;
+    if (keyNode?.type === "slice") {
+      escapeValue(base);
+      return UNKNOWN;
+    }
+    const sym = numOf(key);
+    const c = sym ? constValue(sym) : undefined;
+    if (c !== undefined && Number.isInteger(c)) {
+      const i = c < 0 ? list.items.length + c : c;
+      if (list.exact || c >= 0) {
+        const item = list.items[i];
+        if (item) return item.value;
+      }
+    }
+    // `self.bns[i]` with i the loop variable: the j-th iteration visits the j-th item.
+    const m = sym && sym.terms.size === 1 ? /^__iter\d+_(\d+)$/.exec([...sym.terms.keys()][0]) : null;
+    if (m && sym!.terms.values().next().value === 1) {
+      const item = list.items[Number(m[1])];
+      if (item) return item.value;
+    }
+    escapeValue(base);
+    return UNKNOWN;
+  }
+
+  private evalComparison(node: SyntaxNode, scope: Scope): Value {
+    const operands = node.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== "comment");
+    const ops = node.children.filter((c) => c && !c.isNamed).map((c) => c!.text);
+    if (operands.length !== 2) {
+      operands.forEach((o) => this.evalExpr(o, scope));
+      return UNKNOWN;
+    }
+    const a = this.evalExpr(operands[0], scope);
+    const b = this.evalExpr(operands[1], scope);
+    const op = ops.join(" ");
+    const isNoneCheck = (x: Value, y: Value): boolean | undefined => {
+      if (y.k !== "none") return undefined;
+      if (x.k === "none") return true;
+      if (x.k === "unknown" || x.k === "tensor") return x.k === "tensor" ? false : undefined;
+      return false;
+    };
+    if (op === "is" || op === "is not") {
+      const r = isNoneCheck(a, b) ?? isNoneCheck(b, a);
+      if (r === undefined) return UNKNOWN;
+      return { k: "bool", b: op === "is" ? r : !r };
+    }
+    if (op === "==" || op === "!=" || op === "<" || op === ">" || op === "<=" || op === ">=") {
+      const x = numOf(a);
+      const y = numOf(b);
+      const cx = x ? constValue(x) : undefined;
+      const cy = y ? constValue(y) : undefined;
+      if (cx !== undefined && cy !== undefined) {
+        const r = op === "==" ? cx === cy : op === "!=" ? cx !== cy : op === "<" ? cx < cy : op === ">" ? cx > cy : op === "<=" ? cx <= cy : cx >= cy;
+        return { k: "bool", b: r };
+      }
+      if (a.k === "str" && b.k === "str" && (op === "==" || op === "!=")) return { k: "bool", b: (a.s === b.s) === (op === "==") };
+    }
+    if ((a.k === "tensor" || b.k === "tensor") && this.recording) {
+      return { k: "tensor", node: this.addNode("call_function", `operator.${op}`, [...tensorsIn(a), ...tensorsIn(b)], rangeOf(node)) };
+    }
+    return UNKNOWN;
+  }
+
+  private evalConditional(node: SyntaxNode, scope: Scope): Value {
+    const parts = node.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== "comment");
+    if (parts.length !== 3) return UNKNOWN;
+    const [body, cond, alt] = parts;
+    const t = truthiness(this.evalExpr(cond, scope));
+    if (t === true) return this.evalExpr(body, scope);
+    if (t === false) return this.evalExpr(alt, scope);
+    const ifId = this.nextIfId++;
+    const saved = this.pos.branches;
+    this.pos.branches = [...saved, { ifId, arm: 0 }];
+    const a = this.evalExpr(body, scope);
+    this.pos.branches = [...saved, { ifId, arm: 1 }];
+    const b = this.evalExpr(alt, scope);
+    this.pos.branches = saved;
+    return this.merge([a, b], node);
+  }
+
+  private evalComprehension(node: SyntaxNode, scope: Scope): Value {
+    const body = node.childForFieldName("body");
+    const clauses = node.namedChildren.filter((c): c is SyntaxNode => !!c && (c.type === "for_in_clause" || c.type === "if_clause"));
+    if (!body) return UNKNOWN;
+    const out: ListItem[] = [];
+    let exact = true;
+    const inner = new Map(scope.env);
+    const sub: Scope = { ...scope, env: inner };
+    const savedLoops = this.pos.loops;
+    const run = (ci: number): void => {
+      if (ci >= clauses.length) {
+        out.push({ value: this.evalExpr(body, sub), range: rangeOf(body) });
+        return;
+      }
+      const clause = clauses[ci];
+      if (clause.type === "if_clause") {
+        const c = clause.namedChildren[0];
+        const t = c ? truthiness(this.evalExpr(c, sub)) : undefined;
+        if (t === undefined) exact = false;
+        if (t !== false) run(ci + 1);
+        return;
+      }
+      const left = clause.childForFieldName("left");
+      const right = clause.childForFieldName("right");
+      if (!left || !right) return;
+      const loopId = this.nextLoopId++;
+      const plan = this.iterationPlan(this.evalExpr(right, sub), loopId, right);
+      if (plan.count === "many") exact = false;
+      const before = this.pos.loops;
+      for (let j = 0; j < plan.values.length; j++) {
+        this.pos.loops = [...before, { loopId, iteration: j, count: plan.count, range: rangeOf(clause) }];
+        this.assignTarget(left, plan.values[j], sub);
+        run(ci + 1);
+      }
+      this.pos.loops = before;
+    };
+    try {
+      run(0);
+    } finally {
+      this.pos.loops = savedLoops;
+    }
+    return { k: "list", box: { items: out, exact } };
+  }
+
+  binary(op: string, a: Value, b: Value, node: SyntaxNode): Value {
+    const x = numOf(a);
+    const y = numOf(b);
+    if (x && y && a.k !== "tensor" && b.k !== "tensor") {
+      switch (op) {
+        case "+":
+          return { k: "num", sym: symAdd(x, y) };
+        case "-":
+          return { k: "num", sym: symSub(x, y) };
+        case "*": {
+          const m = symMul(x, y);
+          return m ? { k: "num", sym: m } : UNKNOWN;
+        }
+        case "//":
+          return { k: "num", sym: symFloorDiv(x, y) };
+        case "/":
+          return { k: "num", sym: symTrueDiv(x, y) };
+        case "**": {
+          const e = constValue(y);
+          const base = constValue(x);
+          if (e !== undefined && base !== undefined) return { k: "num", sym: symConst(base ** e) };
+          if (e !== undefined && Number.isInteger(e) && e >= 0 && e <= 4) {
+            let r: Sym | undefined = symConst(1);
+            for (let i = 0; i < e && r; i++) r = symMul(r, x);
+            return r ? { k: "num", sym: r } : UNKNOWN;
+          }
+          return UNKNOWN;
+        }
+        case "%": {
+          const cx = constValue(x);
+          const cy = constValue(y);
+          return cx !== undefined && cy !== undefined && cy !== 0 ? { k: "num", sym: symConst(((cx % cy) + cy) % cy) } : UNKNOWN;
+        }
+        default:
+          return UNKNOWN;
+      }
+    }
+    if (op === "+" && (a.k === "list" || a.k === "tuple") && (b.k === "list" || b.k === "tuple")) {
+      const la = listItems(a)!;
+      const lb = listItems(b)!;
+      const items = [...la.items, ...lb.items];
+      return a.k === "tuple" && b.k === "tuple" ? { k: "tuple", items: items.map((i) => i.value) } : { k: "list", box: { items, exact: la.exact && lb.exact } };
+    }
+    if (op === "*" && (a.k === "list" || b.k === "list")) {
+      const list = listItems(a.k === "list" ? a : b)!;
+      const times = numOf(a.k === "list" ? b : a);
+      const n = times ? constValue(times) : undefined;
+      if (n !== undefined && n >= 0 && n <= LIMITS.iterateItems) {
+        const items: ListItem[] = [];
+        for (let i = 0; i < n; i++) items.push(...list.items);
+        return { k: "list", box: { items, exact: list.exact } };
+      }
+      // An unknown repeat count of the same items: at least twice is not known either; keep them, inexact.
+      return { k: "list", box: { items: list.items, exact: false } };
+    }
+    if ((a.k === "tensor" || b.k === "tensor") && this.recording) {
+      const inputs = [...tensorsIn(a), ...tensorsIn(b)];
+      const name = BINARY_NAMES[op] ?? op;
+      const extra = { args: [this.extraArgOf(a, ""), this.extraArgOf(b, "")], kwargs: new Map<string, ExtraArg>() };
+      return { k: "tensor", node: this.addNode("call_function", `operator.${name}`, inputs, rangeOf(node), { extra }) };
+    }
+    if (a.k === "unknown" || b.k === "unknown") return UNKNOWN;
+    return UNKNOWN;
+  }
+
+  // ───────────────────────────── calls ─────────────────────────────
+
+  private evalCall(node: SyntaxNode, scope: Scope): Value {
+    const fnNode = node.childForFieldName("function");
+    const argsNode = node.childForFieldName("arguments");
+    if (!fnNode) return UNKNOWN;
+    const callee = this.evalExpr(fnNode, scope);
+    const args = this.evalArgs(argsNode, scope);
+    return callValue(this, callee, args, { node, calleeNode: fnNode, scope });
+  }
+
+  evalArgs(argsNode: SyntaxNode | null, scope: Scope): CallArgs {
+    const positional: ArgInfo[] = [];
+    const keywords = new Map<string, ArgInfo>();
+    let spread = false;
+    if (!argsNode) return { positional, keywords, spread };
+    if (argsNode.type === "generator_expression") {
+      positional.push({ value: this.evalExpr(argsNode, scope), text: argsNode.text, range: rangeOf(argsNode) });
+      return { positional, keywords, spread };
+    }
+    for (const a of argsNode.namedChildren) {
+      if (!a || a.type === "comment") continue;
+      if (a.type === "keyword_argument") {
+        const name = a.childForFieldName("name");
+        const value = a.childForFieldName("value");
+        if (name && value) keywords.set(name.text, { value: this.evalExpr(value, scope), text: value.text, range: rangeOf(value) });
+      } else if (a.type === "list_splat") {
+        const inner = a.namedChildren[0];
+        const v = inner ? this.evalExpr(inner, scope) : UNKNOWN;
+        const list = listItems(v);
+        if (list && list.exact) for (const it of list.items) positional.push({ value: it.value, text: inner?.text ?? "", range: it.range ?? rangeOf(a) });
+        else if (list) {
+          for (const it of list.items) positional.push({ value: it.value, text: inner?.text ?? "", range: it.range ?? rangeOf(a) });
+          spread = true;
+        } else {
+          escapeValue(v);
+          spread = true;
+        }
+      } else if (a.type === "dictionary_splat") {
+        const inner = a.namedChildren[0];
+        const v = inner ? this.evalExpr(inner, scope) : UNKNOWN;
+        if (v.k === "dict") for (const [k, item] of v.entries) keywords.set(k, { value: item.value, text: k, range: item.range ?? rangeOf(a) });
+        else {
+          escapeValue(v);
+          spread = true;
+        }
+      } else {
+        positional.push({ value: this.evalExpr(a, scope), text: a.text, range: rangeOf(a) });
+      }
+    }
+    return { positional, keywords, spread };
+  }
+}
+
+const BINARY_NAMES: Record<string, string> = {
+  "+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv", "@": "matmul", "%": "mod", "**": "pow",
+  "&": "and_", "|": "or_", "^": "xor", "<<": "lshift", ">>": "rshift",
+};
+
+const BUILTINS = new Set([
+  "range", "len", "int", "float", "min", "max", "getattr", "setattr", "hasattr", "isinstance", "list", "tuple",
+  "enumerate", "zip", "super", "print", "sum", "abs", "round", "dict", "reversed", "sorted", "iter", "next", "str",
+  "bool", "type", "map", "filter", "any", "all", "vars", "callable", "id", "hash", "format", "divmod", "pow",
+]);

@@ -1,0 +1,77 @@
+import type { SourceRange } from "./source.js";
+import type { Sym } from "./symbolic.js";
+import type { ModelClass, FunctionDef } from "./index-types.js";
+
+/** What a constructor call created: a module instance in the model's tree. */
+export interface ModuleInstance {
+  readonly id: number;
+  /** Canonical class name for library modules (`torch.nn.BatchNorm2d`); undefined when unknown. */
+  readonly qualname?: string;
+  /** The user class when the module's class is defined in the same file. */
+  readonly userClass?: ModelClass;
+  /** Constructor arguments, as values and as source text (for messages and fixes). */
+  readonly args: readonly ArgInfo[];
+  readonly kwargs: ReadonlyMap<string, ArgInfo>;
+  /** The constructor call expression. */
+  readonly ctorRange: SourceRange;
+  /** Source text of the callee as written (`nn.BatchNorm2d`, `norm_layer`). */
+  readonly ctorText: string;
+  /** The class whose `__init__` (or helper) created it. */
+  readonly ownerClass?: ModelClass;
+  /** Attribute paths it was registered under, in order (`bn_6`, `layer1.0.bn1`). */
+  readonly paths: string[];
+  /** The statement `self.x = ...` that first stored it, when there is one. */
+  declStatement?: SourceRange;
+  /** For user classes and containers: attributes / children after construction. */
+  readonly attrs: Map<string, Value>;
+  /** nn.Sequential / nn.ModuleList children in order; nn.ModuleDict children by key. */
+  children?: ListItem[];
+  childrenExact?: boolean;
+  dictChildren?: Map<string, ListItem>;
+  /** Passed to code bnlint cannot see: it may be called there, so no finding is made about it. */
+  escaped: boolean;
+}
+
+export interface ArgInfo {
+  readonly value: Value;
+  readonly text: string;
+  readonly range: SourceRange;
+}
+
+export interface ListItem {
+  readonly value: Value;
+  /** Where the item was written (the element of a list literal, the argument of `append`). */
+  readonly range?: SourceRange;
+}
+
+/** A mutable Python list as the interpreter sees it. `exact` is false when its length is not known. */
+export interface ListBox {
+  items: ListItem[];
+  exact: boolean;
+}
+
+export type Value =
+  | { readonly k: "instance"; readonly inst: ModuleInstance }
+  | { readonly k: "object"; readonly attrs: Map<string, Value>; readonly cls?: ModelClass }
+  /** Something callable that builds a module: a library class, a user class, a `functools.partial`. */
+  | { readonly k: "factory"; readonly qualname?: string; readonly userClass?: ModelClass; readonly boundArgs: readonly ArgInfo[]; readonly boundKwargs: ReadonlyMap<string, ArgInfo>; readonly text: string }
+  | { readonly k: "function"; readonly def: FunctionDef; readonly self?: Value; readonly cls?: ModelClass }
+  | { readonly k: "qualname"; readonly name: string }
+  | { readonly k: "tensor"; readonly node: number }
+  | { readonly k: "num"; readonly sym: Sym }
+  | { readonly k: "str"; readonly s: string }
+  | { readonly k: "bool"; readonly b: boolean }
+  | { readonly k: "none" }
+  | { readonly k: "tuple"; readonly items: readonly Value[] }
+  | { readonly k: "list"; readonly box: ListBox }
+  | { readonly k: "dict"; readonly entries: Map<string, ListItem>; readonly exact: boolean }
+  | { readonly k: "range"; readonly start: Sym; readonly stop: Sym; readonly step: Sym }
+  /** A method looked up on a value the interpreter models itself: `layers.append`, `x.view`, `self.bns.items`. */
+  | { readonly k: "method"; readonly recv: Value; readonly name: string }
+  /** `super()` inside a method of `cls`, bound to `self`. */
+  | { readonly k: "super"; readonly self: Value; readonly cls: ModelClass }
+  /** Unknown; `sym` is the symbol it stands for when used as a number (an `__init__` parameter). */
+  | { readonly k: "unknown"; readonly sym?: Sym; readonly why?: string };
+
+export const UNKNOWN: Value = { k: "unknown" };
+export const NONE: Value = { k: "none" };
