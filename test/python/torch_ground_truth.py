@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import traceback
+import warnings
 
 import torch
 import torch.nn as nn
@@ -196,7 +197,7 @@ def run_model(module, check, path):
             def hook(m, inp, out, rec=records[key]):
                 rec["calls"] += 1
                 rec["call_lines"].append(FileLines.innermost_line())
-                rec["_out"] = out.detach() if torch.is_tensor(out) else None
+                rec["_out"] = out.detach().clone() if torch.is_tensor(out) else None  # clone: a later inplace op must not change it
 
             # register once per instance
             if not records[key]["aliases"]:
@@ -335,6 +336,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", message="Lazy modules are a new feature")
     files = collect(args.paths)
     n_models = n_failed = n_check_failed = n_file_errors = 0
     for i, path in enumerate(files):
