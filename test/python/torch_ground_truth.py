@@ -57,14 +57,16 @@ class FileLines:
         return None
 
 
-# Record where (which fixture line) each BatchNorm is constructed.
-DECL_LINE = {}
+# Record where (which fixture line) each BatchNorm is constructed, on the instance itself
+# (ids of collected modules are reused, so an id-keyed table would go stale).
+DECL_ATTR = "_torch_ground_truth_decl_line"
 _orig_normbase_init = _NormBase.__init__
 
 
 def _recording_init(self, *args, **kwargs):
     _orig_normbase_init(self, *args, **kwargs)
-    DECL_LINE.setdefault(id(self), FileLines.innermost_line())
+    if DECL_ATTR not in self.__dict__:  # outermost constructor call wins
+        self.__dict__[DECL_ATTR] = FileLines.innermost_line()
 
 
 _NormBase.__init__ = _recording_init
@@ -186,7 +188,7 @@ def run_model(module, check, path):
             key = id(mod)
             if key not in records:
                 records[key] = {"path": mpath, "aliases": [], "type": type(mod).__name__,
-                                "calls": 0, "call_lines": [], "decl_line": DECL_LINE.get(key),
+                                "calls": 0, "call_lines": [], "decl_line": mod.__dict__.get(DECL_ATTR),
                                 "_out": None}
                 order.append(key)
                 if isinstance(mod, nn.SyncBatchNorm) and SYNC_NOTE not in entry["notes"]:
@@ -217,7 +219,9 @@ def run_model(module, check, path):
             entry["batchnorm"].append(rec)
             entry["batchnorm_calls"][rec["path"]] = rec["calls"]
         entry["ok"] = True
-    except Exception as exc:  # never crash on a bad fixture
+    except BaseException as exc:  # never crash on a bad fixture (SystemExit included)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
         entry["error"] = "%s: %s" % (type(exc).__name__, exc)
         log("%s: %s failed:\n%s" % (path, entry["ctor"], traceback.format_exc()))
     finally:
@@ -251,8 +255,12 @@ def check_markers(markers, models):
                 elif any(line in bn["call_lines"] for bn in bns):
                     status = "first-run-only"
                     problems.append("line %d: reused-batchnorm marker on a line that only makes a first run" % line)
+                elif any(bn["aliases"] for bn in multi):
+                    # marker in a Sequential/list literal: the runtime call line is the
+                    # container's; the instance sits under several paths (features.1, features.4)
+                    status = "confirmed-by-aliases"
                 elif multi:
-                    status = "plausible"  # e.g. marker in a Sequential/list literal: the runtime call line is the container's
+                    status = "plausible"
                 else:
                     status = "contradicted"
                     problems.append("line %d: reused-batchnorm marker but no BatchNorm ran twice" % line)
@@ -303,30 +311,41 @@ def collect(paths):
     return sorted(set(os.path.abspath(f) for f in files))
 
 
+def display_path(path):
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
 def run_file(path, index, do_check):
-    result = {"file": os.path.relpath(path), "models": []}
+    result = {"file": display_path(path), "models": []}
+    markers = {}
     try:
-        checks, markers = read_header(path)
-    except Exception as exc:
-        result["error"] = "cannot read: %s" % exc
-        return result
-    if not checks:
-        result["error"] = "no '# torch-check:' line"
-    FileLines.current = path
-    try:
+        try:
+            checks, markers = read_header(path)
+        except Exception as exc:
+            result["error"] = "cannot read: %s" % exc
+            return result
+        if not checks:
+            result["error"] = "no '# torch-check:' line"
+        FileLines.current = path
         try:
             module = import_fixture(path, index)
         except BaseException as exc:  # SystemExit from a fixture must not end the run either
+            if isinstance(exc, KeyboardInterrupt):
+                raise
             result["error"] = "import failed: %s: %s" % (type(exc).__name__, exc)
             log("%s: import failed:\n%s" % (path, traceback.format_exc()))
             return result
         for check in checks:
             result["models"].append(run_model(module, check, path))
+        return result
     finally:
         FileLines.current = None
-    if do_check:
-        result["check"] = check_markers(markers, result["models"])
-    return result
+        if do_check:
+            result["check"] = check_markers(markers, result["models"])
+            if result.get("error"):
+                result["check"]["ok"] = False
+                result["check"]["problems"].insert(0, result["error"])
 
 
 def main(argv=None):
