@@ -24,6 +24,8 @@ import sys
 import traceback
 import warnings
 
+sys.dont_write_bytecode = True  # do not leave __pycache__ folders in fixtures/
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
