@@ -1,0 +1,160 @@
+import { writeFile } from "node:fs/promises";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { rules, ruleById } from "../../rules/index.js";
+import type { RuleSeverity } from "../rule.js";
+import { collectFiles } from "./files.js";
+import { lintFile, type LintOptions } from "../engine/linter.js";
+import { countResult, type LintResult } from "../engine/diagnostic.js";
+import { fatalDiagnostic } from "../engine/linter.js";
+import { formatNames, loadFormatter } from "../report/index.js";
+import { renderRuleDoc } from "../docs/render.js";
+import { VERSION } from "../version.js";
+
+export class UsageError extends Error {}
+
+const SEVERITY_WORDS: Record<string, RuleSeverity> = { off: "off", "0": "off", warn: "warning", warning: "warning", "1": "warning", error: "error", "2": "error" };
+
+function parseRuleOption(value: string, previous: Record<string, RuleSeverity> = {}): Record<string, RuleSeverity> {
+  const m = /^([a-z0-9-]+)\s*[:=]\s*(\w+)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected <rule-id>:<off|warn|error>, got "${value}"`);
+  const [, id, word] = m;
+  if (!ruleById.has(id)) throw new InvalidArgumentError(`unknown rule "${id}" (see --list-rules)`);
+  const severity = SEVERITY_WORDS[word];
+  if (!severity) throw new InvalidArgumentError(`unknown severity "${word}" for ${id}: use off, warn or error`);
+  return { ...previous, [id]: severity };
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < -1) throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
+  return n;
+}
+
+function parseMegabytes(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a size in MB, got "${value}"`);
+  return Math.round(n * 1024 * 1024);
+}
+
+interface CliOptions {
+  format: string;
+  outputFile?: string;
+  quiet?: boolean;
+  maxWarnings: number;
+  rule?: Record<string, RuleSeverity>;
+  listRules?: boolean;
+  explain?: string;
+  color?: boolean;
+  maxFileSize?: number;
+  verbose?: boolean;
+}
+
+export interface CliIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+function buildProgram(io: CliIO): Command {
+  return new Command()
+    .name("bnlint")
+    .description("Find BatchNorm bugs in neural-network model definitions: reused, unused, mis-shaped, on the logits.")
+    .version(VERSION, "-v, --version")
+    .argument("[paths...]", "files and folders to lint (folders are walked, respecting .gitignore)", ["."])
+    .option("-f, --format <name>", `output format: ${formatNames.join(", ")}`, "stylish")
+    .option("-o, --output-file <path>", "write the report to a file instead of stdout")
+    .option("--quiet", "report errors only, not warnings")
+    .option("--max-warnings <n>", "exit with 1 when there are more warnings than this", parseCount, -1)
+    .option("--rule <id:severity>", "set a rule's severity (off, warn, error); repeatable", parseRuleOption)
+    .option("--list-rules", "list every rule with its default severity and exit")
+    .option("--explain <rule-id>", "print a rule's documentation and exit")
+    .option("--max-file-size <MB>", "skip (and report) files larger than this", parseMegabytes)
+    .option("--verbose", "print analysis notes (budgets hit, constructs not followed) to stderr")
+    .option("--color", "force colored output")
+    .option("--no-color", "disable colored output (also: NO_COLOR=1)")
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+}
+
+/** Runs the CLI and returns its exit code: 0 clean, 1 problems found, 2 usage or internal error. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    throw e;
+  }
+  const opts = program.opts<CliOptions>();
+  const paths = program.args.length > 0 ? program.args : ["."];
+  if (opts.listRules) {
+    const width = Math.max(...rules.map((r) => r.meta.id.length));
+    for (const r of rules) io.stdout(`${r.meta.id.padEnd(width)}  ${r.meta.defaultSeverity.padEnd(7)}  ${r.meta.description}\n`);
+    return 0;
+  }
+  if (opts.explain !== undefined) {
+    const rule = ruleById.get(opts.explain);
+    if (!rule) {
+      io.stderr(`bnlint: unknown rule "${opts.explain}". Known rules: ${rules.map((r) => r.meta.id).join(", ")}\n`);
+      return 2;
+    }
+    io.stdout(renderRuleDoc(rule, 1));
+    return 0;
+  }
+  const formatter = await loadFormatter(opts.format);
+  if (!formatter) {
+    io.stderr(`bnlint: unknown format "${opts.format}". Use one of: ${formatNames.join(", ")}\n`);
+    return 2;
+  }
+  const lintOptions: LintOptions = { rules: opts.rule, maxFileBytes: opts.maxFileSize };
+  const files = await collectFiles(paths, io.cwd);
+  const results: LintResult[] = [];
+  for (const entry of files) {
+    if (entry.error) {
+      results.push(countResult(entry.path, [fatalDiagnostic(entry.error, { start: { line: 1, column: 1 }, end: { line: 1, column: 1 }, startIndex: 0, endIndex: 0 })], []));
+      continue;
+    }
+    results.push(await lintFile(entry.path, lintOptions));
+  }
+  if (opts.verbose) for (const r of results) for (const n of r.notes ?? []) io.stderr(`bnlint: ${r.filePath}: ${n}\n`);
+  const shown = opts.quiet ? results.map((r) => countResult(r.filePath, r.messages.filter((m) => m.severity === 2), r.suppressedMessages, r.source, r.notes)) : results;
+  const errorCount = results.reduce((n, r) => n + r.errorCount, 0);
+  const warningCount = results.reduce((n, r) => n + r.warningCount, 0);
+  const tooManyWarnings = opts.maxWarnings >= 0 && warningCount > opts.maxWarnings;
+  const color = opts.color ?? (io.isTTY && !opts.outputFile && !io.env.NO_COLOR);
+  const report = formatter(shown, {
+    color,
+    cwd: io.cwd,
+    rules,
+    maxWarningsExceeded: tooManyWarnings ? { maxWarnings: opts.maxWarnings, foundWarnings: warningCount } : undefined,
+  });
+  if (opts.outputFile) {
+    try {
+      await writeFile(opts.outputFile, report);
+    } catch (e) {
+      io.stderr(`bnlint: cannot write ${opts.outputFile}: ${(e as Error).message}\n`);
+      return 2;
+    }
+  } else io.stdout(report);
+  const internal = results.some((r) => r.messages.some((m) => m.fatal && m.message.startsWith("Internal error")));
+  if (internal) return 2;
+  return errorCount > 0 || tooManyWarnings ? 1 : 0;
+}
+
+export async function main(): Promise<void> {
+  const io: CliIO = {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    isTTY: Boolean(process.stdout.isTTY),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+  try {
+    process.exitCode = await runCli(process.argv.slice(2), io);
+  } catch (e) {
+    io.stderr(`bnlint: internal error: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = 2;
+  }
+}

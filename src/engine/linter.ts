@@ -1,0 +1,130 @@
+import { resolve } from "node:path";
+import { rules as allRules } from "../../rules/index.js";
+import type { Rule, RuleContext, RuleSeverity, ReportDescriptor } from "../rule.js";
+import { rangeFromIndices, rangeKey, rangeOf, type SourceRange } from "../model/source.js";
+import { parsePython, type SyntaxNode } from "../frontend/python/parser.js";
+import { indexPython } from "../frontend/python/indexer.js";
+import { analyzePython } from "../frontend/python/analyze.js";
+import { countResult, type Diagnostic, type LintResult } from "./diagnostic.js";
+import { loadSource, DEFAULT_MAX_FILE_BYTES } from "./source-file.js";
+
+export interface LintOptions {
+  /** Severity per rule id, over each rule's default. */
+  rules?: Record<string, RuleSeverity>;
+  /** Rules to run (defaults to every rule). */
+  ruleSet?: readonly Rule[];
+  maxFileBytes?: number;
+}
+
+/** A quick text test before parsing: a file that never mentions a framework cannot have findings. */
+const FRAMEWORK_HINT = /torch|BatchNorm|lightning/;
+
+export function severityOf(rule: Rule, options: LintOptions): RuleSeverity {
+  return options.rules?.[rule.meta.id] ?? rule.meta.defaultSeverity;
+}
+
+export function fillTemplate(template: string, data: Record<string, string | number> = {}): string {
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, key: string) => {
+    if (!(key in data)) throw new Error(`message placeholder {{${key}}} has no data`);
+    return String(data[key]);
+  });
+}
+
+export function fatalDiagnostic(message: string, range: SourceRange): Diagnostic {
+  return { ruleId: null, severity: 2, message, range, related: [], fatal: true };
+}
+
+const FILE_START: SourceRange = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 }, startIndex: 0, endIndex: 0 };
+
+function firstSyntaxError(root: SyntaxNode): SyntaxNode | undefined {
+  if (!root.hasError) return undefined;
+  const stack: SyntaxNode[] = [root];
+  while (stack.length > 0) {
+    const n = stack.shift()!;
+    if (n.type === "ERROR" || n.isMissing) return n;
+    for (const c of n.children) if (c && (c.hasError || c.isMissing)) stack.push(c);
+  }
+  return root;
+}
+
+/** Lints Python source text. Never throws for bad input: problems become fatal diagnostics. */
+export async function lintText(text: string, filePath = "<text>", options: LintOptions = {}): Promise<LintResult> {
+  const absolute = filePath.startsWith("<") ? filePath : resolve(filePath);
+  if (!FRAMEWORK_HINT.test(text)) return countResult(absolute, [], [], text);
+  const tree = await parsePython(text);
+  try {
+    const error = firstSyntaxError(tree.rootNode);
+    if (error) {
+      const where = rangeOf(error);
+      const what = error.isMissing ? `missing \`${error.type}\`` : `unexpected \`${error.text.split("\n")[0].slice(0, 40)}\``;
+      return countResult(absolute, [fatalDiagnostic(`Parsing error: invalid Python syntax (${what}); the file was not analysed`, where)], [], text);
+    }
+    const index = indexPython(absolute, text, tree);
+    const analysis = analyzePython(index);
+    const messages: Diagnostic[] = [];
+    const seen = new Set<string>();
+    for (const rule of options.ruleSet ?? allRules) {
+      const severity = severityOf(rule, options);
+      if (severity === "off") continue;
+      const context: RuleContext = {
+        filePath: absolute,
+        text,
+        index,
+        analysis,
+        report(d: ReportDescriptor) {
+          const key = `${rule.meta.id}@${rangeKey(d.at)}`;
+          if (seen.has(key)) return;
+          seen.add(key);
+          messages.push(toDiagnostic(rule, severity, d));
+        },
+      };
+      try {
+        rule.check(context);
+      } catch (e) {
+        messages.push({
+          ruleId: rule.meta.id,
+          severity: 2,
+          message: `Internal error in rule ${rule.meta.id}: ${(e as Error).message}. Please report it with this file.`,
+          range: FILE_START,
+          related: [],
+          fatal: true,
+        });
+      }
+    }
+    messages.sort((a, b) => a.range.startIndex - b.range.startIndex || (a.ruleId ?? "").localeCompare(b.ruleId ?? ""));
+    const notes = analysis.graphs.flatMap((g) => g.notes.map((n) => `${g.modelClass.name}: ${n}`));
+    return countResult(absolute, messages, [], text, notes);
+  } finally {
+    tree.delete();
+  }
+}
+
+function toDiagnostic(rule: Rule, severity: Exclude<RuleSeverity, "off">, d: ReportDescriptor): Diagnostic {
+  const template = rule.meta.messages[d.messageId];
+  if (template === undefined) throw new Error(`rule ${rule.meta.id} reported unknown messageId ${d.messageId}`);
+  if (d.fix && !rule.meta.fixable) throw new Error(`rule ${rule.meta.id} is not fixable but reported a fix`);
+  return {
+    ruleId: rule.meta.id,
+    severity: severity === "error" ? 2 : 1,
+    message: fillTemplate(template, d.data),
+    range: d.at,
+    related: (d.related ?? []).map((r) => ({ message: r.message, range: r.at })),
+    fix: d.fix,
+    suggestions: d.suggestions,
+    model: d.model,
+    modulePath: d.modulePath,
+  };
+}
+
+/** Reads and lints one file; unreadable, binary, oversized and unparsable files become one fatal message. */
+export async function lintFile(filePath: string, options: LintOptions = {}): Promise<LintResult> {
+  const absolute = resolve(filePath);
+  const loaded = await loadSource(absolute, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+  if (!loaded.ok) return countResult(absolute, [fatalDiagnostic(loaded.reason, FILE_START)], []);
+  try {
+    return await lintText(loaded.text, absolute, options);
+  } catch (e) {
+    const msg = `Internal error while linting: ${(e as Error).message}`;
+    return countResult(absolute, [fatalDiagnostic(msg, rangeFromIndices(loaded.text, 0, 0))], [], loaded.text);
+  }
+}

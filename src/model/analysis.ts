@@ -1,0 +1,12 @@
+import type { ForwardGraph } from "./graph.js";
+import type { ModelClass } from "./index-types.js";
+
+/** What the front end derived from one file, shared by every rule. */
+export interface FileAnalysis {
+  /** One forward graph per model class that has a `forward`, in source order. */
+  readonly graphs: readonly ForwardGraph[];
+  /** Model classes no other class in the file uses as a submodule. */
+  readonly topLevelModels: ReadonlySet<ModelClass>;
+  /** How often `name` is read as an attribute (`x.name`, `getattr(x, "name")`) outside `self.name = ...` stores. */
+  attributeReads(name: string): number;
+}

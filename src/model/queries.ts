@@ -1,0 +1,150 @@
+/** Questions rules ask of a forward graph. Anything two rules (or a rule and the fixer) need lives here. */
+import type { ForwardGraph, GraphNode } from "./graph.js";
+import type { ModuleInstance } from "./values.js";
+import type { SourceRange } from "./source.js";
+import { rangeKey } from "./source.js";
+import {
+  BATCHNORM_TYPES, OUTPUT_ACTIVATION_FUNCTIONS, OUTPUT_ACTIVATION_METHODS, SHAPE_ONLY_FUNCTIONS, SHAPE_ONLY_METHODS,
+  SHAPE_PRESERVING_MODULES, shortName,
+} from "./knowledge.js";
+
+export function isBatchNorm(inst: ModuleInstance | undefined): inst is ModuleInstance {
+  return inst?.qualname !== undefined && BATCHNORM_TYPES.has(inst.qualname);
+}
+
+/** `BatchNorm2d(32)`: the constructor as a reader recognises it. */
+export function constructorLabel(inst: ModuleInstance): string {
+  const name = inst.qualname ? shortName(inst.qualname) : inst.userClass?.name ?? inst.ctorText;
+  const args = [...inst.args.map((a) => a.text), ...[...inst.kwargs].map(([k, a]) => `${k}=${a.text}`)];
+  return `${name}(${args.join(", ")})`;
+}
+
+/** call_module nodes that run `inst`, in program order. */
+export function runsOf(graph: ForwardGraph, inst: ModuleInstance): GraphNode[] {
+  return graph.nodes.filter((n) => n.op === "call_module" && n.instance === inst);
+}
+
+/** BatchNorm instances that run in the graph, each with its runs. */
+export function batchNormRuns(graph: ForwardGraph): Map<ModuleInstance, GraphNode[]> {
+  const out = new Map<ModuleInstance, GraphNode[]>();
+  for (const n of graph.nodes) {
+    if (n.op !== "call_module" || !isBatchNorm(n.instance)) continue;
+    const list = out.get(n.instance) ?? [];
+    list.push(n);
+    out.set(n.instance, list);
+  }
+  return out;
+}
+
+/** Two nodes in different arms of one if/else never run in the same forward pass. */
+export function mutuallyExclusive(a: GraphNode, b: GraphNode): boolean {
+  for (const ta of a.branches) for (const tb of b.branches) if (ta.ifId === tb.ifId && ta.arm !== tb.arm) return true;
+  return false;
+}
+
+/** Whether `later` depends (through its inputs) on the output of `earlier`. */
+export function dependsOn(graph: ForwardGraph, later: GraphNode, earlier: GraphNode): boolean {
+  const seen = new Set<number>();
+  const stack = [...later.inputs];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (id === earlier.id) return true;
+    if (id < earlier.id || seen.has(id)) continue; // nodes are in program order: older ones cannot depend on it
+    seen.add(id);
+    stack.push(...graph.nodes[id].inputs);
+  }
+  return false;
+}
+
+function isPassThrough(n: GraphNode): boolean {
+  return (n.op === "call_function" || n.op === "call_method") && n.inputs.length === 1;
+}
+
+/**
+ * What produced a tensor, looking through single-input functions and methods (relu, view, pooling):
+ * `module#<id>` for a module, `input` for a forward argument, undefined when an opaque step is in the way.
+ */
+export function producerSignature(graph: ForwardGraph, nodeId: number, depth = 0): string | undefined {
+  let n = graph.nodes[nodeId];
+  while (isPassThrough(n)) n = graph.nodes[n.inputs[0]];
+  switch (n.op) {
+    case "call_module":
+      return n.instance ? `module#${n.instance.id}` : `module:${n.target}`;
+    case "input":
+      return "input";
+    case "opaque":
+      return undefined;
+    default: {
+      if (depth > 4 || n.inputs.length === 0) return undefined;
+      const parts = n.inputs.map((i) => producerSignature(graph, i, depth + 1));
+      if (parts.some((p) => p === undefined)) return undefined;
+      return `${n.op}:${n.target}(${parts.join(",")})`;
+    }
+  }
+}
+
+/** The node whose output feeds `node`, looking through shape-only steps. */
+export function meaningfulProducer(graph: ForwardGraph, node: GraphNode): GraphNode | undefined {
+  let id = node.inputs[0];
+  while (id !== undefined) {
+    const n = graph.nodes[id];
+    if (!isShapeOnly(n)) return n;
+    id = n.inputs[0];
+  }
+  return undefined;
+}
+
+export function isShapeOnly(n: GraphNode): boolean {
+  if (n.op === "call_method") return SHAPE_ONLY_METHODS.has(n.target);
+  if (n.op === "call_function") return SHAPE_ONLY_FUNCTIONS.has(n.target);
+  if (n.op === "call_module") return n.instance?.qualname !== undefined && (SHAPE_PRESERVING_MODULES.has(n.instance.qualname) || n.instance.qualname === "torch.nn.Flatten");
+  return false;
+}
+
+export function isOutputActivation(n: GraphNode): boolean {
+  if (n.op === "call_method") return OUTPUT_ACTIVATION_METHODS.has(n.target);
+  if (n.op === "call_function") return OUTPUT_ACTIVATION_FUNCTIONS.has(n.target);
+  if (n.op === "call_module") return n.instance?.qualname !== undefined && OUTPUT_ACTIVATION_FUNCTIONS.has(n.instance.qualname);
+  return false;
+}
+
+/** Whether `node`'s output is returned by the model, through shape-only steps and output activations only. */
+export function reachesOutputUnchanged(graph: ForwardGraph, node: GraphNode): boolean {
+  const consumers = new Map<number, GraphNode[]>();
+  for (const n of graph.nodes) for (const i of n.inputs) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
+  const seen = new Set<number>();
+  const stack = [node.id];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const c of consumers.get(id) ?? []) {
+      if (c.op === "output") return true;
+      if (c.op === "phi" || ((isShapeOnly(c) || isOutputActivation(c)) && c.inputs[0] === id)) stack.push(c.id);
+    }
+  }
+  return false;
+}
+
+/** The call chain of a run: each inlining frame's call, then the node itself. */
+export function callChain(node: GraphNode): SourceRange[] {
+  return [...node.callStack.map((f) => f.range), node.range];
+}
+
+/**
+ * Where a run is "called" as a reader sees it, relative to a reference run: the first level of the inlining
+ * stack at which the two differ (the helper call, the submodule call, the Sequential entry). Runs that differ
+ * nowhere are iterations of one loop, and their site is the call itself.
+ */
+export function siteRelativeTo(node: GraphNode, reference: GraphNode): SourceRange {
+  const a = callChain(node);
+  const b = callChain(reference);
+  for (let i = 0; i < a.length; i++) {
+    if (i >= b.length || rangeKey(a[i]) !== rangeKey(b[i])) return a[i];
+  }
+  return a[a.length - 1];
+}
+
+export function loopOf(node: GraphNode): GraphNode["loops"][number] | undefined {
+  return node.loops[node.loops.length - 1];
+}

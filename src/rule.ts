@@ -1,0 +1,82 @@
+/** The only module a rule imports: its types, `defineRule`, and the model queries rules share. */
+import type { SourceRange } from "./model/source.js";
+import type { Framework, ModelIndex } from "./model/index-types.js";
+import type { FileAnalysis } from "./model/analysis.js";
+
+export type RuleSeverity = "error" | "warning" | "off";
+export type FixSafety = "safe" | "unsafe";
+
+/** Documentation under Ruff's headings; README, `--explain`, SARIF help and LSP links are generated from it. */
+export interface RuleDocs {
+  whatItDoes: string;
+  whyIsThisBad: string;
+  example: { bad: string; good: string };
+  fix: string;
+  knownLimitations: string;
+}
+
+export interface RuleMeta<MessageId extends string = string> {
+  id: string;
+  defaultSeverity: RuleSeverity;
+  description: string;
+  frameworks: Framework[];
+  /** Message templates with `{{name}}` placeholders, filled from `data`. */
+  messages: Record<MessageId, string>;
+  /** Whether the rule offers automatic fixes, and how safe they are. */
+  fixable?: FixSafety;
+  hasSuggestions?: boolean;
+  docs: RuleDocs;
+}
+
+export interface TextEdit {
+  range: [number, number];
+  text: string;
+}
+
+export interface FixDescriptor {
+  title: string;
+  safety: FixSafety;
+  edits: TextEdit[];
+}
+
+export interface RelatedInfo {
+  message: string;
+  at: SourceRange;
+}
+
+export interface ReportDescriptor<MessageId extends string = string> {
+  messageId: MessageId;
+  data?: Record<string, string | number>;
+  at: SourceRange;
+  related?: RelatedInfo[];
+  fix?: FixDescriptor;
+  suggestions?: FixDescriptor[];
+  /** For stable fingerprints (SARIF) and the executor: which model and module path the finding is about. */
+  model?: string;
+  modulePath?: string;
+}
+
+export interface RuleContext<MessageId extends string = string> {
+  readonly filePath: string;
+  readonly text: string;
+  readonly index: ModelIndex;
+  readonly analysis: FileAnalysis;
+  report(descriptor: ReportDescriptor<MessageId>): void;
+}
+
+export interface Rule<MessageId extends string = string> {
+  meta: RuleMeta<MessageId>;
+  check(context: RuleContext<MessageId>): void;
+}
+
+/** Identity function that lets TypeScript check message ids against `meta.messages`. */
+export function defineRule<MessageId extends string>(rule: Rule<MessageId>): Rule<MessageId> {
+  return rule;
+}
+
+export type { SourceRange } from "./model/source.js";
+export type { ForwardGraph, GraphNode } from "./model/graph.js";
+export type { ModuleInstance } from "./model/values.js";
+export * as queries from "./model/queries.js";
+export * as knowledge from "./model/knowledge.js";
+export { symAtoms, symToString } from "./model/symbolic.js";
