@@ -38,6 +38,9 @@ export default defineRule({
         "Class scores are not features to be normalized: BatchNorm makes each sample's logits depend on the rest of its batch during training and on running averages in eval mode, so the same image can get another prediction after model.eval(). In the forum thread the advice was: \"the last output is class scores and should not be normalized\".",
       example: {
         bad: [
+          "import torch",
+          "import torch.nn as nn",
+          "",
           "class Net(nn.Module):",
           "    def __init__(self, num_classes=10):",
           "        super().__init__()",
@@ -49,6 +52,9 @@ export default defineRule({
           "        return self.bn(self.fc(torch.relu(self.features(x))))",
         ].join("\n"),
         good: [
+          "import torch",
+          "import torch.nn as nn",
+          "",
           "class Net(nn.Module):",
           "    def __init__(self, num_classes=10):",
           "        super().__init__()",

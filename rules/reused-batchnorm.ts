@@ -69,6 +69,8 @@ export default defineRule({
         "In training mode BatchNorm normalizes with the statistics of the current batch, so every call looks fine. But it also keeps one running mean and variance, updated by every call. When one instance normalizes the outputs of two different layers, those running statistics average two distributions. model.eval() then normalizes each call with statistics that fit neither: the forum model behind bnlint reached perfect training accuracy and 10% (chance) in eval mode.",
       example: {
         bad: [
+          "import torch.nn as nn",
+          "",
           "class Net(nn.Module):",
           "    def __init__(self):",
           "        super().__init__()",
@@ -82,6 +84,8 @@ export default defineRule({
           "        return x",
         ].join("\n"),
         good: [
+          "import torch.nn as nn",
+          "",
           "class Net(nn.Module):",
           "    def __init__(self):",
           "        super().__init__()",

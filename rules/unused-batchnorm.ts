@@ -18,6 +18,8 @@ export default defineRule({
         "An unused BatchNorm is dead weight in every checkpoint, and it is often the sign of the reuse bug: the author declared one BatchNorm per layer but called another one twice (in the forum model, `bn_1` and `bn_3` were never used while `bn_2` ran three times).",
       example: {
         bad: [
+          "import torch.nn as nn",
+          "",
           "class Net(nn.Module):",
           "    def __init__(self):",
           "        super().__init__()",
@@ -29,6 +31,8 @@ export default defineRule({
           "        return self.bn1(self.conv(x))",
         ].join("\n"),
         good: [
+          "import torch.nn as nn",
+          "",
           "class Net(nn.Module):",
           "    def __init__(self):",
           "        super().__init__()",

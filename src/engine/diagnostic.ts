@@ -24,6 +24,8 @@ export interface Confirmation {
 /** One finding, as every reporter, the fixer and the language server see it. */
 export interface Diagnostic {
   ruleId: string | null;
+  /** The rule's message template id (ESLint's `messageId`). */
+  messageId?: string;
   severity: Severity;
   message: string;
   range: SourceRange;

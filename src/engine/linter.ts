@@ -105,6 +105,7 @@ function toDiagnostic(rule: Rule, severity: Exclude<RuleSeverity, "off">, d: Rep
   if (d.fix && !rule.meta.fixable) throw new Error(`rule ${rule.meta.id} is not fixable but reported a fix`);
   return {
     ruleId: rule.meta.id,
+    messageId: d.messageId,
     severity: severity === "error" ? 2 : 1,
     message: fillTemplate(template, d.data),
     range: d.at,

@@ -22,6 +22,7 @@ function message(m: Diagnostic, source: string | undefined): Record<string, unkn
     ruleId: m.ruleId,
     severity: m.severity,
     message: m.message,
+    ...(m.messageId ? { messageId: m.messageId } : {}),
     line: m.range.start.line,
     column: m.range.start.column,
     endLine: m.range.end.line,
