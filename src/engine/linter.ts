@@ -14,6 +14,15 @@ export interface LintOptions {
   /** Rules to run (defaults to every rule). */
   ruleSet?: readonly Rule[];
   maxFileBytes?: number;
+  /**
+   * Input shape per model class name (`{ Net: [1, 3, 32, 32] }`); key `*` applies to every model.
+   * Filled from `--input-shape` and from configuration; read by the shape pass and the executor.
+   */
+  inputShapes?: Record<string, number[]>;
+  /** Constructor arguments per model class name (`{ Keras_Cifar2: { rank1: 8, rank2: 16 } }`), for the executor. */
+  modelArgs?: Record<string, Record<string, number>>;
+  /** Add numeric confirmation to each finding (`--confirm`); loads the executor. */
+  confirm?: boolean;
 }
 
 /** A quick text test before parsing: a file that never mentions a framework cannot have findings. */
