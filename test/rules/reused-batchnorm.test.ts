@@ -1,0 +1,234 @@
+import rule from "../../rules/reused-batchnorm.js";
+import { py, runRuleTests } from "../helpers/rule-tester.js";
+
+runRuleTests(rule, {
+  valid: [
+    {
+      name: "one BatchNorm per call site",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c1 = nn.Conv2d(3, 8, 3)
+                self.c2 = nn.Conv2d(8, 8, 3)
+                self.bn1 = nn.BatchNorm2d(8)
+                self.bn2 = nn.BatchNorm2d(8)
+            def forward(self, x):
+                return self.bn2(self.c2(self.bn1(self.c1(x))))
+      `,
+    },
+    {
+      name: "siamese: one tower on two inputs (same producer, independent runs)",
+      code: py`
+        from torch import nn
+        class Siamese(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.proj = nn.Linear(128, 64)
+                self.bn = nn.BatchNorm1d(64)
+            def forward(self, a, b):
+                return self.bn(self.proj(a)), self.bn(self.proj(b))
+      `,
+    },
+    {
+      name: "exclusive if/else branches",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = nn.Conv2d(3, 8, 3)
+                self.b = nn.Conv2d(3, 8, 5, padding=1)
+                self.bn = nn.BatchNorm2d(8)
+            def forward(self, x, small: bool):
+                if small:
+                    x = self.bn(self.a(x))
+                else:
+                    x = self.bn(self.b(x))
+                return x
+      `,
+    },
+    {
+      name: "ModuleList indexed by the loop variable",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.convs = nn.ModuleList([nn.Conv2d(8, 8, 3, padding=1) for _ in range(3)])
+                self.bns = nn.ModuleList([nn.BatchNorm2d(8) for _ in range(3)])
+            def forward(self, x):
+                for i in range(3):
+                    x = self.bns[i](self.convs[i](x))
+                return x
+      `,
+    },
+    {
+      name: "helper function builds a new BatchNorm per call",
+      code: py`
+        import torch.nn as nn
+        def conv_bn(cin, cout):
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU())
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = conv_bn(3, 16)
+                self.b = conv_bn(16, 16)
+            def forward(self, x):
+                return self.b(self.a(x))
+      `,
+    },
+    {
+      name: "copy.deepcopy makes distinct instances",
+      code: py`
+        import copy
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                block = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8))
+                self.layers = nn.ModuleList([copy.deepcopy(block) for _ in range(2)])
+            def forward(self, x):
+                for layer in self.layers:
+                    x = layer(x)
+                return x
+      `,
+    },
+    {
+      name: "getattr with a computed name is not followed",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.bn = nn.BatchNorm2d(8)
+                self.conv = nn.Conv2d(8, 8, 3, padding=1)
+            def forward(self, x, name):
+                x = self.bn(self.conv(x))
+                return getattr(self, name)(x)
+      `,
+    },
+  ],
+  invalid: [
+    {
+      name: "direct reuse after two convolutions",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c1 = nn.Conv2d(3, 8, 3)
+                self.c2 = nn.Conv2d(8, 8, 3)
+                self.bn = nn.BatchNorm2d(8)
+            def forward(self, x):
+                x = self.bn(self.c1(x))
+                x = self.bn(self.c2(x))
+                return x
+      `,
+      errors: [{ messageId: "reused", line: 10, column: 13, messageIncludes: ["`self.bn` (BatchNorm2d(8)) runs 2 times", "lines 9 and 10", "model.eval()"] }],
+    },
+    {
+      name: "reuse in a loop over range",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(8, 8, 3, padding=1)
+                self.bn = nn.BatchNorm2d(8)
+            def forward(self, x):
+                for _ in range(4):
+                    x = self.bn(self.conv(x))
+                return x
+      `,
+      errors: [{ messageId: "reusedInLoop", line: 9, column: 17, messageIncludes: ["runs 4 times", "loop at line 8"] }],
+    },
+    {
+      name: "the same instance listed twice in nn.Sequential",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                bn = nn.BatchNorm2d(16)
+                self.body = nn.Sequential(
+                    nn.Conv2d(3, 16, 3, padding=1),
+                    bn,
+                    nn.Conv2d(16, 16, 3, padding=1),
+                    bn,
+                )
+            def forward(self, x):
+                return self.body(x)
+      `,
+      errors: [{ messageId: "reused", line: 10, column: 13, messageIncludes: "called here as `bn`" }],
+    },
+    {
+      name: "alias attribute",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c1 = nn.Conv2d(3, 8, 3)
+                self.c2 = nn.Conv2d(8, 8, 3)
+                self.bn1 = nn.BatchNorm2d(8)
+                self.bn2 = self.bn1
+            def forward(self, x):
+                return self.bn2(self.c2(self.bn1(self.c1(x))))
+      `,
+      errors: [{ messageId: "reused", line: 10, column: 16, messageIncludes: "called here as `self.bn2`" }],
+    },
+    {
+      name: "parallel branches with their own convolutions share one BatchNorm",
+      code: py`
+        import torch
+        import torch.nn as nn
+        class ASPP(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.b1 = nn.Conv2d(64, 32, 3, padding=1, dilation=1)
+                self.b2 = nn.Conv2d(64, 32, 3, padding=6, dilation=6)
+                self.bn = nn.BatchNorm2d(32)
+            def forward(self, x):
+                return torch.cat([self.bn(self.b1(x)), self.bn(self.b2(x))], dim=1)
+      `,
+      errors: [{ messageId: "reused", line: 10, column: 48, messageIncludes: "outputs of different layers (self.b1, self.b2)" }],
+    },
+    {
+      name: "a helper method called twice",
+      code: py`
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c1 = nn.Conv2d(3, 8, 3)
+                self.c2 = nn.Conv2d(8, 8, 3)
+                self.bn = nn.BatchNorm2d(8)
+            def _block(self, x, conv):
+                return F.relu(self.bn(conv(x)))
+            def forward(self, x):
+                x = self._block(x, self.c1)
+                return self._block(x, self.c2)
+      `,
+      errors: [{ messageId: "reused", line: 13, column: 16 }],
+    },
+    {
+      name: "BatchNorm imported under an alias from torch.nn.modules",
+      code: py`
+        import torch
+        from torch.nn.modules.batchnorm import BatchNorm1d as BN
+        class MLP(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.l1 = torch.nn.Linear(10, 10)
+                self.l2 = torch.nn.Linear(10, 10)
+                self.norm = BN(10)
+            def forward(self, x):
+                return self.norm(self.l2(self.norm(self.l1(x))))
+      `,
+      errors: [{ messageId: "reused", line: 10, column: 16 }],
+    },
+  ],
+});

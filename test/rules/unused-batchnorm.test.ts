@@ -1,0 +1,75 @@
+import rule from "../../rules/unused-batchnorm.js";
+import { py, runRuleTests } from "../helpers/rule-tester.js";
+
+runRuleTests(rule, {
+  valid: [
+    {
+      name: "every BatchNorm is called",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3)
+                self.bn = nn.BatchNorm2d(8)
+            def forward(self, x):
+                return self.bn(self.conv(x))
+      `,
+    },
+    {
+      name: "used by another method",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3)
+                self.bn = nn.BatchNorm2d(8)
+            def forward(self, x):
+                return self.conv(x)
+            def features(self, x):
+                return self.bn(self.conv(x))
+      `,
+    },
+    {
+      name: "modules reached by computed name",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.bn0 = nn.BatchNorm1d(4)
+                self.bn1 = nn.BatchNorm1d(4)
+            def forward(self, x, i: int):
+                return getattr(self, f"bn{i}")(x)
+      `,
+    },
+    {
+      name: "a class without forward in this file is not judged",
+      code: py`
+        import torch.nn as nn
+        class Stem(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.bn = nn.BatchNorm2d(8)
+      `,
+    },
+  ],
+  invalid: [
+    {
+      name: "declared and never called",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3)
+                self.bn1 = nn.BatchNorm2d(8)
+                self.bn2 = nn.BatchNorm2d(8)
+            def forward(self, x):
+                return self.bn1(self.conv(x))
+      `,
+      errors: [{ messageId: "unused", line: 7, column: 9, messageIncludes: ["`self.bn2` (BatchNorm2d(8))", "`Net.__init__`"] }],
+    },
+  ],
+});
