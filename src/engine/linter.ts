@@ -68,8 +68,9 @@ export async function lintText(text: string, filePath = "<text>", options: LintO
       const what = error.isMissing ? `missing \`${error.type}\`` : `unexpected \`${error.text.split("\n")[0].slice(0, 40)}\``;
       return countResult(absolute, [fatalDiagnostic(`Parsing error: invalid Python syntax (${what}); the file was not analysed`, where)], [], text);
     }
-    const index = indexPython(absolute, text, tree);
-    const analysis = analyzePython(index);
+    let index: ReturnType<typeof indexPython> | undefined;
+    const getIndex = () => (index ??= indexPython(absolute, text, tree));
+    const analysis = analyzePython(getIndex, text);
     const messages: Diagnostic[] = [];
     const seen = new Set<string>();
     for (const rule of options.ruleSet ?? allRules) {
@@ -78,7 +79,9 @@ export async function lintText(text: string, filePath = "<text>", options: LintO
       const context: RuleContext = {
         filePath: absolute,
         text,
-        index,
+        get index() {
+          return getIndex();
+        },
         analysis,
         report(d: ReportDescriptor) {
           const key = `${rule.meta.id}@${rangeKey(d.at)}`;
@@ -101,7 +104,7 @@ export async function lintText(text: string, filePath = "<text>", options: LintO
       }
     }
     messages.sort((a, b) => a.range.startIndex - b.range.startIndex || (a.ruleId ?? "").localeCompare(b.ruleId ?? ""));
-    const notes = analysis.graphs.flatMap((g) => g.notes.map((n) => `${g.modelClass.name}: ${n}`));
+    const notes = index ? analysis.graphs.flatMap((g) => g.notes.map((n) => `${g.modelClass.name}: ${n}`)) : [];
     return countResult(absolute, messages, [], text, notes);
   } finally {
     tree.delete();

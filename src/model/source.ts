@@ -20,7 +20,8 @@ export interface RangeLike {
   endPosition: { row: number; column: number };
 }
 
-export function rangeOf(node: RangeLike): SourceRange {
+export function rangeOf(node: RangeLike & { range?: SourceRange }): SourceRange {
+  if (node.range) return node.range; // syntax nodes cache their range
   return {
     start: { line: node.startPosition.row + 1, column: node.startPosition.column + 1 },
     end: { line: node.endPosition.row + 1, column: node.endPosition.column + 1 },

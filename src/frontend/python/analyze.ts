@@ -24,30 +24,57 @@ function countAttributeReads(root: SyntaxNode): Map<string, number> {
   return counts;
 }
 
-/** Classes named inside another model class's body are its submodules (or may be): they are not top level. */
+/**
+ * Classes named inside another model class's body are its submodules (or may be): they are not top level.
+ * A word search in the other classes' text (cheap, and a mention in a comment only makes bnlint quieter).
+ */
 function topLevelModels(index: ModelIndex): Set<ModelClass> {
   const models = index.classes.filter((c) => c.isModel);
-  const referenced = new Set<string>();
-  for (const cls of models) {
-    const body = cls.node.childForFieldName("body");
-    for (const id of body?.descendantsOfType("identifier") ?? []) if (id && id.text !== cls.name) referenced.add(id.text);
-  }
-  return new Set(models.filter((c) => !referenced.has(c.name)));
+  const isMentionedElsewhere = (cls: ModelClass): boolean => {
+    const word = new RegExp(`(^|[^\\w])${cls.name}($|[^\\w])`);
+    return models.some((other) => other !== cls && word.test(index.text.slice(other.range.startIndex, other.range.endIndex)));
+  };
+  return new Set(models.filter((c) => !isMentionedElsewhere(c)));
 }
 
-export function analyzePython(index: ModelIndex): FileAnalysis {
+/**
+ * Every BatchNorm the analysis can create is named in the file by text containing "BatchNorm"
+ * (`nn.BatchNorm2d`, a star-imported `BatchNorm2d`, a `norm_layer` default, `torch.nn.modules.batchnorm`).
+ * Without it no graph can hold a BatchNorm, so the graphs are not built.
+ */
+const BATCHNORM_TEXT = /BatchNorm/;
+
+function buildGraphs(index: ModelIndex): ForwardGraph[] {
   const graphs: ForwardGraph[] = [];
   for (const cls of index.classes) {
     if (!cls.isModel) continue;
     const g = buildForwardGraph(index, cls);
     if (g) graphs.push(g);
   }
+  return graphs;
+}
+
+/**
+ * The analysis of one file, computed on first use: the index (or a thunk building it) is only read when a rule
+ * asks for graphs, so a file whose rules need nothing costs its parse and no more.
+ */
+export function analyzePython(index: ModelIndex | (() => ModelIndex), text?: string): FileAnalysis {
+  const getIndex = typeof index === "function" ? index : () => index;
+  const source = text ?? (typeof index === "function" ? undefined : index.text);
+  let graphs: ForwardGraph[] | undefined;
+  let topLevel: Set<ModelClass> | undefined;
   let reads: Map<string, number> | undefined;
   return {
-    graphs,
-    topLevelModels: topLevelModels(index),
+    get graphs() {
+      graphs ??= BATCHNORM_TEXT.test(source ?? getIndex().text) ? buildGraphs(getIndex()) : [];
+      return graphs;
+    },
+    get topLevelModels() {
+      topLevel ??= topLevelModels(getIndex());
+      return topLevel;
+    },
     attributeReads(name: string): number {
-      reads ??= countAttributeReads(index.tree.rootNode);
+      reads ??= countAttributeReads(getIndex().tree.rootNode);
       return reads.get(name) ?? 0;
     },
   };

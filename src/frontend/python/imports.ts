@@ -43,8 +43,13 @@ function dottedText(node: SyntaxNode): string {
 }
 
 /** Reads every import statement in the file (at any depth: imports inside functions count too). */
-export function collectImports(root: SyntaxNode): ImportTable {
+export function collectImports(root: SyntaxNode, source: string): ImportTable {
   const table = new ImportTable();
+  // Only subtrees whose text contains "import" can hold an import statement.
+  const mayImport = (node: SyntaxNode): boolean => {
+    const at = source.indexOf("import", node.startIndex);
+    return at >= 0 && at < node.endIndex;
+  };
   const visit = (node: SyntaxNode): void => {
     if (node.type === "import_statement") {
       for (const child of node.namedChildren) {
@@ -84,6 +89,7 @@ export function collectImports(root: SyntaxNode): ImportTable {
         node.type === "block" || node.type === "if_statement" || node.type === "try_statement" ||
         node.type === "else_clause" || node.type === "except_clause" || node.type === "finally_clause" ||
         node.type === "decorated_definition" || node.type === "with_statement" || node.type === "elif_clause") {
+      if (!mayImport(node)) return;
       for (const child of node.namedChildren) if (child) visit(child);
     }
   };

@@ -62,12 +62,17 @@ export function readFunction(node: SyntaxNode, decorators: string[] = []): Funct
   const params = node.childForFieldName("parameters");
   const body = node.childForFieldName("body");
   if (!name || !params || !body) return undefined;
+  let paramsCache: ParamDef[] | undefined;
   return {
     name: name.text,
     node,
     range: rangeOf(node),
     nameRange: rangeOf(name),
-    params: readParams(params),
+    // Read on first use: most methods of a file are never run by the analysis.
+    get params() {
+      paramsCache ??= readParams(params);
+      return paramsCache;
+    },
     body,
     isStatic: decorators.includes("staticmethod"),
   };
@@ -142,7 +147,7 @@ function readClass(node: SyntaxNode, imports: ImportTable): ModelClass | undefin
 /** Builds the ModelIndex of one parsed Python file. */
 export function indexPython(filePath: string, text: string, tree: Tree): ModelIndex {
   const root = tree.rootNode;
-  const imports = collectImports(root);
+  const imports = collectImports(root, text);
   const classes: ModelClass[] = [];
   const functions = new Map<string, FunctionDef>();
   const globals = new Map<string, SyntaxNode>();

@@ -83,9 +83,10 @@ export class Interpreter {
       target,
       inputs,
       range,
-      callStack: [...this.pos.callStack],
-      branches: [...this.pos.branches],
-      loops: [...this.pos.loops],
+      // Position arrays are never mutated in place (a change makes a new array), so nodes can share them.
+      callStack: this.pos.callStack,
+      branches: this.pos.branches,
+      loops: this.pos.loops,
       ...more,
     };
     this.nodes.push(node);
@@ -184,8 +185,7 @@ export class Interpreter {
 
   /** Runs a Python function abstractly and returns what it returns (a phi of several returns). */
   callFunction(def: FunctionDef, selfValue: Value | undefined, args: CallArgs, opts: { cls?: ModelClass; owner?: ModelClass; frame?: Frame; paramSymbols?: boolean }): Value {
-    const activeCount = this.activeFunctions.filter((f) => f === def).length;
-    if (activeCount >= 1 || this.pos.depth >= LIMITS.inlineDepth) {
+    if (this.activeFunctions.includes(def) || this.pos.depth >= LIMITS.inlineDepth) {
       if (this.pos.depth >= LIMITS.inlineDepth) this.notes.push(`inlining stopped at depth ${LIMITS.inlineDepth} in ${def.name}`);
       for (const a of args.positional) escapeValue(a.value);
       for (const a of args.keywords.values()) escapeValue(a.value);

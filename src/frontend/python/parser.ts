@@ -1,11 +1,19 @@
 import { createRequire } from "node:module";
-import type { Parser as ParserType, Tree } from "web-tree-sitter";
+import type { Parser as ParserType } from "web-tree-sitter";
+import { PyNode } from "./cst.js";
 
-export type { Node as SyntaxNode, Tree } from "web-tree-sitter";
+export type SyntaxNode = PyNode;
+/** A parsed file. Its nodes read the wasm tree lazily (see cst.ts): call `delete()` when done with it. */
+export interface Tree {
+  readonly rootNode: PyNode;
+  delete(): void;
+}
+
+const namedById = new Map<number, boolean>();
 
 let parserPromise: Promise<ParserType> | undefined;
 
-/** Loads web-tree-sitter and the Python grammar once per process (about 30 ms), on first use. */
+/** Loads web-tree-sitter and the Python grammar once per process, on first use. */
 export function getPythonParser(): Promise<ParserType> {
   parserPromise ??= (async () => {
     const { Parser, Language } = await import("web-tree-sitter");
@@ -24,5 +32,5 @@ export async function parsePython(text: string): Promise<Tree> {
   const parser = await getPythonParser();
   const tree = parser.parse(text);
   if (!tree) throw new Error("tree-sitter returned no tree");
-  return tree;
+  return { rootNode: PyNode.root(tree, text, namedById), delete: () => tree.delete() };
 }

@@ -1,0 +1,81 @@
+// Whole lint vs bare tree-sitter parsing of the same files, in this process; files/s; peak memory;
+// single-file CLI start-up against a bare `node` start in the same run.
+import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { getPythonParser } from "../dist/src/frontend/python/parser.js";
+import { lintText } from "../dist/src/engine/linter.js";
+
+const CORPUS = ["/usr/lib/python3/dist-packages/torchvision", "/usr/lib/python3/dist-packages/torch/nn"];
+const repo = new URL("../", import.meta.url).pathname;
+
+function pyFiles(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) pyFiles(full, out);
+    else if (name.endsWith(".py")) out.push(full);
+  }
+  return out;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** CPU time of this process (user + system) in ms: other processes on the machine barely move it. */
+function cpuMs() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Runs the two workloads in alternation and returns each one's median CPU time. */
+async function compare(a, b, rounds) {
+  const ta = [];
+  const tb = [];
+  for (let i = 0; i < rounds; i++) {
+    let t0 = cpuMs();
+    await a();
+    ta.push(cpuMs() - t0);
+    t0 = cpuMs();
+    await b();
+    tb.push(cpuMs() - t0);
+  }
+  return [median(ta), median(tb)];
+}
+
+export default async function (log) {
+  const dirs = CORPUS.filter((d) => existsSync(d));
+  if (dirs.length === 0) {
+    log("corpus missing: apt-get install -y python3-torch python3-torchvision");
+    return;
+  }
+  const files = dirs.flatMap((d) => pyFiles(d)).map((f) => ({ path: f, text: readFileSync(f, "utf8") }));
+  const bytes = files.reduce((n, f) => n + Buffer.byteLength(f.text), 0);
+  const parser = await getPythonParser();
+  const parseAll = () => {
+    for (const f of files) parser.parse(f.text)?.delete();
+  };
+  const lintAll = async () => {
+    for (const f of files) await lintText(f.text, f.path);
+  };
+  parseAll();
+  await lintAll(); // warm-up: JIT, wasm
+  const rounds = 5;
+  const [parseMs, lintMs] = await compare(parseAll, lintAll, rounds);
+  log(`corpus: ${files.length} files, ${(bytes / 1048576).toFixed(1)} MB (${dirs.join(", ")})`);
+  log(`bare parse: ${parseMs.toFixed(0)} ms   whole lint: ${lintMs.toFixed(0)} ms   (CPU time, median of ${rounds} alternating rounds)`);
+  log(`lint / parse ratio: ${(lintMs / parseMs).toFixed(2)}x   (target <= 1.3x)`);
+  log(`throughput: ${(files.length / (lintMs / 1000)).toFixed(0)} files/s, ${(bytes / 1048576 / (lintMs / 1000)).toFixed(1)} MB/s`);
+  log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+
+  const seed = join(repo, "fixtures/seed/keras_cifar2.py");
+  const wall = (args) => {
+    const t0 = performance.now();
+    spawnSync(process.execPath, args, { stdio: "ignore" });
+    return performance.now() - t0;
+  };
+  const nodeOnly = median(Array.from({ length: 7 }, () => wall(["-e", "0"])));
+  const cli = median(Array.from({ length: 7 }, () => wall([join(repo, "bin/bnlint.js"), seed])));
+  log(`CLI start-up on one file: ${cli.toFixed(0)} ms wall (bare node: ${nodeOnly.toFixed(0)} ms, ratio ${(cli / nodeOnly).toFixed(1)}x; target < 150 ms)`);
+}
