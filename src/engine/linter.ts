@@ -69,7 +69,7 @@ export async function lintText(text: string, filePath = "<text>", options: LintO
       return countResult(absolute, [fatalDiagnostic(`Parsing error: invalid Python syntax (${what}); the file was not analysed`, where)], [], text);
     }
     const index = indexPython(absolute, text, tree);
-    const analysis = analyzePython(index);
+    const analysis = analyzePython(index, { inputShapes: options.inputShapes });
     const messages: Diagnostic[] = [];
     const seen = new Set<string>();
     for (const rule of options.ruleSet ?? allRules) {

@@ -3,6 +3,7 @@ import type { FileAnalysis } from "../../model/analysis.js";
 import type { ForwardGraph } from "../../model/graph.js";
 import type { ModelClass, ModelIndex } from "../../model/index-types.js";
 import { buildForwardGraph } from "./forward-graph.js";
+import { propagateShapes, type GraphShapes } from "../../passes/shapes.js";
 
 function countAttributeReads(root: SyntaxNode): Map<string, number> {
   const counts = new Map<string, number>();
@@ -35,7 +36,12 @@ function topLevelModels(index: ModelIndex): Set<ModelClass> {
   return new Set(models.filter((c) => !referenced.has(c.name)));
 }
 
-export function analyzePython(index: ModelIndex): FileAnalysis {
+export interface AnalysisOptions {
+  /** Input shape per model class name; `*` applies to every top-level model (`LintOptions.inputShapes`). */
+  inputShapes?: Record<string, number[]>;
+}
+
+export function analyzePython(index: ModelIndex, options: AnalysisOptions = {}): FileAnalysis {
   const graphs: ForwardGraph[] = [];
   for (const cls of index.classes) {
     if (!cls.isModel) continue;
@@ -43,9 +49,22 @@ export function analyzePython(index: ModelIndex): FileAnalysis {
     if (g) graphs.push(g);
   }
   let reads: Map<string, number> | undefined;
+  const topLevel = topLevelModels(index);
+  const shapes = new Map<ForwardGraph, GraphShapes>();
   return {
     graphs,
-    topLevelModels: topLevelModels(index),
+    topLevelModels: topLevel,
+    shapes(graph: ForwardGraph): GraphShapes {
+      let result = shapes.get(graph);
+      if (!result) {
+        const name = graph.modelClass.name;
+        const key = options.inputShapes?.[name] ? name : topLevel.has(graph.modelClass) && options.inputShapes?.["*"] ? "*" : undefined;
+        const inputShape = key ? options.inputShapes![key] : undefined;
+        result = propagateShapes(graph, { text: index.text, inputShape, inputShapeText: inputShape && (key === "*" ? inputShape.join(",") : `${name}=${inputShape.join(",")}`) });
+        shapes.set(graph, result);
+      }
+      return result;
+    },
     attributeReads(name: string): number {
       reads ??= countAttributeReads(index.tree.rootNode);
       return reads.get(name) ?? 0;
