@@ -172,11 +172,11 @@ export default defineRule({
     frameworks: ["torch"],
     messages: {
       channels:
-        "`{{callee}}` ({{ctor}}) receives {{channels}} channels from {{source}}, but it was built for {{features}}: PyTorch raises `RuntimeError: {{tensor}} should contain {{channels}} elements not {{features}}` when this line runs. Give it the channel count of its input ({{type}}({{channels}})), or fix the layer before it.",
+        "`{{callee}}` ({{ctor}}) receives {{channels}} channels from {{source}}, but it was built for {{features}}: PyTorch raises `RuntimeError: {{tensor}} should contain {{channels}} elements not {{features}}` at run time. Give it the channel count of its input ({{type}}({{channels}})), or fix the layer before it.",
       rank:
-        "`{{callee}}` ({{ctor}}) receives a {{rank}}-D tensor {{shape}} from {{source}}, but {{type}} needs {{expected}}: PyTorch raises `ValueError: expected {{expectedShort}} input (got {{rank}}D input)` when this line runs. Use {{suggested}} for a {{rank}}-D input, or reshape the input.",
+        "`{{callee}}` ({{ctor}}) receives a {{rank}}-D tensor {{shape}} from {{source}}, but {{type}} needs {{expected}}: PyTorch raises `ValueError: expected {{expectedShort}} input (got {{rank}}D input)` at run time. Use {{suggested}} for a {{rank}}-D input, or reshape the input.",
       linear:
-        "`{{callee}}` ({{ctor}}) receives {{features}} input features from {{source}}, but it was built for {{inFeatures}}: PyTorch raises `RuntimeError: mat1 and mat2 shapes cannot be multiplied ({{rows}}x{{features}} and {{inFeatures}}x{{outFeatures}})` when this line runs. Set in_features to {{features}}, or fix the layers before it.",
+        "`{{callee}}` ({{ctor}}) receives {{features}} input features from {{source}}, but it was built for {{inFeatures}}: PyTorch raises `RuntimeError: mat1 and mat2 shapes cannot be multiplied ({{rows}}x{{features}} and {{inFeatures}}x{{outFeatures}})` at run time. Set in_features to {{features}}, or fix the layers before it.",
     },
     docs: {
       whatItDoes:
