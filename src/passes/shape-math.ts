@@ -128,10 +128,13 @@ export function viewShape(input: ShapeFact | undefined, entries: readonly ViewEn
 function solveInferred(input: ShapeFact, entries: readonly ViewEntry[]): Sym | undefined {
   const remaining: (Sym | undefined)[] = [...input.dims];
   const divisors: Sym[] = [];
+  const taken = new Set<number>();
   for (const e of entries) {
     if (e.kind === "infer") continue;
     if (e.kind === "unknown") return undefined;
     if (e.kind === "inputDim") {
+      if (taken.has(e.index)) return undefined;
+      taken.add(e.index);
       remaining[e.index] = symConst(1); // the entry keeps that dim: it does not divide the rest
       continue;
     }
