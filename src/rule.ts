@@ -80,3 +80,6 @@ export type { ModuleInstance } from "./model/values.js";
 export * as queries from "./model/queries.js";
 export * as knowledge from "./model/knowledge.js";
 export { symAtoms, symToString } from "./model/symbolic.js";
+export type { GraphShapes, ShapeFact } from "./passes/shapes.js";
+export type { Sym } from "./model/symbolic.js";
+export * as symbolic from "./model/symbolic.js";

@@ -9,6 +9,7 @@ import { fatalDiagnostic } from "../engine/linter.js";
 import { formatNames, loadFormatter } from "../report/index.js";
 import { renderRuleDoc } from "../docs/render.js";
 import { VERSION } from "../version.js";
+import { parseInputShape } from "../passes/input-shape.js";
 
 export class UsageError extends Error {}
 
@@ -47,6 +48,7 @@ interface CliOptions {
   color?: boolean;
   maxFileSize?: number;
   verbose?: boolean;
+  inputShape?: Record<string, number[]>;
 }
 
 export interface CliIO {
@@ -71,6 +73,13 @@ function buildProgram(io: CliIO): Command {
     .option("--list-rules", "list every rule with its default severity and exit")
     .option("--explain <rule-id>", "print a rule's documentation and exit")
     .option("--max-file-size <MB>", "skip (and report) files larger than this", parseMegabytes)
+    .option("--input-shape <[Model=]sizes>", "input shape for the shape checks, e.g. 1,3,32,32 (every top-level model) or Net=1,3,32,32; repeatable", (v: string, prev?: Record<string, number[]>) => {
+      try {
+        return parseInputShape(v, prev);
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message);
+      }
+    })
     .option("--verbose", "print analysis notes (budgets hit, constructs not followed) to stderr")
     .option("--color", "force colored output")
     .option("--no-color", "disable colored output (also: NO_COLOR=1)")
@@ -108,7 +117,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stderr(`bnlint: unknown format "${opts.format}". Use one of: ${formatNames.join(", ")}\n`);
     return 2;
   }
-  const lintOptions: LintOptions = { rules: opts.rule, maxFileBytes: opts.maxFileSize };
+  const lintOptions: LintOptions = { rules: opts.rule, maxFileBytes: opts.maxFileSize, inputShapes: opts.inputShape };
   const files = await collectFiles(paths, io.cwd);
   const results: LintResult[] = [];
   for (const entry of files) {

@@ -70,7 +70,7 @@ export async function lintText(text: string, filePath = "<text>", options: LintO
     }
     let index: ReturnType<typeof indexPython> | undefined;
     const getIndex = () => (index ??= indexPython(absolute, text, tree));
-    const analysis = analyzePython(getIndex, text);
+    const analysis = analyzePython(getIndex, { text, inputShapes: options.inputShapes });
     const messages: Diagnostic[] = [];
     const seen = new Set<string>();
     for (const rule of options.ruleSet ?? allRules) {

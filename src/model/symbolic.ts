@@ -136,3 +136,17 @@ export function symToString(a: Sym): string {
   }
   return parts.join(" ");
 }
+
+/**
+ * Certainly different when every atom of the difference stands for a positive integer (a channel count such
+ * as the `__init__` parameter `planes`): `planes * 2` and `planes` differ by `planes`, which is never 0. The
+ * difference must be a non-zero polynomial whose coefficients all have one sign; opaque atoms (`min(a, 8)`,
+ * `a // 4`, loop iterations) may be 0 and make the answer "not known".
+ */
+export function symDifferentIfPositive(a: Sym, b: Sym, isPositiveAtom: (atom: string) => boolean): boolean {
+  const d = symSub(a, b);
+  if (d.terms.size === 0) return false;
+  if (!symAtoms(d).every(isPositiveAtom)) return false;
+  const signs = new Set([...d.terms.values()].map(Math.sign));
+  return signs.size === 1;
+}

@@ -3,6 +3,7 @@ import type { FileAnalysis } from "../../model/analysis.js";
 import type { ForwardGraph } from "../../model/graph.js";
 import type { ModelClass, ModelIndex } from "../../model/index-types.js";
 import { buildForwardGraph } from "./forward-graph.js";
+import { propagateShapes, type GraphShapes } from "../../passes/shapes.js";
 
 function countAttributeReads(root: SyntaxNode): Map<string, number> {
   const counts = new Map<string, number>();
@@ -38,11 +39,19 @@ function topLevelModels(index: ModelIndex): Set<ModelClass> {
 }
 
 /**
- * Every BatchNorm the analysis can create is named in the file by text containing "BatchNorm"
- * (`nn.BatchNorm2d`, a star-imported `BatchNorm2d`, a `norm_layer` default, `torch.nn.modules.batchnorm`).
- * Without it no graph can hold a BatchNorm, so the graphs are not built.
+ * Every module a graph rule looks at is named in the file by its class name: "BatchNorm" for every BatchNorm
+ * (`nn.BatchNorm2d`, a star-imported `BatchNorm2d`, a `norm_layer` default, `torch.nn.modules.batchnorm`) and
+ * "Linear" for the Linear layers the shape rule checks. A file with neither cannot have a graph finding, so
+ * its graphs are not built.
  */
-const BATCHNORM_TEXT = /BatchNorm/;
+const GRAPH_RULE_TEXT = /BatchNorm|Linear/;
+
+export interface AnalysisOptions {
+  /** The file's text, to decide without indexing whether graphs can hold a BatchNorm at all. */
+  text?: string;
+  /** Input shape per model class name; `*` applies to every top-level model (`LintOptions.inputShapes`). */
+  inputShapes?: Record<string, number[]>;
+}
 
 function buildGraphs(index: ModelIndex): ForwardGraph[] {
   const graphs: ForwardGraph[] = [];
@@ -58,24 +67,37 @@ function buildGraphs(index: ModelIndex): ForwardGraph[] {
  * The analysis of one file, computed on first use: the index (or a thunk building it) is only read when a rule
  * asks for graphs, so a file whose rules need nothing costs its parse and no more.
  */
-export function analyzePython(index: ModelIndex | (() => ModelIndex), text?: string): FileAnalysis {
+export function analyzePython(index: ModelIndex | (() => ModelIndex), options: AnalysisOptions = {}): FileAnalysis {
   const getIndex = typeof index === "function" ? index : () => index;
-  const source = text ?? (typeof index === "function" ? undefined : index.text);
+  const source = options.text ?? (typeof index === "function" ? undefined : index.text);
   let graphs: ForwardGraph[] | undefined;
   let topLevel: Set<ModelClass> | undefined;
   let reads: Map<string, number> | undefined;
-  return {
+  const shapes = new Map<ForwardGraph, GraphShapes>();
+  const analysis: FileAnalysis = {
     get graphs() {
-      graphs ??= BATCHNORM_TEXT.test(source ?? getIndex().text) ? buildGraphs(getIndex()) : [];
+      graphs ??= GRAPH_RULE_TEXT.test(source ?? getIndex().text) ? buildGraphs(getIndex()) : [];
       return graphs;
     },
     get topLevelModels() {
       topLevel ??= topLevelModels(getIndex());
       return topLevel;
     },
+    shapes(graph: ForwardGraph): GraphShapes {
+      let result = shapes.get(graph);
+      if (!result) {
+        const name = graph.modelClass.name;
+        const key = options.inputShapes?.[name] ? name : analysis.topLevelModels.has(graph.modelClass) && options.inputShapes?.["*"] ? "*" : undefined;
+        const inputShape = key ? options.inputShapes![key] : undefined;
+        result = propagateShapes(graph, { text: getIndex().text, inputShape, inputShapeText: inputShape && (key === "*" ? inputShape.join(",") : `${name}=${inputShape.join(",")}`) });
+        shapes.set(graph, result);
+      }
+      return result;
+    },
     attributeReads(name: string): number {
       reads ??= countAttributeReads(getIndex().tree.rootNode);
       return reads.get(name) ?? 0;
     },
   };
+  return analysis;
 }
