@@ -98,11 +98,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   function schedule(uri: string, delay: number): void {
     clearTimeout(pending.get(uri));
-    if (delay <= 0) {
-      void lintDocument(uri);
-      return;
-    }
-    pending.set(uri, setTimeout(() => void lintDocument(uri), delay));
+    // Even without a delay, a timer: changes that arrive together are linted once, as the last one.
+    pending.set(uri, setTimeout(() => void lintDocument(uri), Math.max(0, delay)));
   }
 
   function relintOpenDocuments(): void {
