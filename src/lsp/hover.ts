@@ -7,6 +7,7 @@ import { batchNormRuns, constructorLabel, isBatchNorm } from "../model/queries.j
 import { symToString } from "../model/symbolic.js";
 import { rangeKey, type SourceRange } from "../model/source.js";
 import type { Shape } from "../model/graph.js";
+import type { ModuleInstance } from "../model/values.js";
 import { toLspRange } from "./convert.js";
 
 export interface BatchNormRun {
@@ -20,6 +21,7 @@ export interface BatchNormInfo {
   name: string;
   ctor: string;
   declaration: SourceRange;
+  /** Runs per model (as shown: "`Net`", or "`Net` as `self.a.bn`" for a submodule's instance). */
   runsByModel: Map<string, BatchNormRun[]>;
   /** Handed to code bnlint cannot see, so calls there are unknown. */
   escaped: boolean;
@@ -37,26 +39,31 @@ export async function collectBatchNorms(text: string, filePath: string): Promise
     const analysis = analyzePython(indexPython(filePath, text, tree));
     // A class analysed on its own and inlined into a bigger model yields several instances of one declaration.
     const byDeclaration = new Map<string, BatchNormInfo>();
+    const infoFor = (inst: ModuleInstance): BatchNormInfo => {
+      const key = rangeKey(inst.ctorRange);
+      let info = byDeclaration.get(key);
+      if (!info) {
+        const name = inst.paths[0] ? `self.${inst.paths[0]}` : inst.ctorText;
+        info = { name, ctor: constructorLabel(inst), declaration: inst.declStatement ?? inst.ctorRange, runsByModel: new Map(), escaped: false };
+        byDeclaration.set(key, info);
+      }
+      info.escaped ||= inst.escaped;
+      return info;
+    };
     for (const graph of analysis.graphs) {
-      const runs = batchNormRuns(graph);
-      for (const inst of graph.instances) {
-        if (!isBatchNorm(inst)) continue;
-        const declaration = inst.declStatement ?? inst.ctorRange;
-        const key = rangeKey(inst.ctorRange);
-        let info = byDeclaration.get(key);
-        if (!info) {
-          info = { name: inst.paths[0] ? `self.${inst.paths[0]}` : inst.ctorText, ctor: constructorLabel(inst), declaration, runsByModel: new Map(), escaped: false };
-          byDeclaration.set(key, info);
-        }
-        info.escaped ||= inst.escaped;
-        const mine = runs.get(inst) ?? [];
-        if (mine.length === 0) continue;
-        const list = info.runsByModel.get(graph.modelClass.name) ?? [];
-        for (const run of mine) {
+      // Declared but never run: still hoverable (graph.instances holds the class's own modules).
+      for (const inst of graph.instances) if (isBatchNorm(inst)) infoFor(inst);
+      for (const [inst, runs] of batchNormRuns(graph)) {
+        const info = infoFor(inst);
+        // Each instance separately: two Blocks' BatchNorms share a declaration but not their statistics.
+        const path = inst.paths[0] ? `self.${inst.paths[0]}` : undefined;
+        const label = path && path !== info.name ? `\`${graph.modelClass.name}\` as \`${path}\`` : `\`${graph.modelClass.name}\``;
+        const list = info.runsByModel.get(label) ?? [];
+        for (const run of runs) {
           const input = run.inputs[0] !== undefined ? graph.nodes[run.inputs[0]] : undefined;
           list.push({ range: run.calleeRange ?? run.range, inputShape: input?.shape ? formatShape(input.shape) : undefined });
         }
-        info.runsByModel.set(graph.modelClass.name, list);
+        info.runsByModel.set(label, list);
       }
     }
     return [...byDeclaration.values()];
@@ -77,7 +84,7 @@ function describe(info: BatchNormInfo, at: BatchNormRun | undefined): string {
     lines.push("Runs per forward pass:");
     for (const [model, runs] of info.runsByModel) {
       const where = [...new Set(runs.map((r) => r.range.start.line))].join(", ");
-      lines.push(`- \`${model}\`: ${runs.length === 1 ? "once" : `${runs.length} times`} (line${runs.length === 1 ? "" : "s"} ${where})`);
+      lines.push(`- ${model}: ${runs.length === 1 ? "once" : `${runs.length} times`} (line${runs.length === 1 ? "" : "s"} ${where})`);
     }
   }
   if (at?.inputShape) lines.push("", `Incoming shape here: \`${at.inputShape}\``);
