@@ -89,6 +89,8 @@ function buildProgram(io: CliIO): Command {
 
 /** Runs the CLI and returns its exit code: 0 clean, 1 problems found, 2 usage or internal error. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  // `bnlint lsp [--stdio]`: the language server, loaded only here so plain linting never pays for it.
+  if (argv[0] === "lsp") return (await import("../lsp/main.js")).runLanguageServer();
   const program = buildProgram(io);
   try {
     program.parse(argv, { from: "user" });
