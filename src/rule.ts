@@ -80,3 +80,4 @@ export type { ModuleInstance } from "./model/values.js";
 export * as queries from "./model/queries.js";
 export * as knowledge from "./model/knowledge.js";
 export { symAtoms, symToString } from "./model/symbolic.js";
+export type { EvalContext, TrainModeEvalCall, TrainOrigin } from "./model/eval-mode.js";

@@ -1,5 +1,6 @@
 import type { ForwardGraph } from "./graph.js";
 import type { ModelClass } from "./index-types.js";
+import type { ScriptAnalysis } from "./eval-mode.js";
 
 /** What the front end derived from one file, shared by every rule. */
 export interface FileAnalysis {
@@ -9,4 +10,6 @@ export interface FileAnalysis {
   readonly topLevelModels: ReadonlySet<ModelClass>;
   /** How often `name` is read as an attribute (`x.name`, `getattr(x, "name")`) outside `self.name = ...` stores. */
   attributeReads(name: string): number;
+  /** Train/eval mode in module-level code and functions (computed on first use). */
+  scripts(): ScriptAnalysis;
 }

@@ -3,6 +3,8 @@ import type { FileAnalysis } from "../../model/analysis.js";
 import type { ForwardGraph } from "../../model/graph.js";
 import type { ModelClass, ModelIndex } from "../../model/index-types.js";
 import { buildForwardGraph } from "./forward-graph.js";
+import { analyzeScripts } from "./scripts.js";
+import type { ScriptAnalysis } from "../../model/eval-mode.js";
 
 function countAttributeReads(root: SyntaxNode): Map<string, number> {
   const counts = new Map<string, number>();
@@ -43,12 +45,17 @@ export function analyzePython(index: ModelIndex): FileAnalysis {
     if (g) graphs.push(g);
   }
   let reads: Map<string, number> | undefined;
+  let scripts: ScriptAnalysis | undefined;
   return {
     graphs,
     topLevelModels: topLevelModels(index),
     attributeReads(name: string): number {
       reads ??= countAttributeReads(index.tree.rootNode);
       return reads.get(name) ?? 0;
+    },
+    scripts(): ScriptAnalysis {
+      scripts ??= analyzeScripts(index, graphs);
+      return scripts;
     },
   };
 }
