@@ -81,6 +81,7 @@ export * as queries from "./model/queries.js";
 export * as knowledge from "./model/knowledge.js";
 export { symAtoms, symToString } from "./model/symbolic.js";
 export type { EvalContext, TrainModeEvalCall, TrainOrigin } from "./model/eval-mode.js";
+export type { SmallBatchLoop } from "./frontend/python/loaders.js";
 export { constValue, symEquals } from "./model/symbolic.js";
 export { rangeOf } from "./model/source.js";
 /** Resolves a callee expression through the file's imports: `nn.BatchNorm2d` → `torch.nn.BatchNorm2d`. */

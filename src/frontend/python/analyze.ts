@@ -4,6 +4,7 @@ import type { ForwardGraph } from "../../model/graph.js";
 import type { ModelClass, ModelIndex } from "../../model/index-types.js";
 import { buildForwardGraph } from "./forward-graph.js";
 import { analyzeScripts } from "./scripts.js";
+import { findSmallBatchLoops, type SmallBatchLoop } from "./loaders.js";
 import type { ScriptAnalysis } from "../../model/eval-mode.js";
 
 function countAttributeReads(root: SyntaxNode): Map<string, number> {
@@ -46,6 +47,7 @@ export function analyzePython(index: ModelIndex): FileAnalysis {
   }
   let reads: Map<string, number> | undefined;
   let scripts: ScriptAnalysis | undefined;
+  let smallBatchLoops: SmallBatchLoop[] | undefined;
   return {
     graphs,
     topLevelModels: topLevelModels(index),
@@ -56,6 +58,10 @@ export function analyzePython(index: ModelIndex): FileAnalysis {
     scripts(): ScriptAnalysis {
       scripts ??= analyzeScripts(index, graphs);
       return scripts;
+    },
+    smallBatchLoops(): readonly SmallBatchLoop[] {
+      smallBatchLoops ??= findSmallBatchLoops(index, graphs);
+      return smallBatchLoops;
     },
   };
 }
