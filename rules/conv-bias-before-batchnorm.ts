@@ -1,4 +1,4 @@
-import { defineRule, queries, symEquals, type FixDescriptor, type ForwardGraph, type GraphNode, type ModuleInstance, type RuleContext } from "../src/rule.js";
+import { defineRule, queries, symEquals, type FixDescriptor, type ForwardGraph, type GraphNode, type ModuleInstance, type RuleContext, type Sym } from "../src/rule.js";
 
 const { batchNormRuns, constructorLabel } = queries;
 
@@ -28,11 +28,17 @@ function hasBias(inst: ModuleInstance, spec: { bias: number }): boolean | undefi
   return arg.value.b;
 }
 
+/** A number, or the symbol an `__init__` parameter stands for (`planes`). */
+function symOf(v: ModuleInstance["args"][number]["value"]): Sym | undefined {
+  return v.k === "num" ? v.sym : v.k === "unknown" ? v.sym : undefined;
+}
+
 function sameChannels(layer: ModuleInstance, outIndex: number, outKeyword: string, bn: ModuleInstance): boolean {
   const out = layer.args[outIndex] ?? layer.kwargs.get(outKeyword);
   const features = bn.args[0] ?? bn.kwargs.get("num_features");
-  if (out?.value.k !== "num" || features?.value.k !== "num") return false;
-  return symEquals(out.value.sym, features.value.sym);
+  const a = out ? symOf(out.value) : undefined;
+  const b = features ? symOf(features.value) : undefined;
+  return a !== undefined && b !== undefined && symEquals(a, b);
 }
 
 /** Every layer whose every run feeds only a BatchNorm over the same channels. */

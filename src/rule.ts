@@ -77,6 +77,7 @@ export function defineRule<MessageId extends string>(rule: Rule<MessageId>): Rul
 export type { SourceRange } from "./model/source.js";
 export type { ForwardGraph, GraphNode } from "./model/graph.js";
 export type { ModuleInstance } from "./model/values.js";
+export type { Sym } from "./model/symbolic.js";
 export * as queries from "./model/queries.js";
 export * as knowledge from "./model/knowledge.js";
 export { symAtoms, symToString } from "./model/symbolic.js";
