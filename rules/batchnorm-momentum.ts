@@ -46,7 +46,9 @@ function literalSites(context: RuleContext): MomentumSite[] {
     const convention: Convention | undefined = q === undefined ? undefined : isBatchNormType(q) ? "torch" : KERAS_BATCHNORM.test(q) ? "keras" : undefined;
     if (!convention || !q) continue;
     const args = call.childForFieldName("arguments")?.namedChildren.filter((a) => a && a.type !== "comment") ?? [];
-    const keyword = args.find((a) => a?.type === "keyword_argument" && a.childForFieldName("name")?.text === "momentum")?.childForFieldName("value");
+    const kw = (name: string) => args.find((a) => a?.type === "keyword_argument" && a.childForFieldName("name")?.text === name)?.childForFieldName("value");
+    if (kw("track_running_stats")?.type === "false") continue; // no running statistics: momentum is never used
+    const keyword = kw("momentum");
     const positional = args.filter((a) => a?.type !== "keyword_argument");
     const node = keyword ?? (positional.length > POSITION[convention] && !positional.some((a) => a?.type === "list_splat") ? positional[POSITION[convention]] : undefined);
     const value = node ? numberLiteral(node.text) : undefined;
@@ -62,6 +64,8 @@ function resolvedSites(context: RuleContext): MomentumSite[] {
   for (const graph of context.analysis.graphs) {
     for (const inst of graph.instances) {
       if (!isBatchNormType(inst.qualname)) continue;
+      const tracking = inst.kwargs.get("track_running_stats")?.value;
+      if (tracking?.k === "bool" && !tracking.b) continue;
       const arg = inst.kwargs.get("momentum") ?? inst.args[POSITION.torch];
       const value = arg?.value.k === "num" ? constValue(arg.value.sym) : undefined;
       if (!arg || value === undefined) continue;
@@ -117,7 +121,7 @@ export default defineRule({
       },
       fix: "Use `1 - momentum`: Keras' 0.99 is PyTorch's 0.01, PyTorch's 0.1 is Keras' 0.9. The automatic fix (unsafe: it changes training) replaces a written number with its equivalent.",
       knownLimitations:
-        "Only numbers bnlint can read: literals, and constructor defaults of the model class. PyTorch's `momentum=1.0` (running statistics = the last batch, used on purpose in meta-learning) and `momentum=None` (cumulative average) are not reported. Keras layers are recognized in Python files by their qualified name only.",
+        "Only numbers bnlint can read: literals, and constructor defaults of the model class. A BatchNorm with `track_running_stats=False` keeps no running statistics and is not reported. PyTorch's `momentum=1.0` (running statistics = the last batch, used on purpose in meta-learning) and `momentum=None` (cumulative average) are not reported. Keras layers are recognized in Python files by their qualified name only.",
     },
   },
   check(context) {

@@ -10,6 +10,7 @@ runRuleTests(rule, {
     "import torch.nn as nn\nbn = nn.BatchNorm1d(64, 1e-5, 0.3)\n",
     "import torch.nn as nn\nbn = nn.BatchNorm2d(64, momentum=1.0)\n",
     "import torch.nn as nn\nbn = nn.BatchNorm2d(64, momentum=None)\n",
+    "import torch.nn as nn\nbn = nn.BatchNorm2d(64, momentum=0.9, track_running_stats=False)\n",
     "import torch.nn as nn\nln = nn.LayerNorm(64)\nopt_momentum = 0.9\n",
     "from tensorflow import keras\nbn = keras.layers.BatchNormalization(momentum=0.99)\n",
     "import tensorflow as tf\nbn = tf.keras.layers.BatchNormalization(-1, 0.9)\n",
