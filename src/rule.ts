@@ -77,9 +77,15 @@ export function defineRule<MessageId extends string>(rule: Rule<MessageId>): Rul
 export type { SourceRange } from "./model/source.js";
 export type { ForwardGraph, GraphNode } from "./model/graph.js";
 export type { ModuleInstance } from "./model/values.js";
+export type { Sym } from "./model/symbolic.js";
 export * as queries from "./model/queries.js";
 export * as knowledge from "./model/knowledge.js";
 export { symAtoms, symToString } from "./model/symbolic.js";
 export type { GraphShapes, ShapeFact } from "./passes/shapes.js";
-export type { Sym } from "./model/symbolic.js";
 export * as symbolic from "./model/symbolic.js";
+export type { EvalContext, TrainModeEvalCall, TrainOrigin } from "./model/eval-mode.js";
+export type { SmallBatchLoop } from "./frontend/python/loaders.js";
+export { constValue, symEquals } from "./model/symbolic.js";
+export { rangeOf } from "./model/source.js";
+/** Resolves a callee expression through the file's imports: `nn.BatchNorm2d` → `torch.nn.BatchNorm2d`. */
+export { qualifiedNameOf } from "./frontend/python/indexer.js";

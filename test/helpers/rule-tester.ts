@@ -35,6 +35,8 @@ export function py(strings: TemplateStringsArray, ...values: unknown[]): string 
  * errors are refused, so a test cannot silently check nothing.
  */
 export function runRuleTests(rule: Rule, cases: { valid: (string | ValidCase)[]; invalid: InvalidCase[] }): void {
+  // The rule under test runs even when it is opt-in (default "off").
+  const options = { ruleSet: [rule], rules: { [rule.meta.id]: rule.meta.defaultSeverity === "off" ? "warning" as const : rule.meta.defaultSeverity } };
   const seen = new Set<string>();
   const checkUnique = (code: string): void => {
     if (seen.has(code)) throw new Error(`duplicate test case for ${rule.meta.id}:\n${code}`);
@@ -46,7 +48,7 @@ export function runRuleTests(rule: Rule, cases: { valid: (string | ValidCase)[];
         const vc = typeof c === "string" ? { code: c } : c;
         checkUnique(vc.code);
         it(vc.name ?? `valid #${i + 1}`, async () => {
-          const result = await lintText(vc.code, "case.py", { ruleSet: [rule] });
+          const result = await lintText(vc.code, "case.py", options);
           expect(result.messages.map((m) => `${m.range.start.line}: ${m.message}`)).toEqual([]);
         });
       });
@@ -57,7 +59,7 @@ export function runRuleTests(rule: Rule, cases: { valid: (string | ValidCase)[];
         if (c.errors.length === 0) throw new Error(`invalid case without errors for ${rule.meta.id}`);
         for (const e of c.errors) if (!(e.messageId in rule.meta.messages)) throw new Error(`unknown messageId ${e.messageId}`);
         it(c.name ?? `invalid #${i + 1}`, async () => {
-          const result = await lintText(c.code, "case.py", { ruleSet: [rule] });
+          const result = await lintText(c.code, "case.py", options);
           expect(result.messages.filter((m) => m.fatal)).toEqual([]);
           const actual = result.messages.map((m) => ({ messageId: m.messageId, line: m.range.start.line, column: m.range.start.column }));
           const expected = c.errors.map((e, j) => ({ messageId: e.messageId, line: e.line, column: e.column ?? actual[j]?.column }));

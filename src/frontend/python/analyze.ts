@@ -4,6 +4,9 @@ import type { ForwardGraph } from "../../model/graph.js";
 import type { ModelClass, ModelIndex } from "../../model/index-types.js";
 import { buildForwardGraph } from "./forward-graph.js";
 import { propagateShapes, type GraphShapes } from "../../passes/shapes.js";
+import { analyzeScripts } from "./scripts.js";
+import { findSmallBatchLoops, type SmallBatchLoop } from "./loaders.js";
+import type { ScriptAnalysis } from "../../model/eval-mode.js";
 
 function countAttributeReads(root: SyntaxNode): Map<string, number> {
   const counts = new Map<string, number>();
@@ -73,6 +76,8 @@ export function analyzePython(index: ModelIndex | (() => ModelIndex), options: A
   let graphs: ForwardGraph[] | undefined;
   let topLevel: Set<ModelClass> | undefined;
   let reads: Map<string, number> | undefined;
+  let scripts: ScriptAnalysis | undefined;
+  let smallBatchLoops: SmallBatchLoop[] | undefined;
   const shapes = new Map<ForwardGraph, GraphShapes>();
   const analysis: FileAnalysis = {
     get graphs() {
@@ -97,6 +102,14 @@ export function analyzePython(index: ModelIndex | (() => ModelIndex), options: A
     attributeReads(name: string): number {
       reads ??= countAttributeReads(getIndex().tree.rootNode);
       return reads.get(name) ?? 0;
+    },
+    scripts(): ScriptAnalysis {
+      scripts ??= analyzeScripts(getIndex(), analysis.graphs);
+      return scripts;
+    },
+    smallBatchLoops(): readonly SmallBatchLoop[] {
+      smallBatchLoops ??= findSmallBatchLoops(getIndex(), analysis.graphs);
+      return smallBatchLoops;
     },
   };
   return analysis;

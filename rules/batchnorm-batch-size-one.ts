@@ -1,0 +1,114 @@
+import { defineRule, queries, type SmallBatchLoop } from "../src/rule.js";
+
+const { constructorLabel } = queries;
+
+function bnName(loop: SmallBatchLoop): string {
+  return loop.batchNorm.paths[0] ? `self.${loop.batchNorm.paths[0]}` : "a BatchNorm1d";
+}
+
+export default defineRule({
+  meta: {
+    id: "batchnorm-batch-size-one",
+    defaultSeverity: "warning",
+    description: "A training loop can feed a batch of one sample to a BatchNorm1d, which raises in training mode.",
+    frameworks: ["torch"],
+    messages: {
+      batchSizeOne:
+        "`{{loader}}` yields batches of one sample (batch size {{size}}) to the training loop at line {{loopLine}}, where `{{model}}` ({{cls}}) runs `{{bn}}` ({{bnCtor}}) on (N, C) features. In training mode BatchNorm cannot estimate a variance from one value per channel: PyTorch raises `ValueError: Expected more than 1 value per channel when training`. Use a batch size of 2 or more.",
+      lastBatchOne:
+        "`{{loader}}` splits {{samples}} samples into batches of {{size}} without `drop_last=True`, so the last batch of each epoch holds 1 sample; in the training loop at line {{loopLine}}, `{{model}}` ({{cls}}) runs `{{bn}}` ({{bnCtor}}) on (N, C) features and PyTorch raises `ValueError: Expected more than 1 value per channel when training` at the end of the first epoch. Pass `drop_last=True`, or a batch size that leaves no single sample.",
+    },
+    fixable: "unsafe",
+    docs: {
+      whatItDoes:
+        "Finds a training loop (a `for` over a DataLoader whose body calls `.backward()` or `.step()`) that calls a model of this file whose BatchNorm1d normalizes (N, C) features (after a Linear, a flatten or a view), when the DataLoader's `batch_size` is 1 (the default), or when the dataset's size is written in the file (`TensorDataset(torch.randn(1001, 8), ...)`) and leaves a last batch of one without `drop_last=True`.",
+      whyIsThisBad:
+        "In training mode BatchNorm normalizes each channel with the mean and variance of the batch; with one sample and one value per channel there is no variance to compute, and PyTorch stops with `ValueError: Expected more than 1 value per channel when training`. When only the last batch of an epoch is that small, the crash comes after a full epoch of training, often hours in.",
+      example: {
+        bad: [
+          "import torch",
+          "import torch.nn as nn",
+          "from torch.utils.data import DataLoader, TensorDataset",
+          "",
+          "class Net(nn.Module):",
+          "    def __init__(self):",
+          "        super().__init__()",
+          "        self.fc = nn.Linear(8, 32)",
+          "        self.bn = nn.BatchNorm1d(32)",
+          "        self.out = nn.Linear(32, 1)",
+          "",
+          "    def forward(self, x):",
+          "        return self.out(torch.relu(self.bn(self.fc(x))))",
+          "",
+          "data = TensorDataset(torch.randn(1001, 8), torch.randn(1001, 1))",
+          "loader = DataLoader(data, batch_size=100, shuffle=True)",
+          "model = Net()",
+          "opt = torch.optim.Adam(model.parameters())",
+          "for x, y in loader:",
+          "    opt.zero_grad()",
+          "    nn.functional.mse_loss(model(x), y).backward()",
+          "    opt.step()",
+        ].join("\n"),
+        good: [
+          "import torch",
+          "import torch.nn as nn",
+          "from torch.utils.data import DataLoader, TensorDataset",
+          "",
+          "class Net(nn.Module):",
+          "    def __init__(self):",
+          "        super().__init__()",
+          "        self.fc = nn.Linear(8, 32)",
+          "        self.bn = nn.BatchNorm1d(32)",
+          "        self.out = nn.Linear(32, 1)",
+          "",
+          "    def forward(self, x):",
+          "        return self.out(torch.relu(self.bn(self.fc(x))))",
+          "",
+          "data = TensorDataset(torch.randn(1001, 8), torch.randn(1001, 1))",
+          "loader = DataLoader(data, batch_size=100, shuffle=True, drop_last=True)",
+          "model = Net()",
+          "opt = torch.optim.Adam(model.parameters())",
+          "for x, y in loader:",
+          "    opt.zero_grad()",
+          "    nn.functional.mse_loss(model(x), y).backward()",
+          "    opt.step()",
+        ].join("\n"),
+      },
+      fix: "Use a batch size of 2 or more, or pass `drop_last=True` when only the last batch is too small. The automatic fix (unsafe: each epoch skips the last sample) adds `drop_last=True` for the last-batch case.",
+      knownLimitations:
+        "Only names assigned once in a function or at module level are followed, so a loader or model passed into a training function as a parameter is not seen; only dataset sizes written as numbers in `TensorDataset(torch.randn(N, ...))` count; BatchNorm1d on (N, C, L) sequences (after a Conv1d) is left alone, since it has L values per channel; and any `.eval()` or `.train(False)` on the model in the same function silences the rule.",
+    },
+  },
+  check(context) {
+    for (const loop of context.analysis.smallBatchLoops()) {
+      const data = {
+        loader: loop.loaderName,
+        size: loop.batchSize,
+        samples: loop.datasetSize ?? 0,
+        loopLine: loop.loop.start.line,
+        model: loop.modelName,
+        cls: loop.modelClass,
+        bn: bnName(loop),
+        bnCtor: constructorLabel(loop.batchNorm),
+      };
+      const related = [
+        { message: "the training loop", at: loop.loop },
+        ...(loop.batchNorm.declStatement ? [{ message: `\`${bnName(loop)}\` is declared here`, at: loop.batchNorm.declStatement }] : []),
+      ];
+      if (loop.kind === "batch-size-one") {
+        context.report({ messageId: "batchSizeOne", data, at: loop.batchSizeArg ?? loop.loaderCall, related });
+        continue;
+      }
+      const close = context.text.lastIndexOf(")", loop.loaderCall.endIndex - 1);
+      const before = context.text.slice(loop.loaderCall.startIndex, close).trimEnd();
+      const at = loop.loaderCall.startIndex + before.length;
+      context.report({
+        messageId: "lastBatchOne",
+        data,
+        at: loop.loaderCall,
+        related,
+        fix: { title: "Pass drop_last=True", safety: "unsafe", edits: [{ range: [at, at], text: before.endsWith(",") ? " drop_last=True" : ", drop_last=True" }] },
+      });
+    }
+  },
+});

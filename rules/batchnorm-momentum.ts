@@ -1,0 +1,141 @@
+import { constValue, defineRule, knowledge, qualifiedNameOf, queries, rangeOf, type RuleContext, type SourceRange } from "../src/rule.js";
+
+const { isBatchNormType, shortName } = knowledge;
+const { constructorLabel } = queries;
+
+/** Keras' BatchNormalization, however it is imported (`tf.keras.layers`, `keras.layers`, `from keras import layers`). */
+const KERAS_BATCHNORM = /^(tensorflow\.)?keras\.layers\.(BatchNormalization|experimental\.SyncBatchNormalization)$/;
+
+/** Where `momentum` may also be passed by position: PyTorch `(num_features, eps, momentum)`, Keras `(axis, momentum)`. */
+const POSITION = { torch: 2, keras: 1 } as const;
+
+type Convention = keyof typeof POSITION;
+
+interface MomentumSite {
+  convention: Convention;
+  value: number;
+  at: SourceRange;
+  /** The value is written as a number literal at `at` (so a fix can replace it). */
+  literal: boolean;
+  layer: string;
+}
+
+/** The equivalent value in the other convention, without floating-point noise (0.9 → 0.1, not 0.09999999999999998). */
+function flipped(value: number): string {
+  return String(Number((1 - value).toPrecision(6)));
+}
+
+function suspicious(site: MomentumSite): boolean {
+  // PyTorch momentum 1.0 (running stats = last batch) is a deliberate choice in meta-learning code.
+  if (site.convention === "torch") return site.value >= 0.5 && site.value < 1;
+  return site.value <= 0.5 && site.value >= 0;
+}
+
+function numberLiteral(text: string): number | undefined {
+  return /^\d*\.?\d+(e-?\d+)?$/i.test(text) ? Number(text) : undefined;
+}
+
+/** Constructor calls written in the file: `nn.BatchNorm2d(64, momentum=0.9)`, `layers.BatchNormalization(momentum=0.1)`. */
+function literalSites(context: RuleContext): MomentumSite[] {
+  const sites: MomentumSite[] = [];
+  const { imports } = context.index;
+  for (const call of context.index.tree.rootNode.descendantsOfType("call")) {
+    const fn = call?.childForFieldName("function");
+    if (!call || !fn) continue;
+    const q = qualifiedNameOf(fn, imports);
+    const convention: Convention | undefined = q === undefined ? undefined : isBatchNormType(q) ? "torch" : KERAS_BATCHNORM.test(q) ? "keras" : undefined;
+    if (!convention || !q) continue;
+    const args = call.childForFieldName("arguments")?.namedChildren.filter((a) => a && a.type !== "comment") ?? [];
+    const kw = (name: string) => args.find((a) => a?.type === "keyword_argument" && a.childForFieldName("name")?.text === name)?.childForFieldName("value");
+    if (kw("track_running_stats")?.type === "false") continue; // no running statistics: momentum is never used
+    const keyword = kw("momentum");
+    const positional = args.filter((a) => a?.type !== "keyword_argument");
+    const node = keyword ?? (positional.length > POSITION[convention] && !positional.some((a) => a?.type === "list_splat") ? positional[POSITION[convention]] : undefined);
+    const value = node ? numberLiteral(node.text) : undefined;
+    if (!node || value === undefined) continue;
+    sites.push({ convention, value, at: rangeOf(node), literal: true, layer: `${shortName(q)}(${args.map((a) => a!.text).join(", ")})` });
+  }
+  return sites;
+}
+
+/** BatchNorms whose momentum is a value the interpreter resolved (`momentum=bn_momentum` with a default of 0.9). */
+function resolvedSites(context: RuleContext): MomentumSite[] {
+  const sites: MomentumSite[] = [];
+  for (const graph of context.analysis.graphs) {
+    for (const inst of graph.instances) {
+      if (!isBatchNormType(inst.qualname)) continue;
+      const tracking = inst.kwargs.get("track_running_stats")?.value;
+      if (tracking?.k === "bool" && !tracking.b) continue;
+      const arg = inst.kwargs.get("momentum") ?? inst.args[POSITION.torch];
+      const value = arg?.value.k === "num" ? constValue(arg.value.sym) : undefined;
+      if (!arg || value === undefined) continue;
+      sites.push({ convention: "torch", value, at: arg.range, literal: numberLiteral(arg.text) !== undefined, layer: constructorLabel(inst) });
+    }
+  }
+  return sites;
+}
+
+export default defineRule({
+  meta: {
+    id: "batchnorm-momentum",
+    defaultSeverity: "warning",
+    description: "A BatchNorm `momentum` written in the other framework's convention (Keras' 0.9 in PyTorch, or PyTorch's 0.1 in Keras).",
+    frameworks: ["torch", "keras"],
+    messages: {
+      torch:
+        "`momentum={{value}}` in {{layer}}: in PyTorch momentum is the weight of the new batch (running = (1 - momentum) × running + momentum × batch), the reverse of Keras and TensorFlow. {{value}} makes the running statistics follow the last few batches, so eval mode normalizes with noisy statistics. If this was Keras' {{value}}, the PyTorch equivalent is `momentum={{equivalent}}`.",
+      keras:
+        "`momentum={{value}}` in {{layer}}: in Keras momentum is the weight of the old running statistics (running = momentum × running + (1 - momentum) × batch), the reverse of PyTorch. {{value}} makes the running statistics follow the last few batches, so inference normalizes with noisy statistics. If this was PyTorch's {{value}}, the Keras equivalent is `momentum={{equivalent}}`.",
+    },
+    fixable: "unsafe",
+    docs: {
+      whatItDoes:
+        "Finds a PyTorch BatchNorm (BatchNorm1d/2d/3d, SyncBatchNorm, LazyBatchNorm*) with `momentum` of 0.5 or more (below 1), and a Keras `BatchNormalization` with `momentum` of 0.5 or less, written as a number or resolved from a constructor default.",
+      whyIsThisBad:
+        "The two frameworks define momentum in reverse. PyTorch updates `running = (1 - momentum) * running + momentum * batch` (default 0.1); Keras updates `running = momentum * running + (1 - momentum) * batch` (default 0.99). Porting Keras' `momentum=0.9` to PyTorch unchanged makes the running mean and variance almost equal to the last batch's, so eval-mode accuracy becomes noisy and batch dependent while training looks normal.",
+      example: {
+        bad: [
+          "import torch.nn as nn",
+          "",
+          "class Net(nn.Module):",
+          "    def __init__(self):",
+          "        super().__init__()",
+          "        self.conv = nn.Conv2d(3, 32, 3, bias=False)",
+          "        self.bn = nn.BatchNorm2d(32, momentum=0.99)",
+          "",
+          "    def forward(self, x):",
+          "        return self.bn(self.conv(x)).relu()",
+        ].join("\n"),
+        good: [
+          "import torch.nn as nn",
+          "",
+          "class Net(nn.Module):",
+          "    def __init__(self):",
+          "        super().__init__()",
+          "        self.conv = nn.Conv2d(3, 32, 3, bias=False)",
+          "        self.bn = nn.BatchNorm2d(32, momentum=0.01)",
+          "",
+          "    def forward(self, x):",
+          "        return self.bn(self.conv(x)).relu()",
+        ].join("\n"),
+      },
+      fix: "Use `1 - momentum`: Keras' 0.99 is PyTorch's 0.01, PyTorch's 0.1 is Keras' 0.9. The automatic fix (unsafe: it changes training) replaces a written number with its equivalent.",
+      knownLimitations:
+        "Only numbers bnlint can read: literals, and constructor defaults of the model class. A BatchNorm with `track_running_stats=False` keeps no running statistics and is not reported. PyTorch's `momentum=1.0` (running statistics = the last batch, used on purpose in meta-learning) and `momentum=None` (cumulative average) are not reported. Keras layers are recognized in Python files by their qualified name only.",
+    },
+  },
+  check(context) {
+    const seen = new Set<number>();
+    for (const site of [...literalSites(context), ...resolvedSites(context)]) {
+      if (seen.has(site.at.startIndex) || !suspicious(site)) continue;
+      seen.add(site.at.startIndex);
+      const equivalent = flipped(site.value);
+      context.report({
+        messageId: site.convention,
+        data: { value: String(site.value), layer: site.layer, equivalent },
+        at: site.at,
+        fix: site.literal ? { title: `Use momentum=${equivalent}`, safety: "unsafe", edits: [{ range: [site.at.startIndex, site.at.endIndex], text: equivalent }] } : undefined,
+      });
+    }
+  },
+});

@@ -1,0 +1,155 @@
+import { defineRule, queries, symEquals, type FixDescriptor, type ForwardGraph, type GraphNode, type ModuleInstance, type RuleContext, type Sym } from "../src/rule.js";
+
+const { batchNormRuns, constructorLabel } = queries;
+
+/** Layers with a bias: where their output size and `bias` flag sit among the constructor's arguments. */
+const BIASED_LAYERS: ReadonlyMap<string, { out: number; outKeyword: string; bias: number }> = new Map([
+  ["torch.nn.Linear", { out: 1, outKeyword: "out_features", bias: 2 }],
+  ["torch.nn.Conv1d", { out: 1, outKeyword: "out_channels", bias: 7 }],
+  ["torch.nn.Conv2d", { out: 1, outKeyword: "out_channels", bias: 7 }],
+  ["torch.nn.Conv3d", { out: 1, outKeyword: "out_channels", bias: 7 }],
+  ["torch.nn.ConvTranspose1d", { out: 1, outKeyword: "out_channels", bias: 7 }],
+  ["torch.nn.ConvTranspose2d", { out: 1, outKeyword: "out_channels", bias: 7 }],
+  ["torch.nn.ConvTranspose3d", { out: 1, outKeyword: "out_channels", bias: 7 }],
+]);
+
+interface Waste {
+  layer: ModuleInstance;
+  bn: ModuleInstance;
+  bnRun: GraphNode;
+}
+
+/** `bias` is on: not passed (the default is True) or a literal True written in this very call. */
+function hasBias(inst: ModuleInstance, spec: { bias: number }): boolean | undefined {
+  const arg = inst.kwargs.get("bias") ?? inst.args[spec.bias];
+  if (!arg) return true;
+  const inCall = arg.range.startIndex >= inst.ctorRange.startIndex && arg.range.endIndex <= inst.ctorRange.endIndex;
+  if (!inCall || arg.value.k !== "bool") return undefined; // bound by a partial or computed: not ours to edit
+  return arg.value.b;
+}
+
+/** A number, or the symbol an `__init__` parameter stands for (`planes`). */
+function symOf(v: ModuleInstance["args"][number]["value"]): Sym | undefined {
+  return v.k === "num" ? v.sym : v.k === "unknown" ? v.sym : undefined;
+}
+
+function sameChannels(layer: ModuleInstance, outIndex: number, outKeyword: string, bn: ModuleInstance): boolean {
+  const out = layer.args[outIndex] ?? layer.kwargs.get(outKeyword);
+  const features = bn.args[0] ?? bn.kwargs.get("num_features");
+  const a = out ? symOf(out.value) : undefined;
+  const b = features ? symOf(features.value) : undefined;
+  return a !== undefined && b !== undefined && symEquals(a, b);
+}
+
+/** Every layer whose every run feeds only a BatchNorm over the same channels. */
+function wastedBiases(graph: ForwardGraph): Waste[] {
+  const consumers = new Map<number, GraphNode[]>();
+  for (const n of graph.nodes) for (const i of n.inputs) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
+  const bnOf = new Map<GraphNode, ModuleInstance>();
+  for (const [bn, runs] of batchNormRuns(graph)) for (const r of runs) bnOf.set(r, bn);
+  const verdict = new Map<ModuleInstance, Waste | null>();
+  for (const n of graph.nodes) {
+    if (n.op !== "call_module" || !n.instance?.qualname) continue;
+    const layer = n.instance;
+    const spec = BIASED_LAYERS.get(layer.qualname!);
+    if (!spec || verdict.get(layer) === null) continue;
+    const uses = consumers.get(n.id) ?? [];
+    const bnRun = uses.length === 1 && uses[0].inputs[0] === n.id ? uses[0] : undefined;
+    const bn = bnRun ? bnOf.get(bnRun) : undefined;
+    const ok = bn && bnRun && !layer.escaped && hasBias(layer, spec) === true && sameChannels(layer, spec.out, spec.outKeyword, bn);
+    verdict.set(layer, ok ? { layer, bn: bn!, bnRun: bnRun! } : null);
+  }
+  return [...verdict.values()].filter((w): w is Waste => w !== null);
+}
+
+/** `bias=True` → `bias=False`; no `bias` argument → `, bias=False` after the last argument. */
+function biasOffFix(context: RuleContext, layer: ModuleInstance): FixDescriptor {
+  const explicit = layer.kwargs.get("bias");
+  if (explicit) return { title: "Pass bias=False", safety: "unsafe", edits: [{ range: [explicit.range.startIndex, explicit.range.endIndex], text: "False" }] };
+  const { startIndex, endIndex } = layer.ctorRange;
+  const close = context.text.lastIndexOf(")", endIndex - 1);
+  const before = context.text.slice(startIndex, close).trimEnd();
+  const at = startIndex + before.length;
+  const text = before.endsWith("(") ? "bias=False" : before.endsWith(",") ? " bias=False" : ", bias=False";
+  return { title: "Pass bias=False", safety: "unsafe", edits: [{ range: [at, at], text }] };
+}
+
+export default defineRule({
+  meta: {
+    id: "conv-bias-before-batchnorm",
+    defaultSeverity: "off",
+    description: "A Conv or Linear layer with a bias feeds straight into a BatchNorm, which cancels the bias (opt-in).",
+    frameworks: ["torch"],
+    messages: {
+      wastedBias:
+        "{{layer}} has a bias, but its output goes straight into `{{bn}}` ({{bnCtor}}), whose mean subtraction cancels any per-channel constant: the bias parameters never affect the output and only cost memory and optimizer state. Pass `bias=False`.",
+    },
+    fixable: "unsafe",
+    docs: {
+      whatItDoes:
+        "Finds a Conv1d/2d/3d, ConvTranspose or Linear layer whose bias is on (the default) and whose every output goes directly into a BatchNorm over the same number of channels. Off by default: it is about wasted parameters, not correctness; enable it with `--rule conv-bias-before-batchnorm:warn`.",
+      whyIsThisBad:
+        "BatchNorm subtracts the per-channel mean of its input, so a per-channel bias added just before it is subtracted again (in training with the batch mean, in eval mode with the running mean that absorbed it). BatchNorm's own `beta` plays the bias's role. The layer's bias only adds parameters, gradient computations and optimizer state; ResNet and the other torchvision models write `bias=False` for this reason.",
+      example: {
+        bad: [
+          "import torch.nn as nn",
+          "",
+          "class Stem(nn.Module):",
+          "    def __init__(self):",
+          "        super().__init__()",
+          "        self.conv = nn.Conv2d(3, 64, 7, stride=2, padding=3)",
+          "        self.bn = nn.BatchNorm2d(64)",
+          "",
+          "    def forward(self, x):",
+          "        return self.bn(self.conv(x)).relu()",
+        ].join("\n"),
+        good: [
+          "import torch.nn as nn",
+          "",
+          "class Stem(nn.Module):",
+          "    def __init__(self):",
+          "        super().__init__()",
+          "        self.conv = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)",
+          "        self.bn = nn.BatchNorm2d(64)",
+          "",
+          "    def forward(self, x):",
+          "        return self.bn(self.conv(x)).relu()",
+        ].join("\n"),
+      },
+      fix: "Pass `bias=False` to the layer. The automatic fix is unsafe: the state dict loses the layer's `bias` key, so checkpoints saved before need `strict=False` or the key removed.",
+      knownLimitations:
+        "Silent when the layer's output also goes anywhere else (an activation before the BatchNorm, a residual branch, a second consumer), when the channel counts are not known to be equal, when `bias` is bound by `functools.partial` or computed, and when the layer is handed to code bnlint cannot see.",
+    },
+  },
+  check(context) {
+    // One constructor can build several layers (a helper called twice): fix it only if all of them waste the bias.
+    const byCtor = new Map<number, { wastes: Waste[]; all: Set<ModuleInstance> }>();
+    const wasted = new Set<ModuleInstance>();
+    for (const graph of context.analysis.graphs) {
+      for (const w of wastedBiases(graph)) {
+        wasted.add(w.layer);
+        const key = w.layer.ctorRange.startIndex;
+        if (!byCtor.has(key)) byCtor.set(key, { wastes: [], all: new Set() });
+        byCtor.get(key)!.wastes.push(w);
+      }
+    }
+    for (const graph of context.analysis.graphs) {
+      for (const inst of graph.instances) byCtor.get(inst.ctorRange.startIndex)?.all.add(inst);
+    }
+    for (const { wastes, all } of byCtor.values()) {
+      if ([...all].some((i) => !wasted.has(i))) continue;
+      const w = wastes[0];
+      const bias = w.layer.kwargs.get("bias");
+      const written = w.bnRun.calleeRange ? context.text.slice(w.bnRun.calleeRange.startIndex, w.bnRun.calleeRange.endIndex) : "";
+      // A child of nn.Sequential is "called" at its place in the list: name it by its module path instead.
+      const bnCallee = written.startsWith("self.") || w.bn.paths.length === 0 ? written || constructorLabel(w.bn) : `self.${w.bn.paths[0]}`;
+      context.report({
+        messageId: "wastedBias",
+        data: { layer: constructorLabel(w.layer), bn: bnCallee, bnCtor: constructorLabel(w.bn) },
+        at: bias ? bias.range : w.layer.ctorRange,
+        related: [{ message: `its output goes straight into \`${bnCallee}\` here`, at: w.bnRun.range }],
+        fix: biasOffFix(context, w.layer),
+      });
+    }
+  },
+});

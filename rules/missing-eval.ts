@@ -1,0 +1,142 @@
+import { defineRule, type EvalContext, type RelatedInfo, type TrainModeEvalCall } from "../src/rule.js";
+
+function whereText(c: EvalContext): string {
+  switch (c.kind) {
+    case "function":
+      return `the evaluation function \`${c.label}\``;
+    case "no_grad":
+      return `the \`${c.label}\` block at line ${c.range.start.line} (after ${c.after === "loading" ? "loading weights" : "training"})`;
+    case "after_load":
+      return `inference code after the weights are loaded at line ${c.range.start.line}`;
+  }
+}
+
+function whyText(f: TrainModeEvalCall): string {
+  const created = f.origins.filter((o) => o.kind === "created");
+  const trained = f.origins.filter((o) => o.kind !== "created");
+  const parts: string[] = [];
+  if (created.length > 0) parts.push(`it starts in training mode when created (line ${created.map((o) => o.range.start.line).join(", ")})`);
+  if (trained.length > 0) parts.push(`\`.train()\` at line ${trained.map((o) => o.range.start.line).join(", ")} puts it in training mode`);
+  const via = f.callers.length > 0 ? ` (it is passed in by the call at line ${f.callers[0].start.line})` : "";
+  return `${parts.join(" and ") || "it is in training mode"}, and no \`.eval()\` reaches this call${via}`;
+}
+
+function related(f: TrainModeEvalCall): RelatedInfo[] {
+  return [
+    ...f.origins.map((o) => ({ message: o.kind === "created" ? `\`${o.text}\` is created in training mode here` : `\`${o.text}\` switches to training mode here`, at: o.range })),
+    ...f.callers.map((at) => ({ message: "the model is passed in here", at })),
+    ...(f.context.kind === "function" ? [] : [{ message: `evaluation code starts here (\`${f.context.label}\`)`, at: f.context.range }]),
+  ];
+}
+
+export default defineRule({
+  meta: {
+    id: "missing-eval",
+    defaultSeverity: "warning",
+    description: "A model with BatchNorm is called in evaluation or inference code without `model.eval()`.",
+    frameworks: ["torch"],
+    messages: {
+      missingEval:
+        "`{{variable}}` ({{model}}, which contains BatchNorm) is called in {{where}} while still in training mode: {{why}}. `torch.no_grad()` only turns off gradients; it does not switch BatchNorm to its running statistics, so each prediction depends on the other samples of its batch and the running statistics keep moving. Call `{{variable}}.eval()` (or `{{variable}}.train(False)`) before evaluating, and `{{variable}}.train()` before training again.",
+      trainInEval:
+        "`{{call}}` switches {{model}} (which contains BatchNorm) to training mode inside {{where}}, and `{{variable}}` is then called at line {{line}} in that mode: BatchNorm normalizes with the statistics of each batch instead of its running statistics, so results depend on the batch. Remove it, or move it after the evaluation (to resume training).",
+    },
+    docs: {
+      whatItDoes:
+        "Follows module-level code and the functions of the file: which names hold a model that contains BatchNorm (a model class of the file, or a torchvision builder such as `torchvision.models.resnet18()`), where `.eval()`, `.train(False)` and `.train()` are called, and calls between functions of the same file. It reports a call of such a model in evaluation code — a function named like `test`, `evaluate`, `validate`, `predict` or `infer`, a `torch.no_grad()`/`torch.inference_mode()` block after training, or code after `load_state_dict` (or a pretrained builder) in a file that does not train — when no `.eval()` reaches it on any path bnlint sees, and a `.train()` inside evaluation code that reaches such a call.",
+      whyIsThisBad:
+        "In training mode BatchNorm normalizes every batch with that batch's own mean and variance and updates its running statistics; only `model.eval()` (or `model.train(False)`) makes it use the running statistics learned in training. `torch.no_grad()` does not do that: it only stops gradient tracking. A model evaluated in training mode gives predictions that depend on which other samples share the batch, reports wrong validation accuracy, and silently changes its running statistics on the test set.",
+      example: {
+        bad: [
+          "import torch",
+          "import torch.nn as nn",
+          "",
+          "class Net(nn.Module):",
+          "    def __init__(self):",
+          "        super().__init__()",
+          "        self.fc1 = nn.Linear(20, 64)",
+          "        self.bn = nn.BatchNorm1d(64)",
+          "        self.fc2 = nn.Linear(64, 2)",
+          "",
+          "    def forward(self, x):",
+          "        return self.fc2(torch.relu(self.bn(self.fc1(x))))",
+          "",
+          "def evaluate(model, loader):",
+          "    correct = 0",
+          "    with torch.no_grad():",
+          "        for x, y in loader:",
+          "            correct += (model(x).argmax(1) == y).sum().item()",
+          "    return correct",
+          "",
+          "def main(train_loader, test_loader):",
+          "    model = Net()",
+          "    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)",
+          "    for x, y in train_loader:",
+          "        optimizer.zero_grad()",
+          "        nn.functional.cross_entropy(model(x), y).backward()",
+          "        optimizer.step()",
+          "    return evaluate(model, test_loader)",
+        ].join("\n"),
+        good: [
+          "import torch",
+          "import torch.nn as nn",
+          "",
+          "class Net(nn.Module):",
+          "    def __init__(self):",
+          "        super().__init__()",
+          "        self.fc1 = nn.Linear(20, 64)",
+          "        self.bn = nn.BatchNorm1d(64)",
+          "        self.fc2 = nn.Linear(64, 2)",
+          "",
+          "    def forward(self, x):",
+          "        return self.fc2(torch.relu(self.bn(self.fc1(x))))",
+          "",
+          "def evaluate(model, loader):",
+          "    model.eval()",
+          "    correct = 0",
+          "    with torch.no_grad():",
+          "        for x, y in loader:",
+          "            correct += (model(x).argmax(1) == y).sum().item()",
+          "    return correct",
+          "",
+          "def main(train_loader, test_loader):",
+          "    model = Net()",
+          "    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)",
+          "    model.train()",
+          "    for x, y in train_loader:",
+          "        optimizer.zero_grad()",
+          "        nn.functional.cross_entropy(model(x), y).backward()",
+          "        optimizer.step()",
+          "    return evaluate(model, test_loader)",
+        ].join("\n"),
+      },
+      fix: "Call `model.eval()` (or `model.train(False)`) before the evaluation code, and `model.train()` before training resumes. No automatic fix: where training resumes is the author's call.",
+      knownLimitations:
+        "Only names are followed (not `self.model` in a trainer class), only models whose BatchNorm bnlint can see (a class of the same file, or a known torchvision builder), and only calls between functions of the same file. Silent when the model is handed to code bnlint cannot see before the call (a trainer, `model.apply(fn)`, `model.modules()`, a method of the model's own class), when a function's model parameter comes from no call in this file, when the mode depends on a value (`model.train(flag)`), and when any path bnlint sees switches to eval mode. pytest tests (`test_*` functions with `assert`, or in `test_*.py` files) are not evaluation code, nor is a `no_grad` block inside the loop that trains (a GAN's samples, a teacher's targets).",
+    },
+  },
+  check(context) {
+    for (const f of context.analysis.scripts().trainModeEvalCalls) {
+      const where = whereText(f.context);
+      if (f.trainInEval.length > 0) {
+        for (const at of f.trainInEval) {
+          context.report({
+            messageId: "trainInEval",
+            data: { call: context.text.slice(at.startIndex, at.endIndex), model: f.model, where, variable: f.variable, line: f.call.start.line },
+            at,
+            related: [{ message: `\`${f.variable}\` is called here in training mode`, at: f.call }],
+            model: f.model,
+          });
+        }
+        continue;
+      }
+      context.report({
+        messageId: "missingEval",
+        data: { variable: f.variable, model: f.model, where, why: whyText(f) },
+        at: f.call,
+        related: related(f),
+        model: f.model,
+      });
+    }
+  },
+});

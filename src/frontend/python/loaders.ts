@@ -1,0 +1,212 @@
+/**
+ * Training loops over a DataLoader whose batches can hold a single sample, feeding a model whose BatchNorm1d
+ * normalizes (N, C) features: PyTorch raises "Expected more than 1 value per channel when training".
+ * Flow-insensitive: names assigned once in a unit (module level, or a function plus the module's names).
+ */
+import type { SyntaxNode } from "./parser.js";
+import { qualifiedNameOf } from "./indexer.js";
+import type { FunctionDef, ModelIndex } from "../../model/index-types.js";
+import type { ForwardGraph, GraphNode } from "../../model/graph.js";
+import type { ModuleInstance } from "../../model/values.js";
+import { rangeOf, type SourceRange } from "../../model/source.js";
+import { SELF_RETURNING_METHODS } from "../../model/builders.js";
+
+export interface SmallBatchLoop {
+  readonly kind: "batch-size-one" | "last-batch-one";
+  readonly loaderName: string;
+  /** The `DataLoader(...)` call, and its `batch_size` argument when written. */
+  readonly loaderCall: SourceRange;
+  readonly batchSizeArg?: SourceRange;
+  readonly batchSize: number;
+  readonly datasetSize?: number;
+  readonly loop: SourceRange;
+  readonly modelName: string;
+  readonly modelClass: string;
+  readonly batchNorm: ModuleInstance;
+}
+
+const DATALOADERS = new Set(["torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"]);
+const TENSOR_DATASETS = new Set(["torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset"]);
+const SIZED_FACTORIES = new Set(["torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "torch.randint", "torch.tensor"]);
+const TWO_D_PRODUCERS = new Set(["torch.nn.Linear", "torch.nn.LazyLinear", "torch.nn.Flatten", "torch.flatten", "flatten", "view", "reshape"]);
+const ELEMENTWISE = /^(torch\.nn\.functional\.|torch\.)?(relu|relu6|gelu|elu|selu|silu|leaky_relu|sigmoid|tanh|dropout|mish|hardswish)_?$|^torch\.nn\.(ReLU|ReLU6|GELU|ELU|SELU|SiLU|LeakyReLU|PReLU|Sigmoid|Tanh|Dropout|Mish|Hardswish|Identity)$/;
+
+function kwarg(call: SyntaxNode, name: string): SyntaxNode | undefined {
+  for (const a of call.childForFieldName("arguments")?.namedChildren ?? []) {
+    if (a?.type === "keyword_argument" && a.childForFieldName("name")?.text === name) return a.childForFieldName("value") ?? undefined;
+  }
+  return undefined;
+}
+
+function positional(call: SyntaxNode, i: number): SyntaxNode | undefined {
+  const args = (call.childForFieldName("arguments")?.namedChildren ?? []).filter((a) => a && a.type !== "keyword_argument" && a.type !== "comment");
+  return args[i] ?? undefined;
+}
+
+function intLiteral(node: SyntaxNode | undefined): number | undefined {
+  return node?.type === "integer" ? Number(node.text.replace(/_/g, "")) : undefined;
+}
+
+/** The BatchNorm1d runs of a class that normalize (N, C) features: after a Linear, a flatten or a view. */
+function batchNorm1dOnFeatures(graph: ForwardGraph): ModuleInstance | undefined {
+  const label = (n: GraphNode): string => (n.op === "call_module" ? n.instance?.qualname ?? "" : n.target);
+  for (const n of graph.nodes) {
+    if (n.op !== "call_module" || n.instance?.qualname !== "torch.nn.BatchNorm1d" || n.inputs.length === 0) continue;
+    let p = graph.nodes[n.inputs[0]];
+    while (p.inputs.length === 1 && ELEMENTWISE.test(label(p))) p = graph.nodes[p.inputs[0]];
+    if (TWO_D_PRODUCERS.has(label(p))) return n.instance;
+  }
+  return undefined;
+}
+
+/** `name = expr` statements of a unit (not inside nested functions); names bound twice are left out. */
+function singleAssignments(body: SyntaxNode): Map<string, SyntaxNode> {
+  const out = new Map<string, SyntaxNode>();
+  const twice = new Set<string>();
+  const visit = (n: SyntaxNode): void => {
+    for (const c of n.namedChildren) {
+      if (!c || c.type === "function_definition" || c.type === "class_definition" || c.type === "decorated_definition") continue;
+      if (c.type === "assignment") {
+        const left = c.childForFieldName("left");
+        const right = c.childForFieldName("right");
+        if (left?.type === "identifier" && right) {
+          if (out.has(left.text)) twice.add(left.text);
+          out.set(left.text, right);
+        }
+      }
+      visit(c);
+    }
+  };
+  visit(body);
+  for (const name of twice) out.delete(name);
+  return out;
+}
+
+class LoopFinder {
+  private readonly bnModels = new Map<string, ModuleInstance>();
+
+  constructor(private readonly index: ModelIndex, graphs: readonly ForwardGraph[], private readonly moduleNames: Map<string, SyntaxNode>) {
+    for (const g of graphs) {
+      const bn = batchNorm1dOnFeatures(g);
+      if (bn) this.bnModels.set(g.modelClass.name, bn);
+    }
+  }
+
+  get anyModel(): boolean {
+    return this.bnModels.size > 0;
+  }
+
+  private qname(node: SyntaxNode | null | undefined): string | undefined {
+    return node ? qualifiedNameOf(node, this.index.imports) : undefined;
+  }
+
+  /** Follows a name to the expression assigned to it (in the unit, then at module level). */
+  private deref(node: SyntaxNode | undefined, names: Map<string, SyntaxNode>, depth = 0): SyntaxNode | undefined {
+    if (node?.type !== "identifier" || depth > 4) return node;
+    const value = names.get(node.text) ?? this.moduleNames.get(node.text);
+    return value ? this.deref(value, names, depth + 1) : undefined;
+  }
+
+  /** `Net()`, `Net(...).to(device)`: the in-file model class constructed. */
+  private modelClassOf(node: SyntaxNode | undefined): string | undefined {
+    let n = node;
+    while (n?.type === "call") {
+      const fn = n.childForFieldName("function");
+      if (fn?.type === "identifier") return this.index.classByName.has(fn.text) ? fn.text : undefined;
+      if (fn?.type !== "attribute" || !SELF_RETURNING_METHODS.has(fn.childForFieldName("attribute")?.text ?? "")) return undefined;
+      n = fn.childForFieldName("object") ?? undefined;
+    }
+    return undefined;
+  }
+
+  /** Number of samples of `TensorDataset(torch.randn(1001, 8), ...)`, when written as a number. */
+  private datasetSize(node: SyntaxNode | undefined, names: Map<string, SyntaxNode>): number | undefined {
+    const ds = this.deref(node, names);
+    if (ds?.type !== "call" || !TENSOR_DATASETS.has(this.qname(ds.childForFieldName("function")) ?? "")) return undefined;
+    const first = this.deref(positional(ds, 0), names);
+    if (first?.type !== "call") return undefined;
+    const factory = this.qname(first.childForFieldName("function"));
+    if (!factory || !SIZED_FACTORIES.has(factory)) return undefined;
+    if (factory === "torch.tensor") return undefined; // the length of a literal list is not worth guessing at
+    let size = factory === "torch.randint" ? kwarg(first, "size") ?? positional(first, 2) : kwarg(first, "size") ?? positional(first, 0);
+    if (size?.type === "tuple" || size?.type === "list") size = size.namedChildren[0] ?? undefined;
+    return intLiteral(size);
+  }
+
+  /** The loader a `for` iterates: `loader`, `enumerate(loader)`, `tqdm(loader)`. */
+  private iteratedName(right: SyntaxNode | null): string | undefined {
+    if (right?.type === "identifier") return right.text;
+    if (right?.type === "call") return this.iteratedName(positional(right, 0) ?? null);
+    return undefined;
+  }
+
+  scan(body: SyntaxNode, out: SmallBatchLoop[]): void {
+    const names = singleAssignments(body);
+    for (const loop of body.descendantsOfType("for_statement")) {
+      if (!loop) continue;
+      const loaderName = this.iteratedName(loop.childForFieldName("right"));
+      const loader = loaderName ? this.deref(names.get(loaderName) ?? this.moduleNames.get(loaderName), names) : undefined;
+      if (!loaderName || loader?.type !== "call" || !DATALOADERS.has(this.qname(loader.childForFieldName("function")) ?? "")) continue;
+      if (kwarg(loader, "batch_sampler") || kwarg(loader, "sampler")) continue;
+      const sizeNode = kwarg(loader, "batch_size") ?? positional(loader, 1);
+      const batchSize = sizeNode ? intLiteral(sizeNode) : 1;
+      if (batchSize === undefined) continue;
+      const dropLast = kwarg(loader, "drop_last");
+      const datasetSize = this.datasetSize(kwarg(loader, "dataset") ?? positional(loader, 0), names);
+      const lastOfOne = batchSize > 1 && dropLast?.type !== "true" && datasetSize !== undefined && datasetSize % batchSize === 1;
+      if (batchSize !== 1 && !lastOfOne) continue;
+      const found = this.trainedModel(loop, body, names);
+      if (!found) continue;
+      out.push({
+        kind: batchSize === 1 ? "batch-size-one" : "last-batch-one",
+        loaderName,
+        loaderCall: rangeOf(loader),
+        batchSizeArg: sizeNode ? rangeOf(sizeNode) : undefined,
+        batchSize,
+        datasetSize,
+        loop: rangeOf(loop),
+        ...found,
+      });
+    }
+  }
+
+  /** A model with BatchNorm1d on features, called in a loop body that trains, and not switched to eval mode. */
+  private trainedModel(loop: SyntaxNode, unit: SyntaxNode, names: Map<string, SyntaxNode>): { modelName: string; modelClass: string; batchNorm: ModuleInstance } | undefined {
+    const loopBody = loop.childForFieldName("body");
+    if (!loopBody) return undefined;
+    const calls = loopBody.descendantsOfType("call").filter((c): c is SyntaxNode => c !== null);
+    const trains = calls.some((c) => {
+      const fn = c.childForFieldName("function");
+      return fn?.type === "attribute" && ["backward", "step"].includes(fn.childForFieldName("attribute")?.text ?? "");
+    });
+    if (!trains) return undefined;
+    for (const c of calls) {
+      const fn = c.childForFieldName("function");
+      if (fn?.type !== "identifier") continue;
+      const modelClass = this.modelClassOf(this.deref(fn, names));
+      const batchNorm = modelClass ? this.bnModels.get(modelClass) : undefined;
+      if (!modelClass || !batchNorm) continue;
+      // BatchNorm in eval mode takes single samples: stay silent when the code switches modes at all.
+      const switches = new RegExp(`\\b${fn.text}\\s*\\.\\s*(eval\\s*\\(|train\\s*\\(\\s*(mode\\s*=\\s*)?False)`);
+      if (switches.test(unit.text)) continue;
+      return { modelName: fn.text, modelClass, batchNorm };
+    }
+    return undefined;
+  }
+}
+
+export function findSmallBatchLoops(index: ModelIndex, graphs: readonly ForwardGraph[]): SmallBatchLoop[] {
+  const root = index.tree.rootNode;
+  const moduleNames = singleAssignments(root);
+  const finder = new LoopFinder(index, graphs, moduleNames);
+  if (!finder.anyModel) return [];
+  const out: SmallBatchLoop[] = [];
+  const units: SyntaxNode[] = [...[...index.functions.values()].map((f: FunctionDef) => f.body)];
+  for (const body of units) finder.scan(body, out);
+  // Module-level loops: scan the module, but only loops outside functions and classes.
+  const topLoops: SmallBatchLoop[] = [];
+  finder.scan(root, topLoops);
+  const inFunctions = new Set(out.map((l) => l.loop.startIndex));
+  for (const l of topLoops) if (!inFunctions.has(l.loop.startIndex) && !index.classes.some((c) => l.loop.startIndex >= c.range.startIndex && l.loop.endIndex <= c.range.endIndex)) out.push(l);
+  return out;
+}

@@ -1,0 +1,709 @@
+/**
+ * Script-level analysis of train/eval mode: walks module-level code and top-level functions (not model
+ * classes), following which names hold a model that contains BatchNorm, where `.eval()`, `.train(False)` and
+ * `.train()` are called, `with torch.no_grad()` blocks, and calls between functions of the same file (each
+ * function gets a summary: the mode it leaves each parameter in, and the evaluation calls that depend on the
+ * mode its caller passes). A model handed to code the analysis cannot see gets an unknown mode: silence.
+ */
+import { basename } from "node:path";
+import type { SyntaxNode } from "./parser.js";
+import { qualifiedNameOf } from "./indexer.js";
+import type { FunctionDef, ModelIndex, ParamDef } from "../../model/index-types.js";
+import type { ForwardGraph } from "../../model/graph.js";
+import { rangeOf, type SourceRange } from "../../model/source.js";
+import type { EvalContext, ScriptAnalysis, TrainModeEvalCall, TrainOrigin } from "../../model/eval-mode.js";
+import {
+  EVAL_NAME_WORDS, isBatchNormBuilder, MODE_NEUTRAL_FUNCTIONS, MODE_NEUTRAL_METHODS, MODE_TRANSPARENT_WRAPPERS,
+  NO_GRAD_CONTEXTS, SELF_RETURNING_METHODS, TRAIN_NAME_WORDS,
+} from "../../model/builders.js";
+import { modelClassesWithBatchNorm } from "./batchnorm-models.js";
+import {
+  cloneState, ENTRY, EVAL, forgetTrainInEval, hasKind, mayBeEval, mergeStates, modesOf, stateKey, substituteEntry,
+  unionModes, UNKNOWN_MODE, type FlowState, type Modes, type TrackedModel,
+} from "./mode-state.js";
+
+/** An evaluation call whose mode comes from the caller: resolved at each call of the function in the file. */
+interface Pending {
+  readonly slot: string;
+  readonly tags: Modes;
+  readonly hasEntry: boolean;
+  readonly call: SourceRange;
+  readonly variable: string;
+  readonly context: EvalContext;
+  readonly callers: readonly SourceRange[];
+}
+
+type Returned = { slot: string } | { label: string; modes: Modes; loaded?: SourceRange } | undefined;
+
+interface Summary {
+  /** Recursion, or a function the analysis gave up on: calls of it are unknown code. */
+  readonly opaque: boolean;
+  readonly params: readonly ParamDef[];
+  readonly slots: readonly string[];
+  readonly exit: ReadonlyMap<string, Modes>;
+  readonly pending: readonly Pending[];
+  readonly trains: boolean;
+  readonly returns: Returned;
+}
+
+const OPAQUE: Summary = { opaque: true, params: [], slots: [], exit: new Map(), pending: [], trains: false, returns: undefined };
+const MAX_LOOP_PASSES = 4;
+
+function nameWords(name: string): string[] {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase().split(/_+/).filter(Boolean);
+}
+
+function isTestFile(filePath: string): boolean {
+  return /^test_.*\.py$|_test\.py$|^conftest\.py$/.test(basename(filePath));
+}
+
+/** A pytest test: it calls models in training mode on purpose (shape checks, gradient checks). */
+function isPytestTest(def: FunctionDef, filePath: string): boolean {
+  return /^test_/.test(def.name) && (isTestFile(filePath) || def.body.descendantsOfType("assert_statement").length > 0);
+}
+
+/** Evaluation code by name (`test`, `evaluate`, `run_inference`), but not a train-and-eval function. */
+function evalNameContext(def: FunctionDef): EvalContext | undefined {
+  const words = nameWords(def.name);
+  if (!words.some((w) => EVAL_NAME_WORDS.has(w)) || words.some((w) => TRAIN_NAME_WORDS.has(w))) return undefined;
+  return { kind: "function", label: def.name, range: def.nameRange };
+}
+
+const NESTED_SCOPES = new Set(["function_definition", "class_definition", "decorated_definition", "lambda"]);
+
+/** Descendants of `node` of the given types, not entering nested functions, classes and lambdas. */
+function ownDescendants(node: SyntaxNode, types: ReadonlySet<string>): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  const visit = (n: SyntaxNode): void => {
+    for (const c of n.namedChildren) {
+      if (!c) continue;
+      if (types.has(c.type)) out.push(c);
+      if (!NESTED_SCOPES.has(c.type)) visit(c);
+    }
+  };
+  visit(node);
+  return out;
+}
+
+function boundNames(target: SyntaxNode): string[] {
+  if (target.type === "identifier") return [target.text];
+  if (["pattern_list", "tuple_pattern", "list_pattern", "tuple", "list", "parenthesized_expression"].includes(target.type)) {
+    return target.namedChildren.flatMap((c) => (c ? boundNames(c) : []));
+  }
+  return [];
+}
+
+function locallyAssigned(body: SyntaxNode): Set<string> {
+  const names = new Set<string>();
+  for (const n of ownDescendants(body, new Set(["assignment", "augmented_assignment", "for_statement", "as_pattern_target"]))) {
+    const target = n.type === "as_pattern_target" ? n.namedChildren[0] : n.childForFieldName("left");
+    if (target) for (const name of boundNames(target)) names.add(name);
+  }
+  return names;
+}
+
+function isTrainingStep(call: SyntaxNode): boolean {
+  const fn = call.childForFieldName("function");
+  if (fn?.type !== "attribute") return false;
+  const method = fn.childForFieldName("attribute")?.text;
+  const recv = fn.childForFieldName("object")?.text ?? "";
+  return method === "backward" || (method === "step" && /optim|opt\b|^opt|scaler/i.test(recv));
+}
+
+function literalBool(node: SyntaxNode | undefined): boolean | undefined {
+  if (node?.type === "true") return true;
+  if (node?.type === "false") return false;
+  return undefined;
+}
+
+interface CallParts {
+  positional: SyntaxNode[];
+  keywords: Map<string, SyntaxNode>;
+  spread: boolean;
+}
+
+function callParts(call: SyntaxNode): CallParts {
+  const parts: CallParts = { positional: [], keywords: new Map(), spread: false };
+  const list = call.childForFieldName("arguments");
+  for (const a of list?.type === "argument_list" ? list.namedChildren : []) {
+    if (!a || a.type === "comment") continue;
+    if (a.type === "keyword_argument") {
+      const name = a.childForFieldName("name");
+      const value = a.childForFieldName("value");
+      if (name && value) parts.keywords.set(name.text, value);
+    } else if (a.type === "list_splat" || a.type === "dictionary_splat") parts.spread = true;
+    else parts.positional.push(a);
+  }
+  if (list && list.type !== "argument_list") parts.positional.push(list); // a generator argument
+  return parts;
+}
+
+/** Shared by every unit of one file: class facts, function summaries, findings. */
+class ScriptContext {
+  readonly summaries = new Map<FunctionDef, Summary>();
+  private readonly inProgress = new Set<FunctionDef>();
+  readonly findings = new Map<number, TrainModeEvalCall>();
+
+  constructor(readonly index: ModelIndex, readonly bnClasses: ReadonlySet<string>) {}
+
+  summaryOf(def: FunctionDef): Summary {
+    const done = this.summaries.get(def);
+    if (done) return done;
+    if (this.inProgress.has(def)) return OPAQUE;
+    this.inProgress.add(def);
+    try {
+      const summary = new UnitWalker(this, def).summarize();
+      this.summaries.set(def, summary);
+      return summary;
+    } finally {
+      this.inProgress.delete(def);
+    }
+  }
+
+  addFinding(f: TrainModeEvalCall): void {
+    if (!this.findings.has(f.call.startIndex)) this.findings.set(f.call.startIndex, f);
+  }
+}
+
+/** Walks one unit (a function, or the module-level statements) over the mode lattice. */
+class UnitWalker {
+  private readonly objects: TrackedModel[] = [];
+  private readonly loopStack: number[] = [];
+  private context: EvalContext | undefined;
+  private readonly unitTrains: boolean;
+  private readonly pending = new Map<string, Pending>();
+  /** Findings of this unit, by call; loop bodies are walked several times and the last (fixpoint) pass wins. */
+  private readonly local = new Map<string, TrainModeEvalCall | undefined>();
+  private exitState: FlowState | undefined;
+  private readonly returned: (number | undefined)[] = [];
+  private returnedModes: Modes = new Map();
+  private returnedLoaded: SourceRange | undefined;
+
+  /** pytest tests are never evaluation code. */
+  private readonly noEvalCode: boolean;
+
+  constructor(private readonly ctx: ScriptContext, private readonly def?: FunctionDef) {
+    this.unitTrains = this.scanTrains(def ? def.body : ctx.index.tree.rootNode);
+    this.noEvalCode = def !== undefined && isPytestTest(def, ctx.index.filePath);
+    // A function that trains is not evaluation code by its name alone (`run_eval` that fine-tunes first).
+    this.context = def && !this.unitTrains && !this.noEvalCode ? evalNameContext(def) : undefined;
+  }
+
+  private scanTrains(root: SyntaxNode): boolean {
+    for (const call of ownDescendants(root, new Set(["call"]))) {
+      if (isTrainingStep(call)) return true;
+      const fn = call.childForFieldName("function");
+      const callee = fn?.type === "identifier" ? this.ctx.index.functions.get(fn.text) : undefined;
+      if (callee && callee !== this.def && this.ctx.summaryOf(callee).trains) return true;
+    }
+    return false;
+  }
+
+  // ───────────── units ─────────────
+
+  summarize(): Summary {
+    const def = this.def!;
+    const state: FlowState = { vars: new Map(), modes: new Map(), trainedLoops: new Set() };
+    const slots: string[] = [];
+    const addSlot = (name: string, slot: string): void => {
+      const obj = this.newObject(state, { slot }, ENTRY);
+      state.vars.set(name, obj);
+      slots.push(slot);
+    };
+    const params = def.params.filter((p) => p.kind === "positional" || p.kind === "keyword");
+    for (const p of params) addSlot(p.name, `param:${p.name}`);
+    const local = locallyAssigned(def.body);
+    for (const name of this.ctx.index.globals.keys()) {
+      if (!local.has(name) && !params.some((p) => p.name === name)) addSlot(name, `global:${name}`);
+    }
+    const end = mergeStates(this.walkBlock(def.body, state), this.exitState);
+    this.flush();
+    const exit = new Map<string, Modes>();
+    for (const obj of this.objects) {
+      if (obj.slot) exit.set(obj.slot, end ? forgetTrainInEval(end.modes.get(obj.id) ?? UNKNOWN_MODE) : UNKNOWN_MODE);
+    }
+    return {
+      opaque: false,
+      params: def.params,
+      slots,
+      exit,
+      pending: [...this.pending.values()],
+      trains: this.unitTrains,
+      returns: this.returnSummary(),
+    };
+  }
+
+  walkModule(): void {
+    const state: FlowState = { vars: new Map(), modes: new Map(), trainedLoops: new Set() };
+    this.walkBlock(this.ctx.index.tree.rootNode, state);
+    this.flush();
+  }
+
+  private returnSummary(): Returned {
+    if (this.returned.length === 0 || this.returned.some((id) => id === undefined)) return undefined;
+    const objs = new Set(this.returned.map((id) => this.objects[id!]));
+    if (objs.size !== 1) return undefined;
+    const [obj] = objs;
+    if (obj.slot) return { slot: obj.slot };
+    return obj.label ? { label: obj.label, modes: forgetTrainInEval(this.returnedModes), loaded: this.returnedLoaded } : undefined;
+  }
+
+  private flush(): void {
+    for (const f of this.local.values()) if (f) this.ctx.addFinding(f);
+  }
+
+  private newObject(state: FlowState, init: { label?: string; slot?: string }, modes: Modes): number {
+    const obj: TrackedModel = { id: this.objects.length, ...init, escaped: false };
+    this.objects.push(obj);
+    state.modes.set(obj.id, modes);
+    return obj.id;
+  }
+
+  // ───────────── statements ─────────────
+
+  private walkBlock(block: SyntaxNode, state: FlowState | undefined): FlowState | undefined {
+    let s = state;
+    for (const stmt of block.namedChildren) {
+      if (!s) return undefined;
+      if (stmt) s = this.walkStmt(stmt, s);
+    }
+    return s;
+  }
+
+  private walkStmt(node: SyntaxNode, s: FlowState): FlowState | undefined {
+    switch (node.type) {
+      case "expression_statement":
+        for (const c of node.namedChildren) if (c) this.statementExpr(c, s);
+        return s;
+      case "return_statement": {
+        const value = node.namedChildren[0];
+        const id = value ? this.expr(value, s) : undefined;
+        this.returned.push(id);
+        if (id !== undefined) {
+          this.returnedModes = unionModes(this.returnedModes, s.modes.get(id) ?? new Map());
+          this.returnedLoaded ??= s.loaded;
+        }
+        this.exitState = mergeStates(this.exitState, s);
+        return undefined;
+      }
+      case "raise_statement":
+        return undefined;
+      case "if_statement":
+        return this.walkIf(node, s);
+      case "for_statement":
+      case "while_statement":
+        return this.walkLoop(node, s);
+      case "with_statement":
+        return this.walkWith(node, s);
+      case "try_statement":
+        return this.walkTry(node, s);
+      case "function_definition":
+      case "class_definition":
+      case "decorated_definition":
+        // Top-level definitions are units of their own; a nested one may switch a model whenever it runs.
+        if (this.def) this.escapeCaptured(node, s);
+        return s;
+      case "import_statement":
+      case "import_from_statement":
+      case "pass_statement":
+      case "break_statement":
+      case "continue_statement":
+      case "comment":
+        return s;
+      default: {
+        // Anything else (match, del, global, assert…): its expressions run, its blocks may or may not.
+        let out: FlowState | undefined = s;
+        for (const c of node.namedChildren) {
+          if (!c) continue;
+          if (c.type === "block") out = mergeStates(out, this.walkBlock(c, cloneState(s)));
+          else if (out) this.statementExpr(c, out);
+        }
+        return out;
+      }
+    }
+  }
+
+  private walkIf(node: SyntaxNode, s: FlowState): FlowState | undefined {
+    const cond = node.childForFieldName("condition");
+    if (cond) this.expr(cond, s);
+    let out = this.walkBlock(node.childForFieldName("consequence")!, cloneState(s));
+    let hasElse = false;
+    for (const alt of node.childrenForFieldName("alternative")) {
+      if (!alt) continue;
+      if (alt.type === "else_clause") {
+        hasElse = true;
+        out = mergeStates(out, this.walkBlock(alt.childForFieldName("body")!, cloneState(s)));
+      } else {
+        const c = alt.childForFieldName("condition");
+        if (c) this.expr(c, s);
+        out = mergeStates(out, this.walkBlock(alt.childForFieldName("consequence")!, cloneState(s)));
+      }
+    }
+    return hasElse ? out : mergeStates(out, s);
+  }
+
+  /** Walks the body until the state at its head stops changing (it may run zero or more times). */
+  private walkLoop(node: SyntaxNode, s: FlowState): FlowState | undefined {
+    const iterable = node.childForFieldName(node.type === "for_statement" ? "right" : "condition");
+    if (iterable) this.escapeIf(this.expr(iterable, s), s); // `for m in model.modules()` or `for layer in model`
+    const target = node.childForFieldName("left");
+    const body = node.childForFieldName("body")!;
+    this.loopStack.push(node.startIndex);
+    let head: FlowState = cloneState(s);
+    for (let pass = 0; pass < MAX_LOOP_PASSES; pass++) {
+      const start = cloneState(head);
+      for (const name of target ? boundNames(target) : []) start.vars.delete(name);
+      const next = mergeStates(s, this.walkBlock(body, start))!;
+      if (stateKey(next) === stateKey(head)) break;
+      head = next;
+    }
+    this.loopStack.pop();
+    const elseBody = node.childForFieldName("alternative")?.childForFieldName("body");
+    return elseBody ? this.walkBlock(elseBody, head) : head;
+  }
+
+  private walkWith(node: SyntaxNode, s: FlowState): FlowState | undefined {
+    let noGrad: SyntaxNode | undefined;
+    const clause = node.namedChildren.find((c) => c?.type === "with_clause");
+    for (const item of clause?.namedChildren ?? []) {
+      const raw = item?.type === "with_item" ? item.childForFieldName("value") : undefined;
+      const value = raw?.type === "as_pattern" ? raw.namedChildren[0] : raw;
+      if (!value) continue;
+      if (this.isNoGrad(value)) noGrad = value;
+      else this.escapeIf(this.expr(value, s), s);
+    }
+    const saved = this.context;
+    if (noGrad && !this.context && !this.noEvalCode && (this.afterTraining(s) || s.loaded)) {
+      this.context = { kind: "no_grad", label: noGrad.text, range: rangeOf(noGrad), after: this.afterTraining(s) ? "training" : "loading" };
+    }
+    const out = this.walkBlock(node.childForFieldName("body")!, s);
+    this.context = saved;
+    return out;
+  }
+
+  private isNoGrad(value: SyntaxNode): boolean {
+    if (value.type !== "call") return false;
+    const fn = value.childForFieldName("function");
+    const q = fn ? qualifiedNameOf(fn, this.ctx.index.imports) : undefined;
+    if (q && NO_GRAD_CONTEXTS.has(q)) return true;
+    if (q === "torch.set_grad_enabled") return literalBool(callParts(value).positional[0]) === false;
+    return false;
+  }
+
+  /** Training happened before, and not in a loop that also encloses this point (a GAN's sampling, BYOL's target). */
+  private afterTraining(s: FlowState): boolean {
+    return [...s.trainedLoops].some((loop) => !this.loopStack.includes(loop));
+  }
+
+  private walkTry(node: SyntaxNode, s: FlowState): FlowState | undefined {
+    const body = this.walkBlock(node.childForFieldName("body")!, cloneState(s));
+    let out = body;
+    const start = mergeStates(s, body)!;
+    let fin: SyntaxNode | undefined;
+    for (const c of node.namedChildren) {
+      if (!c) continue;
+      if (c.type === "except_clause" || c.type === "except_group_clause") {
+        const block = c.namedChildren.find((x) => x?.type === "block");
+        if (block) out = mergeStates(out, this.walkBlock(block, cloneState(start)));
+      } else if (c.type === "else_clause" && body) {
+        out = mergeStates(out, this.walkBlock(c.childForFieldName("body")!, cloneState(body)));
+      } else if (c.type === "finally_clause") fin = c.namedChildren.find((x) => x?.type === "block") ?? undefined;
+    }
+    return fin && out ? this.walkBlock(fin, out) : out;
+  }
+
+  // ───────────── expressions ─────────────
+
+  private statementExpr(node: SyntaxNode, s: FlowState): void {
+    if (node.type === "assignment") {
+      const right = node.childForFieldName("right");
+      const left = node.childForFieldName("left");
+      const id = right ? this.expr(right, s) : undefined;
+      if (left) this.assign(left, id, s);
+      return;
+    }
+    if (node.type === "augmented_assignment") {
+      const right = node.childForFieldName("right");
+      this.escapeIf(right ? this.expr(right, s) : undefined, s);
+      return;
+    }
+    this.expr(node, s); // a bare expression's value is dropped: `model.eval()` returns the model to nobody
+  }
+
+  private assign(left: SyntaxNode, id: number | undefined, s: FlowState): void {
+    if (left.type === "identifier") {
+      if (id === undefined) s.vars.delete(left.text);
+      else s.vars.set(left.text, id);
+      return;
+    }
+    for (const name of boundNames(left)) s.vars.delete(name);
+    if (left.type === "attribute") {
+      const owner = this.expr(left.childForFieldName("object")!, s);
+      if (owner !== undefined && left.childForFieldName("attribute")?.text === "training") s.modes.set(owner, UNKNOWN_MODE);
+    } else if (left.type === "subscript") this.expr(left, s);
+    this.escapeIf(id, s); // stored in an object, a list or a tuple: followed no further
+  }
+
+  /** Evaluates `node` for its effects; returns the tracked model it evaluates to, if any. */
+  private expr(node: SyntaxNode, s: FlowState): number | undefined {
+    switch (node.type) {
+      case "identifier":
+        return s.vars.get(node.text);
+      case "parenthesized_expression": {
+        const inner = node.namedChildren.find((c) => c && c.type !== "comment");
+        return inner ? this.expr(inner, s) : undefined;
+      }
+      case "call":
+        return this.call(node, s);
+      case "attribute":
+        this.expr(node.childForFieldName("object")!, s);
+        return undefined;
+      case "lambda":
+        this.escapeCaptured(node, s);
+        return undefined;
+      case "boolean_operator":
+      case "conditional_expression": {
+        // `model or default`: which one is unknown, so neither is followed further.
+        for (const c of node.namedChildren) if (c) this.escapeIf(this.expr(c, s), s);
+        return undefined;
+      }
+      case "comparison_operator":
+      case "not_operator":
+        for (const c of node.namedChildren) if (c) this.expr(c, s);
+        return undefined;
+      default:
+        for (const c of node.namedChildren) if (c) this.escapeIf(this.expr(c, s), s);
+        return undefined;
+    }
+  }
+
+  private escapeIf(id: number | undefined, s: FlowState): void {
+    if (id === undefined) return;
+    this.objects[id].escaped = true;
+    s.modes.set(id, UNKNOWN_MODE);
+  }
+
+  /** Code bnlint cannot see ran: models it may hold (escaped ones) may be in any mode now. */
+  private unknownCodeRan(s: FlowState): void {
+    for (const obj of this.objects) if (obj.escaped) s.modes.set(obj.id, UNKNOWN_MODE);
+  }
+
+  /** A nested function or lambda that mentions a model may switch it whenever it runs. */
+  private escapeCaptured(node: SyntaxNode, s: FlowState): void {
+    for (const id of node.descendantsOfType("identifier")) if (id) this.escapeIf(s.vars.get(id.text), s);
+  }
+
+  private recordTraining(s: FlowState): void {
+    s.trainedLoops.add(this.loopStack[this.loopStack.length - 1] ?? -1);
+  }
+
+  private call(node: SyntaxNode, s: FlowState): number | undefined {
+    const fn = node.childForFieldName("function")!;
+    const parts = callParts(node);
+    if (fn.type === "attribute") {
+      const method = fn.childForFieldName("attribute")!.text;
+      const recvNode = fn.childForFieldName("object")!;
+      const q = qualifiedNameOf(fn, this.ctx.index.imports);
+      if (q === undefined || s.vars.has(recvNode.text)) {
+        const recv = this.expr(recvNode, s);
+        if (recv !== undefined) return this.modelMethod(recv, method, node, parts, s);
+        const argIds = this.evalArgs(parts, s);
+        if (isTrainingStep(node)) this.recordTraining(s);
+        for (const id of argIds) this.escapeIf(id, s);
+        this.unknownCodeRan(s);
+        return undefined;
+      }
+      return this.qualifiedCall(q, node, parts, s);
+    }
+    if (fn.type === "identifier") {
+      const tracked = s.vars.get(fn.text);
+      if (tracked !== undefined) {
+        this.evalArgs(parts, s);
+        this.modelCall(tracked, fn.text, node, s);
+        return undefined;
+      }
+      const local = this.ctx.index.functions.get(fn.text);
+      if (local) return this.inFileCall(local, node, parts, s);
+      const cls = this.ctx.index.classByName.get(fn.text);
+      if (cls) {
+        for (const id of this.evalArgs(parts, s)) this.escapeIf(id, s);
+        if (!cls.isModel) this.unknownCodeRan(s);
+        return this.ctx.bnClasses.has(cls.name) ? this.newObject(s, { label: cls.name }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: `${fn.text}(…)` } })) : undefined;
+      }
+      const q = this.ctx.index.imports.lookup(fn.text) ?? (MODE_NEUTRAL_FUNCTIONS.has(fn.text) ? fn.text : undefined);
+      if (q) return this.qualifiedCall(q, node, parts, s);
+    } else {
+      const callee = this.expr(fn, s); // `model.eval()(x)`, `model.to(device)(x)`
+      const argIds = this.evalArgs(parts, s);
+      if (callee !== undefined) this.modelCall(callee, fn.text.split(/[.(]/)[0], node, s);
+      else {
+        for (const id of argIds) this.escapeIf(id, s);
+        this.unknownCodeRan(s);
+      }
+      return undefined;
+    }
+    for (const id of this.evalArgs(parts, s)) this.escapeIf(id, s);
+    this.unknownCodeRan(s);
+    return undefined;
+  }
+
+  private evalArgs(parts: CallParts, s: FlowState): (number | undefined)[] {
+    return [...parts.positional, ...parts.keywords.values()].map((a) => this.expr(a, s));
+  }
+
+  private qualifiedCall(q: string, node: SyntaxNode, parts: CallParts, s: FlowState): number | undefined {
+    const argIds = this.evalArgs(parts, s);
+    if (MODE_TRANSPARENT_WRAPPERS.has(q)) return argIds[0];
+    if (MODE_NEUTRAL_FUNCTIONS.has(q)) return undefined;
+    if (q === "copy.deepcopy" && argIds[0] !== undefined) {
+      const src = this.objects[argIds[0]];
+      return this.newObject(s, { label: src.label, slot: undefined }, s.modes.get(src.id) ?? UNKNOWN_MODE);
+    }
+    for (const id of argIds) this.escapeIf(id, s);
+    this.unknownCodeRan(s);
+    if (!isBatchNormBuilder(q)) return undefined;
+    const pretrained = parts.keywords.get("pretrained");
+    const weights = parts.keywords.get("weights");
+    if (literalBool(pretrained) === true || (weights && weights.type !== "none")) s.loaded ??= rangeOf(node);
+    const label = `${q}()`;
+    return this.newObject(s, { label }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: label } }));
+  }
+
+  private modelMethod(recv: number, method: string, node: SyntaxNode, parts: CallParts, s: FlowState): number | undefined {
+    const argIds = this.evalArgs(parts, s);
+    for (const id of argIds) this.escapeIf(id, s);
+    const range = rangeOf(node);
+    switch (method) {
+      case "eval":
+        s.modes.set(recv, EVAL);
+        return recv;
+      case "train": {
+        const flag = parts.positional[0] ?? parts.keywords.get("mode");
+        const on = flag ? literalBool(flag) : true;
+        if (on === false) s.modes.set(recv, EVAL);
+        else if (on === undefined) s.modes.set(recv, UNKNOWN_MODE);
+        else s.modes.set(recv, modesOf({ kind: this.context ? "trainInEval" : "train", origin: { kind: "train", range, text: node.text } }));
+        return recv;
+      }
+      case "forward":
+        this.modelCall(recv, node.childForFieldName("function")!.childForFieldName("object")!.text, node, s);
+        return undefined;
+      case "load_state_dict":
+        s.loaded ??= range;
+        return undefined;
+      default:
+        if (SELF_RETURNING_METHODS.has(method)) return recv;
+        if (MODE_NEUTRAL_METHODS.has(method)) return undefined;
+        // `modules()`, `apply(fn)`, a method of the user's class: it may switch modes anywhere inside.
+        this.escapeIf(recv, s);
+        this.unknownCodeRan(s);
+        return undefined;
+    }
+  }
+
+  private currentContext(s: FlowState): EvalContext | undefined {
+    if (this.context) return this.context;
+    if (s.loaded && !this.unitTrains && !this.noEvalCode) return { kind: "after_load", label: "load_state_dict", range: s.loaded };
+    return undefined;
+  }
+
+  /** A call of a tracked model: in evaluation code, decide now (a model of this unit) or leave it to callers. */
+  private modelCall(id: number, variable: string, node: SyntaxNode, s: FlowState): void {
+    const context = this.currentContext(s);
+    if (!context) return;
+    const obj = this.objects[id];
+    const modes = s.modes.get(id) ?? UNKNOWN_MODE;
+    const call = rangeOf(node);
+    if (obj.slot) {
+      const tags = new Map([...modes].filter(([, t]) => t.kind !== "entry"));
+      const key = `${call.startIndex}:${obj.slot}`;
+      if (mayBeEval(tags)) this.pending.delete(key);
+      else this.pending.set(key, { slot: obj.slot, tags, hasEntry: hasKind(modes, "entry"), call, variable, context, callers: [] });
+      return;
+    }
+    this.local.set(`${call.startIndex}`, this.finding(modes, { variable, model: obj.label!, call, context, callers: [] }));
+  }
+
+  private finding(modes: Modes, base: Omit<TrainModeEvalCall, "origins" | "trainInEval">): TrainModeEvalCall | undefined {
+    if (modes.size === 0 || mayBeEval(modes) || hasKind(modes, "entry")) return undefined;
+    const tags = [...modes.values()];
+    const origins: TrainOrigin[] = tags.filter((t) => t.kind === "train" && t.origin).map((t) => t.origin!);
+    const trainInEval = tags.filter((t) => t.kind === "trainInEval" && t.origin).map((t) => t.origin!.range);
+    return { ...base, origins, trainInEval };
+  }
+
+  private inFileCall(def: FunctionDef, node: SyntaxNode, parts: CallParts, s: FlowState): number | undefined {
+    const summary = this.ctx.summaryOf(def);
+    const argIds = this.evalArgs(parts, s);
+    if (summary.opaque || parts.spread) {
+      for (const id of argIds) this.escapeIf(id, s);
+      this.unknownCodeRan(s);
+      return undefined;
+    }
+    // Bind arguments to the callee's slots, as Python does: positional in order, then keywords by name.
+    const bySlot = new Map<string, number>();
+    const bound = new Set<number>();
+    const positional = summary.params.filter((p) => p.kind === "positional");
+    parts.positional.forEach((_, i) => {
+      const id = argIds[i];
+      if (id !== undefined && positional[i]) {
+        bySlot.set(`param:${positional[i].name}`, id);
+        bound.add(id);
+      }
+    });
+    [...parts.keywords.keys()].forEach((name, j) => {
+      const id = argIds[parts.positional.length + j];
+      if (id !== undefined && summary.params.some((p) => p.name === name && p.kind !== "star" && p.kind !== "kwstar")) {
+        bySlot.set(`param:${name}`, id);
+        bound.add(id);
+      }
+    });
+    for (const id of argIds) if (id !== undefined && !bound.has(id)) this.escapeIf(id, s); // into *args / **kwargs
+    for (const slot of summary.slots) {
+      if (!slot.startsWith("global:")) continue;
+      const id = s.vars.get(slot.slice("global:".length));
+      if (id !== undefined) bySlot.set(slot, id);
+    }
+    const site = rangeOf(node);
+    for (const p of summary.pending) this.resolvePending(p, bySlot.get(p.slot), site, s);
+    for (const [slot, id] of bySlot) {
+      const exit = summary.exit.get(slot);
+      if (exit) s.modes.set(id, substituteEntry(exit, s.modes.get(id) ?? UNKNOWN_MODE));
+    }
+    if (summary.trains) this.recordTraining(s);
+    const r = summary.returns;
+    if (!r) return undefined;
+    if ("slot" in r) return bySlot.get(r.slot);
+    if (r.loaded) s.loaded ??= r.loaded;
+    return this.newObject(s, { label: r.label }, r.modes);
+  }
+
+  /** An evaluation call inside a callee that depends on the mode this unit passes in. */
+  private resolvePending(p: Pending, id: number | undefined, site: SourceRange, s: FlowState): void {
+    const key = `${p.call.startIndex}@${site.startIndex}`;
+    if (id === undefined) return;
+    const obj = this.objects[id];
+    const atCall = s.modes.get(id) ?? UNKNOWN_MODE;
+    const callers = [site, ...p.callers];
+    if (obj.slot) {
+      const passed = new Map([...atCall].filter(([, t]) => t.kind !== "entry"));
+      const tags = unionModes(p.tags, p.hasEntry ? passed : new Map());
+      const pendingKey = `${key}:${obj.slot}`;
+      if (mayBeEval(tags)) this.pending.delete(pendingKey);
+      else this.pending.set(pendingKey, { ...p, slot: obj.slot, tags, hasEntry: p.hasEntry && hasKind(atCall, "entry"), callers });
+      return;
+    }
+    const modes = p.hasEntry ? unionModes(p.tags, atCall) : p.tags;
+    this.local.set(key, this.finding(modes, { variable: p.variable, model: obj.label!, call: p.call, context: p.context, callers }));
+  }
+}
+
+/** Runs the analysis over module-level code and every top-level function of the file. */
+export function analyzeScripts(index: ModelIndex, graphs: readonly ForwardGraph[]): ScriptAnalysis {
+  const ctx = new ScriptContext(index, modelClassesWithBatchNorm(graphs));
+  if (ctx.bnClasses.size > 0 || index.imports.mentions("torchvision")) {
+    for (const def of index.functions.values()) ctx.summaryOf(def);
+    new UnitWalker(ctx).walkModule();
+  }
+  return { trainModeEvalCalls: [...ctx.findings.values()].sort((a, b) => a.call.startIndex - b.call.startIndex) };
+}

@@ -1,0 +1,56 @@
+/** Facts about library calls that scripts make around a model, as data (PyTorch and torchvision). */
+
+/**
+ * torchvision builders whose models contain BatchNorm. Detection models are left out (they freeze their
+ * BatchNorm), and so are VGG without `_bn`, AlexNet, SqueezeNet, ViT and ConvNeXt (no BatchNorm).
+ */
+const BATCHNORM_BUILDER = new RegExp(
+  "^torchvision\\.models\\.(?:segmentation\\.|video\\.|quantization\\.)?" +
+    "(resnet\\d+|resnext\\w+|wide_resnet\\w+|vgg\\d+_bn|densenet\\d+|mobilenet_v2|mobilenet_v3_(?:large|small)|" +
+    "efficientnet_\\w+|inception_v3|googlenet|shufflenet_v2_\\w+|mnasnet\\w+|regnet_\\w+|" +
+    "deeplabv3_\\w+|fcn_resnet\\w+|lraspp_mobilenet_v3_large|r3d_18|r2plus1d_18|mc3_18)$",
+);
+
+export function isBatchNormBuilder(qualname: string): boolean {
+  return BATCHNORM_BUILDER.test(qualname);
+}
+
+/** Wrappers that return a module whose train/eval mode is the wrapped model's. */
+export const MODE_TRANSPARENT_WRAPPERS = new Set([
+  "torch.nn.DataParallel",
+  "torch.nn.parallel.DataParallel",
+  "torch.nn.parallel.DistributedDataParallel",
+  "torch.nn.parallel.distributed.DistributedDataParallel",
+  "torch.compile",
+]);
+
+/** Module methods that return the module itself and leave its mode alone. */
+export const SELF_RETURNING_METHODS = new Set([
+  "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "requires_grad_", "share_memory", "type", "zero_grad",
+]);
+
+/** Module methods that read the module without touching its mode or handing it out. */
+export const MODE_NEUTRAL_METHODS = new Set([
+  "parameters", "named_parameters", "buffers", "named_buffers", "state_dict", "load_state_dict", "zero_grad",
+  "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+]);
+
+/** Builtins and library functions that can take a model without changing its mode. */
+export const MODE_NEUTRAL_FUNCTIONS = new Set([
+  "print", "len", "str", "repr", "type", "id", "isinstance", "hasattr", "getattr", "sum", "format",
+  "torch.save", "logging.info", "logger.info",
+]);
+
+/** Context managers that turn gradients off: evaluation code, when they come after training or loading. */
+export const NO_GRAD_CONTEXTS = new Set([
+  "torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad",
+  "torch.autograd.inference_mode",
+]);
+
+/** Words in a function name that make it evaluation code (`test`, `evaluate_epoch`, `runInference`)… */
+export const EVAL_NAME_WORDS = new Set([
+  "test", "testing", "eval", "evaluate", "evaluation", "val", "valid", "validate", "validation", "predict",
+  "prediction", "infer", "inference",
+]);
+/** …unless the name also says it trains (`train_and_validate`, `fit_eval`). */
+export const TRAIN_NAME_WORDS = new Set(["train", "training", "fit", "finetune"]);

@@ -1,0 +1,39 @@
+/** What the script-level analysis (`src/frontend/python/scripts.ts`) finds about train/eval mode. */
+import type { SourceRange } from "./source.js";
+
+/** Why a stretch of code counts as evaluation code. */
+export interface EvalContext {
+  readonly kind: "function" | "no_grad" | "after_load";
+  /** The function name (`test`), the context manager (`torch.no_grad()`) or `load_state_dict`. */
+  readonly label: string;
+  readonly range: SourceRange;
+  /** For `no_grad` blocks: what came before that makes them evaluation code. */
+  readonly after?: "training" | "loading";
+}
+
+/** Where the training mode that reaches a call was set. */
+export interface TrainOrigin {
+  readonly kind: "created" | "train" | "call";
+  /** The constructor call, the `.train()` call or the call of an in-file function that left the model in training mode. */
+  readonly range: SourceRange;
+  readonly text: string;
+}
+
+/** A model containing BatchNorm, called in evaluation code while every path bnlint sees leaves it in training mode. */
+export interface TrainModeEvalCall {
+  /** The name the model is called through (`model`, `net`). */
+  readonly variable: string;
+  /** `ResNet`, `torchvision.models.resnet18()`. */
+  readonly model: string;
+  readonly call: SourceRange;
+  readonly context: EvalContext;
+  readonly origins: readonly TrainOrigin[];
+  /** `.train()` calls inside the same evaluation code that reach this call; reported there instead. */
+  readonly trainInEval: readonly SourceRange[];
+  /** Calls of in-file functions that handed the model down to this one, outermost first. */
+  readonly callers: readonly SourceRange[];
+}
+
+export interface ScriptAnalysis {
+  readonly trainModeEvalCalls: readonly TrainModeEvalCall[];
+}

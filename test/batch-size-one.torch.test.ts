@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { lintText } from "../src/index.js";
+import rule from "../rules/batchnorm-batch-size-one.js";
+import { readText } from "./helpers/expectations.js";
+
+// Debian's Python has torch (installed by .ci/run); the pyenv `python3` first on PATH does not.
+const PYTHON = "/usr/bin/python3";
+const fixture = new URL("../fixtures/batchnorm-batch-size-one/tabular_last_batch.py", import.meta.url).pathname;
+
+function runPython(code: string): { status: number | null; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), "bnlint-bs1-"));
+  const file = join(dir, "script.py");
+  writeFileSync(file, code);
+  const r = spawnSync(PYTHON, ["-B", file], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+  return { status: r.status, stderr: r.stderr };
+}
+
+describe("batchnorm-batch-size-one against real PyTorch", () => {
+  it("the reported script crashes as the message says, and the fixed script trains", async () => {
+    const text = readText(fixture);
+    const [finding] = (await lintText(text, fixture, { ruleSet: [rule] })).messages;
+    expect(finding.messageId).toBe("lastBatchOne");
+
+    const before = runPython(text);
+    expect(before.status).not.toBe(0);
+    expect(before.stderr).toContain("Expected more than 1 value per channel when training");
+
+    const [edit] = finding.fix!.edits;
+    const fixed = text.slice(0, edit.range[0]) + edit.text + text.slice(edit.range[1]);
+    expect((await lintText(fixed, fixture, { ruleSet: [rule] })).messages).toEqual([]);
+    const after = runPython(fixed);
+    expect(after.stderr).toBe("");
+    expect(after.status).toBe(0);
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { runRuleTests, py } from "../helpers/rule-tester.js";
+import { lintText } from "../../src/index.js";
+import rule from "../../rules/batchnorm-batch-size-one.js";
+
+const script = (loader: string, opts: { model?: string; data?: string; extra?: string } = {}): string => py`
+  import torch
+  import torch.nn as nn
+  from torch.utils.data import DataLoader, TensorDataset
+
+  class Net(nn.Module):
+      def __init__(self):
+          super().__init__()
+          self.fc = nn.Linear(8, 16)
+          self.bn = nn.BatchNorm1d(16)
+          self.out = nn.Linear(16, 1)
+
+      def forward(self, x):
+          return self.out(self.bn(self.fc(x)))
+
+  class Plain(nn.Module):
+      def __init__(self):
+          super().__init__()
+          self.fc = nn.Linear(8, 1)
+
+      def forward(self, x):
+          return self.fc(x)
+
+  data = ${opts.data ?? "TensorDataset(torch.randn(201, 8), torch.randn(201, 1))"}
+  loader = ${loader}
+  model = ${opts.model ?? "Net()"}
+  opt = torch.optim.SGD(model.parameters(), lr=0.1)
+  ${opts.extra ?? ""}
+  for x, y in loader:
+      opt.zero_grad()
+      nn.functional.mse_loss(model(x), y).backward()
+      opt.step()
+`;
+
+runRuleTests(rule, {
+  valid: [
+    script("DataLoader(data, batch_size=100, drop_last=True)"),
+    script("DataLoader(data, batch_size=50)", { data: "TensorDataset(torch.randn(200, 8), torch.randn(200, 1))" }),
+    script("DataLoader(data, batch_size=1)", { model: "Plain()" }),
+    script("DataLoader(data, batch_size=bs)"),
+    script("DataLoader(data, batch_size=1)", { extra: "model.eval()" }),
+    script("DataLoader(data, batch_size=1, sampler=sampler)"),
+    { name: "dataset size unknown", code: script("DataLoader(data, batch_size=100)", { data: "load_dataset()" }) },
+  ],
+  invalid: [
+    { code: script("DataLoader(data, batch_size=100)"), errors: [{ messageId: "lastBatchOne", line: 24, column: 10, messageIncludes: ["splits 201 samples into batches of 100", "`self.bn` (BatchNorm1d(16))", "training loop at line 28"] }] },
+    { code: script("DataLoader(data, batch_size=1, shuffle=True)"), errors: [{ messageId: "batchSizeOne", line: 24, column: 38, messageIncludes: "Expected more than 1 value per channel when training" }] },
+    { name: "default batch size is 1", code: script("DataLoader(data, shuffle=True)"), errors: [{ messageId: "batchSizeOne", line: 24, column: 10 }] },
+    { name: "randint size tuple, enumerate", code: py`
+      import torch
+      import torch.nn as nn
+      from torch.utils.data import DataLoader, TensorDataset
+
+      class Net(nn.Module):
+          def __init__(self):
+              super().__init__()
+              self.fc = nn.Linear(8, 16)
+              self.bn = nn.BatchNorm1d(16)
+
+          def forward(self, x):
+              return self.bn(torch.relu(self.fc(x)))
+
+      def main():
+          xs = torch.randint(0, 5, (65, 8)).float()
+          ds = TensorDataset(torch.randint(0, 5, (65, 8)), torch.zeros(65))
+          dl = DataLoader(ds, 32, shuffle=True)
+          net = Net().to("cpu")
+          opt = torch.optim.Adam(net.parameters())
+          for i, (x, y) in enumerate(dl):
+              opt.zero_grad()
+              net(x.float()).sum().backward()
+              opt.step()
+    `, errors: [{ messageId: "lastBatchOne", line: 17, column: 10, messageIncludes: "splits 65 samples into batches of 32" }] },
+  ],
+});
+
+describe("batchnorm-batch-size-one fix", () => {
+  it("adds drop_last=True for the last-batch case (unsafe)", async () => {
+    const code = script("DataLoader(data, batch_size=100)");
+    const [m] = (await lintText(code, "case.py", { ruleSet: [rule] })).messages;
+    expect(m.fix?.safety).toBe("unsafe");
+    const [edit] = m.fix!.edits;
+    expect(code.slice(0, edit.range[0]) + edit.text + code.slice(edit.range[1])).toBe(script("DataLoader(data, batch_size=100, drop_last=True)"));
+  });
+});

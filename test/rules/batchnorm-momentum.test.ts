@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { runRuleTests, py } from "../helpers/rule-tester.js";
+import { lintText } from "../../src/index.js";
+import rule from "../../rules/batchnorm-momentum.js";
+
+runRuleTests(rule, {
+  valid: [
+    "import torch.nn as nn\nbn = nn.BatchNorm2d(64)\n",
+    "import torch.nn as nn\nbn = nn.BatchNorm2d(64, momentum=0.1)\n",
+    "import torch.nn as nn\nbn = nn.BatchNorm1d(64, 1e-5, 0.3)\n",
+    "import torch.nn as nn\nbn = nn.BatchNorm2d(64, momentum=1.0)\n",
+    "import torch.nn as nn\nbn = nn.BatchNorm2d(64, momentum=None)\n",
+    "import torch.nn as nn\nbn = nn.BatchNorm2d(64, momentum=0.9, track_running_stats=False)\n",
+    "import torch.nn as nn\nln = nn.LayerNorm(64)\nopt_momentum = 0.9\n",
+    "from tensorflow import keras\nbn = keras.layers.BatchNormalization(momentum=0.99)\n",
+    "import tensorflow as tf\nbn = tf.keras.layers.BatchNormalization(-1, 0.9)\n",
+    { name: "an SGD momentum is not a BatchNorm momentum", code: "import torch\nopt = torch.optim.SGD(params, lr=0.1, momentum=0.9)\n" },
+  ],
+  invalid: [
+    { code: "import torch.nn as nn\nbn = nn.BatchNorm2d(64, momentum=0.9)\n", errors: [{ messageId: "torch", line: 2, column: 34, messageIncludes: ["`momentum=0.9` in BatchNorm2d(64, momentum=0.9)", "`momentum=0.1`"] }] },
+    { code: "from torch.nn import SyncBatchNorm\nbn = SyncBatchNorm(64, 1e-3, 0.5)\n", errors: [{ messageId: "torch", line: 2, column: 30, messageIncludes: "`momentum=0.5`" }] },
+    { code: "import torch.nn as nn\nbn = nn.BatchNorm3d(8, momentum=.997)\n", errors: [{ messageId: "torch", line: 2, messageIncludes: "`momentum=0.003`" }] },
+    { name: "through a constructor default", code: py`
+      import torch.nn as nn
+
+      class Net(nn.Module):
+          def __init__(self, bn_momentum=0.99):
+              super().__init__()
+              self.bn = nn.BatchNorm1d(16, momentum=bn_momentum)
+
+          def forward(self, x):
+              return self.bn(x)
+    `, errors: [{ messageId: "torch", line: 6, column: 47, messageIncludes: "`momentum=0.01`" }] },
+    { code: "from tensorflow.keras import layers\nbn = layers.BatchNormalization(momentum=0.1)\n", errors: [{ messageId: "keras", line: 2, column: 41, messageIncludes: "`momentum=0.9`" }] },
+  ],
+});
+
+describe("batchnorm-momentum fix", () => {
+  it("replaces the number with its equivalent (unsafe)", async () => {
+    const code = "import torch.nn as nn\nbn = nn.BatchNorm2d(64, eps=1e-3, momentum=0.99)\n";
+    const [m] = (await lintText(code, "case.py", { ruleSet: [rule] })).messages;
+    expect(m.fix?.safety).toBe("unsafe");
+    const [edit] = m.fix!.edits;
+    expect(code.slice(0, edit.range[0]) + edit.text + code.slice(edit.range[1])).toBe("import torch.nn as nn\nbn = nn.BatchNorm2d(64, eps=1e-3, momentum=0.01)\n");
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { runRuleTests, py } from "../helpers/rule-tester.js";
+import { lintText } from "../../src/index.js";
+import rule from "../../rules/conv-bias-before-batchnorm.js";
+
+const net = (conv: string, forward = "return self.bn(self.conv(x))"): string => py`
+  import torch.nn as nn
+
+  class Net(nn.Module):
+      def __init__(self, planes):
+          super().__init__()
+          self.conv = ${conv}
+          self.bn = nn.BatchNorm2d(planes)
+
+      def forward(self, x):
+          ${forward}
+`;
+
+runRuleTests(rule, {
+  valid: [
+    net("nn.Conv2d(3, planes, 3, bias=False)"),
+    net("nn.Conv2d(3, planes, 3, 1, 1, 1, 1, False)"),
+    net("nn.Conv2d(3, planes * 2, 3)"),
+    net("nn.Conv2d(3, planes, 3)", "return self.bn(self.conv(x).relu())"),
+    net("nn.Conv2d(3, planes, 3)", "y = self.conv(x)\n        return self.bn(y) + y"),
+  ],
+  invalid: [
+    { code: net("nn.Conv2d(3, planes, 3)"), errors: [{ messageId: "wastedBias", line: 6, column: 21, messageIncludes: ["Conv2d(3, planes, 3) has a bias", "`self.bn` (BatchNorm2d(planes))", "bias=False"] }] },
+    { code: net("nn.Conv2d(3, planes, 3, bias=True)"), errors: [{ messageId: "wastedBias", line: 6, column: 50 }] },
+  ],
+});
+
+describe("conv-bias-before-batchnorm", () => {
+  it("is off unless enabled", async () => {
+    const result = await lintText(net("nn.Conv2d(3, planes, 3)"), "case.py");
+    expect(result.messages.filter((m) => m.ruleId === rule.meta.id)).toEqual([]);
+  });
+
+  it("fixes by passing bias=False (unsafe)", async () => {
+    for (const [conv, fixed] of [
+      ["nn.Conv2d(3, planes, 3)", "nn.Conv2d(3, planes, 3, bias=False)"],
+      ["nn.Conv2d(3, planes, 3, bias=True)", "nn.Conv2d(3, planes, 3, bias=False)"],
+      ["nn.Conv2d(\n            3, planes, 3,\n        )", "nn.Conv2d(\n            3, planes, 3, bias=False\n        )"],
+    ]) {
+      const code = net(conv);
+      const [m] = (await lintText(code, "case.py", { ruleSet: [rule], rules: { [rule.meta.id]: "warning" } })).messages;
+      expect(m.fix?.safety).toBe("unsafe");
+      const [edit] = m.fix!.edits;
+      expect(code.slice(0, edit.range[0]) + edit.text + code.slice(edit.range[1])).toBe(net(fixed));
+    }
+  });
+});

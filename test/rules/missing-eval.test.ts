@@ -1,0 +1,154 @@
+import { runRuleTests, py } from "../helpers/rule-tester.js";
+import rule from "../../rules/missing-eval.js";
+
+const model = py`
+  import torch
+  import torch.nn as nn
+
+  class Net(nn.Module):
+      def __init__(self):
+          super().__init__()
+          self.fc = nn.Linear(4, 8)
+          self.bn = nn.BatchNorm1d(8)
+
+      def forward(self, x):
+          return self.bn(self.fc(x)).relu()
+` + "\n";
+
+runRuleTests(rule, {
+  valid: [
+    { name: "eval() before the no_grad block", code: model + py`
+      net = Net()
+      opt = torch.optim.SGD(net.parameters(), lr=0.1)
+      for x in range(3):
+          opt.zero_grad()
+          net(torch.randn(4, 4)).sum().backward()
+          opt.step()
+      net.eval()
+      with torch.no_grad():
+          print(net(torch.randn(2, 4)))
+    ` },
+    { name: "chained .eval() on the constructor", code: model + py`
+      def predict(x):
+          net = Net().eval()
+          return net(x)
+    ` },
+    { name: "eval on one branch only: some path reaches eval, silence", code: model + py`
+      def evaluate(net, x, frozen):
+          if frozen:
+              net.eval()
+          return net(x)
+
+      def main(x, frozen):
+          evaluate(Net(), x, frozen)
+    ` },
+    { name: "mode from a variable", code: model + py`
+      def evaluate(net, x, training):
+          net.train(training)
+          return net(x)
+
+      evaluate(Net(), torch.randn(2, 4), False)
+    ` },
+    { name: "model stored on an object before the call", code: model + py`
+      class Holder:
+          pass
+
+      def evaluate(x):
+          net = Net()
+          h = Holder()
+          h.model = net
+          h.run()
+          return net(x)
+    ` },
+    { name: "no_grad with no training or loading before it", code: model + py`
+      net = Net()
+      with torch.no_grad():
+          out = net(torch.randn(2, 4))
+    ` },
+    { name: "a model class without BatchNorm", code: py`
+      import torch
+      import torch.nn as nn
+
+      class Plain(nn.Module):
+          def __init__(self):
+              super().__init__()
+              self.fc = nn.Linear(4, 2)
+
+          def forward(self, x):
+              return self.fc(x)
+
+      def test(x):
+          return Plain()(x)
+    ` },
+    { name: "torchvision model without BatchNorm (vgg16)", code: py`
+      import torch
+      import torchvision
+
+      net = torchvision.models.vgg16(pretrained=True)
+      with torch.no_grad():
+          out = net(torch.randn(1, 3, 224, 224))
+    ` },
+  ],
+  invalid: [
+    { name: "evaluation function called with a freshly created model", code: model + py`
+      def validate(net, x):
+          return net(x)
+
+      validate(Net(), torch.randn(2, 4))
+    `, errors: [{ messageId: "missingEval", line: 14, column: 12, messageIncludes: ["`net` (Net, which contains BatchNorm)", "evaluation function `validate`", "torch.no_grad()` only turns off gradients", "passed in by the call at line 16"] }] },
+    { name: "through two levels of in-file calls", code: model + py`
+      def predict_batch(net, x):
+          return net(x)
+
+      def run(net, xs):
+          return [predict_batch(net, x) for x in xs]
+
+      def main(xs):
+          net = Net()
+          net.train()
+          run(net, xs)
+    ` , errors: [{ messageId: "missingEval", line: 14, messageIncludes: ["`.train()` at line 21", "evaluation function `predict_batch`", "passed in by the call at line 22"] }] },
+    { name: "train() inside the evaluation function", code: model + py`
+      def evaluate(net, x):
+          net.eval()
+          net.train()
+          return net(x)
+
+      evaluate(Net(), torch.randn(2, 4))
+    `, errors: [{ messageId: "trainInEval", line: 15, column: 5, messageIncludes: "called at line 16" }] },
+    { name: "eval undone by train(True) before the no_grad block", code: model + py`
+      net = Net()
+      opt = torch.optim.SGD(net.parameters(), lr=0.1)
+      net.eval()
+      net.train(True)
+      opt.zero_grad()
+      net(torch.randn(4, 4)).sum().backward()
+      opt.step()
+      with torch.inference_mode():
+          out = net(torch.randn(2, 4))
+    `, errors: [{ messageId: "missingEval", line: 21, column: 11, messageIncludes: "`torch.inference_mode()` block at line 20 (after training)" }] },
+    { name: "inference after load_state_dict, through DataParallel and .to()", code: model + py`
+      net = nn.DataParallel(Net()).to("cpu")
+      net.load_state_dict(torch.load("w.pt"))
+      print(net(torch.randn(2, 4)))
+    `, errors: [{ messageId: "missingEval", line: 15, column: 7, messageIncludes: "inference code after the weights are loaded at line 14" }] },
+    { name: "a global model used by an evaluation function", code: model + py`
+      net = Net()
+
+      def test():
+          return net(torch.randn(2, 4))
+
+      if __name__ == "__main__":
+          test()
+    `, errors: [{ messageId: "missingEval", line: 16, column: 12 }] },
+    { name: "torchvision builder imported by name", code: py`
+      import torch
+      from torchvision.models import resnet50
+
+      def infer(images):
+          model = resnet50(weights="IMAGENET1K_V2")
+          with torch.no_grad():
+              return model(images)
+    `, errors: [{ messageId: "missingEval", line: 7, column: 16, messageIncludes: "torchvision.models.resnet50()" }] },
+  ],
+});
