@@ -23,8 +23,9 @@ function from2d(tf: Tf, t: Tensor, rank: number): Act {
   return { t: rank === 1 ? tf.squeeze(t, [1]) : t, cl: true };
 }
 
-function pair(v: number[], rank: number): [number, number] {
-  return rank === 1 ? [1, v[0]] : [v[0], v[1]];
+/** A rank-1 spec on the `[N, 1, L, C]` view: `fill` for the dummy height (1 for kernel/stride, 0 for padding). */
+function pair(v: number[], rank: number, fill = 1): [number, number] {
+  return rank === 1 ? [fill, v[0]] : [v[0], v[1]];
 }
 
 /** Filter in tfjs layout `[kh, kw, in/groups, out]` from PyTorch's `[out, in/groups, (kh,) kw]`. */
@@ -57,7 +58,7 @@ export function conv(tf: Tf, x: Act, p: LayerParams, filter: Tensor, spec: ConvS
   const t = as2d(tf, toCL(tf, x), spec.rank);
   const strides = pair(spec.stride, spec.rank);
   const dilations = pair(spec.dilation, spec.rank);
-  const tfPad = Array.isArray(pad) ? explicitPad(pair(pad, spec.rank)) : pad;
+  const tfPad = Array.isArray(pad) ? explicitPad(pair(pad, spec.rank, 0)) : pad;
   let y: Tensor;
   if (spec.groups === 1) {
     y = tf.conv2d(t as never, filter as never, strides, tfPad as never, "NHWC", dilations);
@@ -114,7 +115,7 @@ export function pool(tf: Tf, x: Act, spec: PoolSpec, type: string): Act {
   });
   if (spec.padding.some((p) => p > 0) && spec.kind === "avg" && !spec.countIncludePad) throw new NotExecutable(`\`${type}(count_include_pad=False)\` with padding`, spec.line);
   let t = as2d(tf, toCL(tf, x), spec.rank);
-  const pad = pair(spec.padding, spec.rank);
+  const pad = pair(spec.padding, spec.rank, 0);
   if (pad[0] > 0 || pad[1] > 0) t = tf.pad(t, explicitPad(pad), spec.kind === "max" ? -Infinity : 0);
   const k = pair(spec.kernel, spec.rank);
   const s = pair(spec.stride, spec.rank);

@@ -216,6 +216,8 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
       return reshape(tf, input(), a.rest(1), node);
     case "torch.cat":
     case "torch.concat":
+      // `torch.cat(x, 1)` with a tensor (not a list of tensors) is PyTorch's TypeError: leave it to PyTorch.
+      if (node.extra?.args[0]?.kind === "tensor") throw new NotExecutable("`torch.cat` of a value bnlint sees as one tensor", line);
       return cat(tf, a.tensors(0, "tensors").map((id) => ctx.value(id)), a.number(1, "dim", 0), node);
     case "torch.softmax":
     case "torch.nn.functional.softmax":

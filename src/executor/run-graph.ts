@@ -10,6 +10,13 @@ import { type BatchNormState, type LayerParams, initLayerParams, moduleType, new
 import { convFilter } from "./layers.js";
 import { isBatchNorm } from "../model/queries.js";
 
+/** Every module instance of the model: those its `__init__` created and those of submodules that run. */
+export function allInstances(graph: ForwardGraph): ModuleInstance[] {
+  const out = new Set(graph.instances);
+  for (const n of graph.nodes) if (n.instance) out.add(n.instance);
+  return [...out];
+}
+
 /** Why a graph cannot be executed at all (before running anything), or undefined. */
 export function whyNotExecutable(graph: ForwardGraph): string | undefined {
   if (graph.incomplete) return `the analysis of \`${graph.modelClass.name}\` is incomplete${graph.notes[0] ? ` (${graph.notes[0]})` : ""}`;
@@ -62,7 +69,7 @@ export class GraphExecutor {
   constructor(readonly tf: Tf, readonly graph: ForwardGraph, readonly seed: number, variant: { split?: ReadonlySet<ModuleInstance>; skip?: ReadonlySet<ModuleInstance> } = {}) {
     this.split = variant.split ?? new Set();
     this.skip = variant.skip ?? new Set();
-    for (const inst of graph.instances) {
+    for (const inst of allInstances(graph)) {
       const p = inst.qualname ? safeInit(inst, seed) : undefined;
       if (p) this.layerParams.set(inst, p);
     }
