@@ -36,6 +36,19 @@ function parseMegabytes(value: string): number {
   return Math.round(n * 1024 * 1024);
 }
 
+/** `Net=rank1=8,rank2=16` → `{ Net: { rank1: 8, rank2: 16 } }`, merged over earlier occurrences. */
+function parseModelArgs(value: string, previous: Record<string, Record<string, number>> = {}): Record<string, Record<string, number>> {
+  const m = /^([A-Za-z_]\w*)=(.+)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected <Class>=<name>=<number>,..., got "${value}"`);
+  const args: Record<string, number> = { ...previous[m[1]] };
+  for (const pair of m[2].split(",")) {
+    const kv = /^\s*([A-Za-z_]\w*)\s*=\s*(-?[\d.]+(?:e-?\d+)?)\s*$/i.exec(pair);
+    if (!kv || !Number.isFinite(Number(kv[2]))) throw new InvalidArgumentError(`expected <name>=<number> in "${value}", got "${pair}"`);
+    args[kv[1]] = Number(kv[2]);
+  }
+  return { ...previous, [m[1]]: args };
+}
+
 interface CliOptions {
   format: string;
   outputFile?: string;
@@ -47,6 +60,8 @@ interface CliOptions {
   color?: boolean;
   maxFileSize?: number;
   verbose?: boolean;
+  confirm?: boolean;
+  modelArgs?: Record<string, Record<string, number>>;
 }
 
 export interface CliIO {
@@ -71,6 +86,8 @@ function buildProgram(io: CliIO): Command {
     .option("--list-rules", "list every rule with its default severity and exit")
     .option("--explain <rule-id>", "print a rule's documentation and exit")
     .option("--max-file-size <MB>", "skip (and report) files larger than this", parseMegabytes)
+    .option("--confirm", "run each finding's model on synthetic data (train vs eval mode) and add the numbers as evidence")
+    .option("--model-args <Class=name=value,...>", "constructor arguments for --confirm, e.g. Net=rank1=8,rank2=16; repeatable", parseModelArgs)
     .option("--verbose", "print analysis notes (budgets hit, constructs not followed) to stderr")
     .option("--color", "force colored output")
     .option("--no-color", "disable colored output (also: NO_COLOR=1)")
@@ -108,7 +125,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stderr(`bnlint: unknown format "${opts.format}". Use one of: ${formatNames.join(", ")}\n`);
     return 2;
   }
-  const lintOptions: LintOptions = { rules: opts.rule, maxFileBytes: opts.maxFileSize };
+  const lintOptions: LintOptions = { rules: opts.rule, maxFileBytes: opts.maxFileSize, confirm: opts.confirm, modelArgs: opts.modelArgs };
   const files = await collectFiles(paths, io.cwd);
   const results: LintResult[] = [];
   for (const entry of files) {
