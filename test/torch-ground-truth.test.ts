@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { DEBIAN_PYTHON, hasTorch, requireSystem } from "./helpers/system.js";
+import { MODEL_FIXTURE_FOLDERS } from "./helpers/expectations.js";
 
 const repo = new URL("../", import.meta.url).pathname;
 
@@ -10,7 +11,7 @@ describe.runIf(requireSystem("python3-torch", hasTorch()))("fixtures against rea
   it("every fixture model runs and its markers match the BatchNorm call counts", () => {
     // The model-class fixtures of the graph rules. Shape-mismatch fixtures raise on purpose
     // (test/shapes-torch.test.ts checks them); training-script fixtures have their own tests.
-    const folders = ["seed", "reused-batchnorm", "unused-batchnorm", "batchnorm-on-logits", "clean"].map((d) => `fixtures/${d}`);
+    const folders = MODEL_FIXTURE_FOLDERS.map((d) => `fixtures/${d}`);
     const r = spawnSync(DEBIAN_PYTHON, ["test/python/torch_ground_truth.py", "--check", ...folders], { cwd: repo, encoding: "utf8", timeout: 300_000 });
     const lines = r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(40);

@@ -37,6 +37,19 @@ function parseMegabytes(value: string): number {
   return Math.round(n * 1024 * 1024);
 }
 
+/** `Net=rank1=8,rank2=16` → `{ Net: { rank1: 8, rank2: 16 } }`, merged over earlier occurrences. */
+function parseModelArgs(value: string, previous: Record<string, Record<string, number>> = {}): Record<string, Record<string, number>> {
+  const m = /^([A-Za-z_]\w*)=(.+)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected <Class>=<name>=<number>,..., got "${value}"`);
+  const args: Record<string, number> = { ...previous[m[1]] };
+  for (const pair of m[2].split(",")) {
+    const kv = /^\s*([A-Za-z_]\w*)\s*=\s*(-?[\d.]+(?:e-?\d+)?)\s*$/i.exec(pair);
+    if (!kv || !Number.isFinite(Number(kv[2]))) throw new InvalidArgumentError(`expected <name>=<number> in "${value}", got "${pair}"`);
+    args[kv[1]] = Number(kv[2]);
+  }
+  return { ...previous, [m[1]]: args };
+}
+
 interface CliOptions {
   format: string;
   outputFile?: string;
@@ -49,6 +62,8 @@ interface CliOptions {
   maxFileSize?: number;
   verbose?: boolean;
   inputShape?: Record<string, number[]>;
+  confirm?: boolean;
+  modelArgs?: Record<string, Record<string, number>>;
 }
 
 export interface CliIO {
@@ -80,6 +95,8 @@ function buildProgram(io: CliIO): Command {
         throw new InvalidArgumentError((e as Error).message);
       }
     })
+    .option("--confirm", "run each finding's model on synthetic data (train vs eval mode) and add the numbers as evidence")
+    .option("--model-args <Class=name=value,...>", "constructor arguments for --confirm, e.g. Net=rank1=8,rank2=16; repeatable", parseModelArgs)
     .option("--verbose", "print analysis notes (budgets hit, constructs not followed) to stderr")
     .option("--color", "force colored output")
     .option("--no-color", "disable colored output (also: NO_COLOR=1)")
@@ -119,7 +136,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stderr(`bnlint: unknown format "${opts.format}". Use one of: ${formatNames.join(", ")}\n`);
     return 2;
   }
-  const lintOptions: LintOptions = { rules: opts.rule, maxFileBytes: opts.maxFileSize, inputShapes: opts.inputShape };
+  const lintOptions: LintOptions = { rules: opts.rule, maxFileBytes: opts.maxFileSize, inputShapes: opts.inputShape, confirm: opts.confirm, modelArgs: opts.modelArgs };
   const files = await collectFiles(paths, io.cwd);
   const results: LintResult[] = [];
   for (const entry of files) {

@@ -104,6 +104,11 @@ export async function lintText(text: string, filePath = "<text>", options: LintO
       }
     }
     messages.sort((a, b) => a.range.startIndex - b.range.startIndex || (a.ruleId ?? "").localeCompare(b.ruleId ?? ""));
+    if (options.confirm) {
+      // Loaded only here: the executor pulls in the tensor library.
+      const { confirmDiagnostics } = await import("../executor/index.js");
+      await confirmDiagnostics(getIndex(), messages, options);
+    }
     const notes = index ? analysis.graphs.flatMap((g) => g.notes.map((n) => `${g.modelClass.name}: ${n}`)) : [];
     return countResult(absolute, messages, [], text, notes);
   } finally {

@@ -39,3 +39,9 @@ export function fixtureFiles(dir: string): string[] {
 export function readText(path: string): string {
   return readFileSync(path, "utf8");
 }
+
+/**
+ * Fixture folders that hold model definitions only (importing them runs nothing). Tests that import fixtures into
+ * real PyTorch use these; training-script fixtures (missing-eval, batch size one) run code at import.
+ */
+export const MODEL_FIXTURE_FOLDERS = ["seed", "reused-batchnorm", "unused-batchnorm", "batchnorm-on-logits", "clean"];

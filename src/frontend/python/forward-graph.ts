@@ -37,6 +37,19 @@ const NO_ARGS: CallArgs = { positional: [], keywords: new Map(), spread: false }
  * submodule forwards inlined.
  */
 export function buildForwardGraph(index: ModelIndex, cls: ModelClass): ForwardGraph | undefined {
+  return buildGraph(index, cls, NO_ARGS);
+}
+
+/**
+ * The same graph for a concrete instantiation (`Keras_Cifar2(8, 16)`): `initArgs` are bound to `__init__`'s
+ * parameters, so constructor arguments and loop counts become numbers; parameters left unbound stay symbols.
+ * The executor uses it; rules use `buildForwardGraph`.
+ */
+export function buildForwardGraphWithArgs(index: ModelIndex, cls: ModelClass, initArgs: CallArgs): ForwardGraph | undefined {
+  return buildGraph(index, cls, initArgs);
+}
+
+function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs): ForwardGraph | undefined {
   const forward = findMethod(cls, "forward");
   if (!forward) return undefined;
   const interp = new Interpreter(index);
@@ -46,7 +59,7 @@ export function buildForwardGraph(index: ModelIndex, cls: ModelClass): ForwardGr
   let outputs: number[] = [];
   try {
     const init = findMethod(cls, "__init__");
-    if (init) interp.callFunction(init.def, rootValue, NO_ARGS, { cls: init.cls, owner: cls, paramSymbols: true });
+    if (init) interp.callFunction(init.def, rootValue, initArgs, { cls: init.cls, owner: cls, paramSymbols: true });
     else if (cls.baseNames.some((b) => !index.classByName.has(b) && b !== "torch.nn.Module")) interp.incomplete = true;
     assignPaths(root);
     interp.recording = true;

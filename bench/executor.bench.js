@@ -1,0 +1,67 @@
+// Executor speed: (1) confirming every finding of the seed model, against plain linting of the same file;
+// (2) one train-mode forward step of the executor against PyTorch CPU (one thread) on the same model and batch.
+import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { lintText } from "../dist/src/index.js";
+import { parsePython } from "../dist/src/frontend/python/parser.js";
+import { indexPython } from "../dist/src/frontend/python/indexer.js";
+import { loadTensorLib } from "../dist/src/executor/tensor-lib.js";
+import { prepareModel } from "../dist/src/executor/prepare.js";
+import { GraphExecutor } from "../dist/src/executor/run-graph.js";
+import { DEFAULT_EXPERIMENT } from "../dist/src/executor/measure.js";
+
+const seedPath = new URL("../fixtures/seed/keras_cifar2.py", import.meta.url).pathname;
+const STEPS = 20;
+
+function torchStepMs(batchShape) {
+  const script = `
+import importlib.util, sys, time, torch
+sys.dont_write_bytecode = True
+torch.set_num_threads(1)
+spec = importlib.util.spec_from_file_location("seed", ${JSON.stringify(seedPath)})
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+model = m.Keras_Cifar2(8, 16).train()
+x = torch.randn(${batchShape.join(", ")})
+with torch.no_grad():
+    for _ in range(3): model(x)
+    t = time.perf_counter()
+    for _ in range(${STEPS}): model(x)
+print((time.perf_counter() - t) / ${STEPS} * 1000)
+`;
+  try {
+    return Number(execFileSync("/usr/bin/python3", ["-c", script], { encoding: "utf8" }).trim());
+  } catch {
+    return undefined;
+  }
+}
+
+export default async function (log) {
+  const text = readFileSync(seedPath, "utf8");
+  await lintText(text, seedPath); // warm the parser
+  let t = performance.now();
+  await lintText(text, seedPath);
+  const lintMs = performance.now() - t;
+  await loadTensorLib(); // counted apart: loading the wasm backend once per process
+  t = performance.now();
+  const confirmed = await lintText(text, seedPath, { confirm: true });
+  const confirmMs = performance.now() - t;
+  log(`confirm all ${confirmed.messages.length} findings of the seed model: ${confirmMs.toFixed(0)} ms (${(confirmMs / lintMs).toFixed(1)}x plain linting, ${DEFAULT_EXPERIMENT.steps} steps x batch ${DEFAULT_EXPERIMENT.batch}; target under 1000 ms)`);
+
+  const tf = await loadTensorLib();
+  const tree = await parsePython(text);
+  const index = indexPython(seedPath, text, tree);
+  const prep = prepareModel(tf, index, index.classByName.get("Keras_Cifar2"), DEFAULT_EXPERIMENT, {});
+  tree.delete();
+  const shape = prep.model.shapes[0];
+  const exec = new GraphExecutor(tf, prep.model.concrete.graph, 0);
+  const x = tf.randomNormal(shape);
+  for (let i = 0; i < 3; i++) tf.dispose(exec.forward([x], { training: true, updateStats: true }).outputs);
+  t = performance.now();
+  for (let i = 0; i < STEPS; i++) tf.dispose(exec.forward([x], { training: true, updateStats: true }).outputs);
+  const stepMs = (performance.now() - t) / STEPS;
+  const torchMs = torchStepMs(shape);
+  if (torchMs === undefined) log(`executor train step on [${shape}]: ${stepMs.toFixed(1)} ms (PyTorch not available for the ratio)`);
+  else log(`executor train step on [${shape}]: ${(stepMs / torchMs).toFixed(2)}x PyTorch CPU one thread (target 2x or less)`);
+  prep.model.dispose();
+  exec.dispose();
+}

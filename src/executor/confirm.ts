@@ -1,0 +1,145 @@
+/** Turns the experiment's numbers into a confirmation for each kind of finding. */
+import type { Confirmation, Diagnostic } from "../engine/diagnostic.js";
+import type { ForwardGraph, GraphNode } from "../model/graph.js";
+import type { ModuleInstance } from "../model/values.js";
+import { callChain, runsOf } from "../model/queries.js";
+import type { PreparedModel } from "./prepare.js";
+import type { ExperimentSettings, SiteStats, VariantResult } from "./measure.js";
+
+/** A site's eval-mode output must move this far (|Δmean| + |Δstd|, per channel) from train mode… */
+export const SITE_SHIFT_MIN = 0.1;
+/** …and this many times further than in the fixed model, for a reuse finding to be confirmed. */
+export const SITE_SHIFT_RATIO = 2;
+/** A BatchNorm on the logits is confirmed when it adds this much batch dependence or train/eval disagreement. */
+export const LOGITS_EFFECT_MIN = 0.05;
+
+const pct = (x: number | undefined): string => (x === undefined ? "n/a" : `${Math.round(x * 100)}%`);
+const num = (x: number): string => x.toFixed(2);
+const round = (x: number): number => Number(x.toFixed(4));
+
+function instanceAt(graph: ForwardGraph, path: string | undefined): ModuleInstance | undefined {
+  return path === undefined ? undefined : graph.instances.find((i) => i.paths.includes(path));
+}
+
+/** The run of `inst` that a finding points at: its call chain passes through the finding's range. */
+function runAt(graph: ForwardGraph, inst: ModuleInstance, d: Diagnostic): GraphNode | undefined {
+  return runsOf(graph, inst).find((n) => callChain(n).some((r) => r.startIndex === d.range.startIndex && r.endIndex === d.range.endIndex));
+}
+
+function shift(train: SiteStats, evalStats: SiteStats): number {
+  return Math.abs(evalStats.mean - train.mean) + Math.abs(evalStats.std - train.std);
+}
+
+function setup(model: PreparedModel, settings: ExperimentSettings): string {
+  return `${model.concrete.constructorText}, ${model.inputText}, ${settings.steps} train-mode steps`;
+}
+
+function notRun(summary: string): Confirmation {
+  return { status: "not-run", summary, metrics: {} };
+}
+
+export function confirmReuse(model: PreparedModel, settings: ExperimentSettings, d: Diagnostic, reusedPaths: string[]): Confirmation {
+  const graph = model.concrete.graph;
+  const inst = instanceAt(graph, d.modulePath);
+  const run = inst && runAt(graph, inst, d);
+  if (!inst || !run) return notRun(`the call at line ${d.range.start.line} was not found in the executed graph of ${model.concrete.constructorText}`);
+  const split = new Set(reusedPaths.map((p) => instanceAt(graph, p)).filter((i): i is ModuleInstance => !!i));
+  const written = model.variant("written", {}, false);
+  const fixed = model.variant(`split:${[...reusedPaths].sort().join(",")}`, { split }, false);
+  // The reported call, or the instance's other call whose eval-mode output moved most (both see mixed statistics).
+  const candidates = [run, ...runsOf(graph, inst).filter((n) => n !== run)]
+    .map((n) => ({ n, w: siteNumbers(written, n), f: siteNumbers(fixed, n) }))
+    .filter((c): c is { n: GraphNode; w: NonNullable<typeof c.w>; f: NonNullable<typeof c.f> } => !!c.w && !!c.f);
+  if (candidates.length === 0) return notRun(`the call at line ${d.range.start.line} did not run`);
+  const shiftOf = (c: (typeof candidates)[number]): number => shift(c.w.train, c.w.eval);
+  const worst = candidates.reduce((a, b) => (shiftOf(b) > shiftOf(a) + 0.05 ? b : a));
+  const { w, f } = worst;
+  const sw = shift(w.train, w.eval);
+  const sf = shift(f.train, f.eval);
+  const siteConfirms = sw >= SITE_SHIFT_MIN && sw >= SITE_SHIFT_RATIO * sf;
+  const outputConfirms = written.relativeDifference >= SITE_SHIFT_MIN && written.relativeDifference >= SITE_SHIFT_RATIO * fixed.relativeDifference;
+  const confirmed = siteConfirms || outputConfirms;
+  const siteLine = worst.n.range.start.line;
+  const site = `at line ${siteLine} eval-mode output has mean ${num(w.eval.mean)}, std ${num(w.eval.std)} where train mode gives ${num(w.train.mean)}, ${num(w.train.std)} (fixed: ${num(f.eval.mean)}, ${num(f.eval.std)})`;
+  const model_ = `train/eval agreement ${pct(written.agreement)} (fixed: ${pct(fixed.agreement)}), relative output difference ${num(written.relativeDifference)} (fixed: ${num(fixed.relativeDifference)})`;
+  const verdict = confirmed ? "" : "; the running statistics fit this call about as well as a BatchNorm of its own would, so the numbers do not show the reuse harming eval mode";
+  return {
+    status: confirmed ? "confirmed" : "not-confirmed",
+    summary: `${model_}; ${site}${verdict}. Ran ${setup(model, settings)}.`,
+    metrics: {
+      agreement: round(written.agreement ?? NaN),
+      fixedAgreement: round(fixed.agreement ?? NaN),
+      relativeDifference: round(written.relativeDifference),
+      fixedRelativeDifference: round(fixed.relativeDifference),
+      siteLine,
+      siteTrainMean: round(w.train.mean),
+      siteTrainStd: round(w.train.std),
+      siteEvalMean: round(w.eval.mean),
+      siteEvalStd: round(w.eval.std),
+      fixedSiteEvalMean: round(f.eval.mean),
+      fixedSiteEvalStd: round(f.eval.std),
+      steps: settings.steps,
+      input: JSON.stringify(model.shapes),
+      model: model.concrete.constructorText,
+    },
+  };
+}
+
+function siteNumbers(v: VariantResult, run: GraphNode): { train: SiteStats; eval: SiteStats } | undefined {
+  const train = v.trainSites.get(run.id);
+  const evalStats = v.evalSites.get(run.id);
+  return train && evalStats ? { train, eval: evalStats } : undefined;
+}
+
+export function confirmUnused(model: PreparedModel, settings: ExperimentSettings, d: Diagnostic): Confirmation {
+  const inst = instanceAt(model.concrete.graph, d.modulePath);
+  if (!inst) return notRun(`\`self.${d.modulePath}\` was not found in the executed model ${model.concrete.constructorText}`);
+  const written = model.variant("written", {}, false);
+  const calls = written.calls.get(inst.id) ?? 0;
+  return {
+    status: calls === 0 ? "confirmed" : "not-confirmed",
+    summary: calls === 0
+      ? `\`self.${d.modulePath}\` was never invoked during execution (${settings.steps} train-mode forward passes, then held-out batches in train and eval mode). Ran ${setup(model, settings)}.`
+      : `\`self.${d.modulePath}\` ran ${calls} time${calls === 1 ? "" : "s"} per forward pass. Ran ${setup(model, settings)}.`,
+    metrics: { calls, steps: settings.steps, model: model.concrete.constructorText },
+  };
+}
+
+export function confirmOnLogits(model: PreparedModel, settings: ExperimentSettings, d: Diagnostic): Confirmation {
+  const inst = instanceAt(model.concrete.graph, d.modulePath);
+  if (!inst) return notRun(`\`self.${d.modulePath}\` was not found in the executed model ${model.concrete.constructorText}`);
+  const written = model.variant("written", {}, true);
+  const without = model.variant(`skip:${d.modulePath}`, { skip: new Set([inst]) }, true);
+  if (written.batchDependence === undefined || written.agreement === undefined) return notRun(`the output of ${model.concrete.constructorText} has no class dimension to compare predictions`);
+  const dependence = written.batchDependence;
+  const dependenceWithout = without.batchDependence ?? 0;
+  const disagreement = 1 - written.agreement;
+  const disagreementWithout = 1 - (without.agreement ?? 1);
+  const confirmed = dependence >= dependenceWithout + LOGITS_EFFECT_MIN || disagreement >= disagreementWithout + LOGITS_EFFECT_MIN;
+  return {
+    status: confirmed ? "confirmed" : "not-confirmed",
+    summary: `in train mode ${pct(dependence)} of predictions change when the same sample sits in a different batch (without this BatchNorm: ${pct(dependenceWithout)}); train/eval disagreement ${pct(disagreement)} (without: ${pct(disagreementWithout)})${confirmed ? "" : "; the numbers do not show this BatchNorm changing predictions"}. Ran ${setup(model, settings)}.`,
+    metrics: {
+      batchDependence: round(dependence),
+      batchDependenceWithout: round(dependenceWithout),
+      disagreement: round(disagreement),
+      disagreementWithout: round(disagreementWithout),
+      steps: settings.steps,
+      model: model.concrete.constructorText,
+    },
+  };
+}
+
+export function confirmShapeMismatch(model: PreparedModel, d: Diagnostic): Confirmation {
+  const failure = model.failure;
+  const inst = instanceAt(model.concrete.graph, d.modulePath);
+  if (failure && (failure.node.instance === inst || failure.node.range.startIndex === d.range.startIndex)) {
+    return {
+      status: "confirmed",
+      summary: `execution stops at line ${failure.node.range.start.line} with PyTorch's error "${failure.pyType}: ${failure.text}"${failure.inputShape ? ` on an input of shape [${failure.inputShape.join(", ")}]` : ""}. Ran ${model.concrete.constructorText}, ${model.inputText}.`,
+      metrics: { error: `${failure.pyType}: ${failure.text}`, line: failure.node.range.start.line, inputShape: JSON.stringify(failure.inputShape ?? []) },
+    };
+  }
+  if (failure) return notRun(`execution stopped earlier, at line ${failure.node.range.start.line}: ${failure.pyType}: ${failure.text}`);
+  return { status: "not-confirmed", summary: `${model.concrete.constructorText} ran without a shape error, ${model.inputText}.`, metrics: { input: JSON.stringify(model.shapes) } };
+}

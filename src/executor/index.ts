@@ -1,0 +1,64 @@
+/**
+ * `--confirm`: proves each finding with numbers by running the model (loaded only under --confirm, so plain
+ * lint runs never pay for the tensor library). Adds a `confirmation` to each diagnostic, in place.
+ */
+import type { Diagnostic } from "../engine/diagnostic.js";
+import type { ModelIndex } from "../model/index-types.js";
+import { loadTensorLib } from "./tensor-lib.js";
+import { DEFAULT_EXPERIMENT, type ExperimentSettings } from "./measure.js";
+import { prepareModel, type Preparation } from "./prepare.js";
+import { confirmOnLogits, confirmReuse, confirmShapeMismatch, confirmUnused } from "./confirm.js";
+import { ExecutionError } from "./run-graph.js";
+import { NotExecutable } from "./module-config.js";
+
+export interface ConfirmOptions {
+  modelArgs?: Record<string, Record<string, number>>;
+  inputShapes?: Record<string, number[]>;
+  settings?: Partial<ExperimentSettings>;
+}
+
+const CONFIRMABLE = new Set(["reused-batchnorm", "unused-batchnorm", "batchnorm-on-logits", "batchnorm-shape-mismatch"]);
+
+export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnostic[], options: ConfirmOptions = {}): Promise<void> {
+  const targets = diagnostics.filter((d) => d.ruleId !== null && CONFIRMABLE.has(d.ruleId) && !d.fatal);
+  if (targets.length === 0) return;
+  const tf = await loadTensorLib();
+  const settings: ExperimentSettings = { ...DEFAULT_EXPERIMENT, ...options.settings };
+  const prepared = new Map<string, Preparation>();
+  try {
+    for (const d of targets) {
+      const cls = d.model ? index.classByName.get(d.model) : undefined;
+      if (!cls) {
+        d.confirmation = { status: "not-run", summary: "the finding names no model class to execute", metrics: {} };
+        continue;
+      }
+      let prep = prepared.get(cls.name);
+      if (!prep) {
+        prep = prepareModel(tf, index, cls, settings, options);
+        prepared.set(cls.name, prep);
+      }
+      if (!prep.ok) {
+        d.confirmation = { status: "not-run", summary: prep.why, metrics: {} };
+        continue;
+      }
+      const model = prep.model;
+      try {
+        if (d.ruleId === "batchnorm-shape-mismatch") d.confirmation = confirmShapeMismatch(model, d);
+        else if (!model.shapes) {
+          const f = model.failure!;
+          d.confirmation = { status: "not-run", summary: `execution of ${model.concrete.constructorText} stopped at line ${f.node.range.start.line}: ${f.pyType}: ${f.text}`, metrics: {} };
+        } else if (d.ruleId === "reused-batchnorm") {
+          const reused = targets.filter((o) => o.ruleId === "reused-batchnorm" && o.model === d.model && o.modulePath).map((o) => o.modulePath!);
+          d.confirmation = confirmReuse(model, settings, d, [...new Set(reused)]);
+        } else if (d.ruleId === "unused-batchnorm") d.confirmation = confirmUnused(model, settings, d);
+        else if (d.ruleId === "batchnorm-on-logits") d.confirmation = confirmOnLogits(model, settings, d);
+      } catch (e) {
+        if (e instanceof ExecutionError) d.confirmation = { status: "not-run", summary: `execution stopped at line ${e.node.range.start.line}: ${e.pyType}: ${e.text}`, metrics: {} };
+        else if (e instanceof NotExecutable) d.confirmation = { status: "not-run", summary: `not executed: ${model.concrete.constructorText} uses ${e.message}`, metrics: {} };
+        else throw e;
+      }
+    }
+  } finally {
+    for (const p of prepared.values()) if (p.ok) p.model.dispose();
+  }
+}

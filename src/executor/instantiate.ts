@@ -1,0 +1,194 @@
+/**
+ * Makes a model class concrete: constructor arguments (from an instantiation in the same file, else
+ * `modelArgs`, else a documented default), the forward graph built with them, and the input shape (from
+ * `inputShapes`, else read off the first layer that consumes each input).
+ */
+import type { SyntaxNode } from "../frontend/python/parser.js";
+import type { CallArgs } from "../frontend/python/calls.js";
+import { buildForwardGraphWithArgs } from "../frontend/python/forward-graph.js";
+import type { ForwardGraph, GraphNode } from "../model/graph.js";
+import { findMethod, type ModelClass, type ModelIndex } from "../model/index-types.js";
+import { CLASS_COUNT_NAME } from "../model/knowledge.js";
+import { rangeOf } from "../model/source.js";
+import { constValue, symConst } from "../model/symbolic.js";
+import type { ArgInfo, Value } from "../model/values.js";
+import { ModuleArgs, NotExecutable } from "./module-config.js";
+import { moduleType } from "./params.js";
+
+/** Default for a constructor parameter with no value anywhere: 10 for class counts, 16 otherwise. */
+export const DEFAULT_CLASS_COUNT = 10;
+export const DEFAULT_SIZE_ARG = 16;
+
+export interface ConcreteModel {
+  graph: ForwardGraph;
+  /** `Keras_Cifar2(rank1=8, rank2=16)` with where the values came from. */
+  constructorText: string;
+  /** The values bound to `__init__`'s parameters, by name (for re-creating the model in PyTorch). */
+  kwargs: Record<string, number | boolean | string | null | (number | null)[]>;
+}
+
+function literal(node: SyntaxNode): Value | undefined {
+  switch (node.type) {
+    case "integer":
+    case "float": {
+      const n = Number(node.text.replace(/_/g, ""));
+      return Number.isFinite(n) ? { k: "num", sym: symConst(n) } : undefined;
+    }
+    case "true":
+    case "false":
+      return { k: "bool", b: node.type === "true" };
+    case "none":
+      return { k: "none" };
+    case "string": {
+      const m = /^[rbuRBU]?(["'])(.*)\1$/s.exec(node.text);
+      return m ? { k: "str", s: m[2] } : undefined;
+    }
+    case "unary_operator": {
+      const arg = node.childForFieldName("argument");
+      const v = arg ? literal(arg) : undefined;
+      if (v?.k !== "num" || !node.text.trim().startsWith("-")) return undefined;
+      return { k: "num", sym: symConst(-Number(arg!.text)) };
+    }
+    case "tuple":
+    case "list": {
+      const items = node.namedChildren.filter((c): c is SyntaxNode => !!c).map(literal);
+      return items.every((i) => i !== undefined) ? { k: "tuple", items: items as Value[] } : undefined;
+    }
+    case "parenthesized_expression":
+      return node.namedChildren[0] ? literal(node.namedChildren[0]) : undefined;
+  }
+  return undefined;
+}
+
+/** The first call `Name(...)` in the file whose arguments are all literals. */
+function instantiationInFile(index: ModelIndex, cls: ModelClass): { args: CallArgs; line: number } | undefined {
+  for (const call of index.tree.rootNode.descendantsOfType("call")) {
+    if (!call) continue;
+    const fn = call.childForFieldName("function");
+    if (fn?.type !== "identifier" || fn.text !== cls.name) continue;
+    const argList = call.childForFieldName("arguments");
+    if (!argList) continue;
+    const args: CallArgs = { positional: [], keywords: new Map(), spread: false };
+    let ok = true;
+    for (const a of argList.namedChildren) {
+      if (!a || a.type === "comment") continue;
+      const expr = a.type === "keyword_argument" ? a.childForFieldName("value") : a;
+      const value = expr ? literal(expr) : undefined;
+      if (!value) {
+        ok = false;
+        break;
+      }
+      const info: ArgInfo = { value, text: expr!.text, range: rangeOf(expr!) };
+      if (a.type === "keyword_argument") args.keywords.set(a.childForFieldName("name")!.text, info);
+      else args.positional.push(info);
+    }
+    if (ok) return { args, line: call.startPosition.row + 1 };
+  }
+  return undefined;
+}
+
+function plain(v: Value): ConcreteModel["kwargs"][string] {
+  if (v.k === "num") return constValue(v.sym) ?? null;
+  if (v.k === "bool") return v.b;
+  if (v.k === "str") return v.s;
+  if (v.k === "tuple") return v.items.map((i) => (i.k === "num" ? constValue(i.sym) ?? null : null));
+  return null;
+}
+
+export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Record<string, Record<string, number>> | undefined): ConcreteModel | undefined {
+  const init = findMethod(cls, "__init__");
+  const params = (init?.def.params ?? []).slice(1).filter((p) => p.kind === "positional" || p.kind === "keyword");
+  const found = instantiationInFile(index, cls);
+  const bound: CallArgs = { positional: [], keywords: new Map(), spread: false };
+  const kwargs: ConcreteModel["kwargs"] = {};
+  const shown: string[] = [];
+  const fromFile = new Set<string>();
+  if (found) {
+    found.args.positional.forEach((a, i) => {
+      const p = params[i];
+      if (p) {
+        bound.keywords.set(p.name, a);
+        fromFile.add(p.name);
+      }
+    });
+    for (const [k, a] of found.args.keywords) {
+      bound.keywords.set(k, a);
+      fromFile.add(k);
+    }
+  }
+  const sources = new Set<string>();
+  for (const p of params) {
+    const fileArg = bound.keywords.get(p.name);
+    if (fileArg) {
+      kwargs[p.name] = plain(fileArg.value);
+      shown.push(`${p.name}=${fileArg.text}`);
+      sources.add(`line ${found!.line}`);
+      continue;
+    }
+    const given = modelArgs?.[cls.name]?.[p.name];
+    if (given !== undefined) {
+      bound.keywords.set(p.name, { value: { k: "num", sym: symConst(given) }, text: String(given), range: cls.nameRange });
+      kwargs[p.name] = given;
+      shown.push(`${p.name}=${given}`);
+      sources.add("--model-args");
+      continue;
+    }
+    if (p.defaultNode) continue;
+    const fallback = CLASS_COUNT_NAME.test(p.name) ? DEFAULT_CLASS_COUNT : DEFAULT_SIZE_ARG;
+    bound.keywords.set(p.name, { value: { k: "num", sym: symConst(fallback) }, text: String(fallback), range: cls.nameRange });
+    kwargs[p.name] = fallback;
+    shown.push(`${p.name}=${fallback}`);
+    sources.add("bnlint's default");
+  }
+  const graph = buildForwardGraphWithArgs(index, cls, bound);
+  if (!graph) return undefined;
+  const origin = sources.size > 0 ? ` (values from ${[...sources].join(", ")})` : "";
+  return { graph, constructorText: `${cls.name}(${shown.join(", ")})${origin}`, kwargs };
+}
+
+/** Spatial sizes tried, in order, when the input shape is read off the first layer. */
+export const SPATIAL_CANDIDATES = [32, 28, 64, 224, 16];
+
+/** Nodes that keep the tensor's shape, so the first layer after them fixes the input shape. */
+function consumers(graph: ForwardGraph, id: number): GraphNode[] {
+  return graph.nodes.filter((n) => n.inputs.includes(id));
+}
+
+/**
+ * Input shapes (batch first, with `batch` samples) for each spatial candidate, read off the first layer that
+ * consumes each input: `Conv2d(3, …)` gives `[N, 3, S, S]`, `Linear(784, …)` gives `[N, 784]`.
+ */
+export function inferInputShapes(graph: ForwardGraph, batch: number, given: number[] | undefined): { shapes: number[][][]; how: string } {
+  if (given) return { shapes: [graph.inputs.map(() => [batch, ...given.slice(1)])], how: "given" };
+  const templates = graph.inputs.map((id) => firstLayerShape(graph, id));
+  const spatialRanks = templates.map((t) => t.spatialRank);
+  const oneChannel = templates.some((t) => t.channels === 1 && t.spatialRank === 2);
+  const candidates = spatialRanks.some((r) => r > 0) ? (oneChannel ? [28, 32, 64, 16] : SPATIAL_CANDIDATES) : [0];
+  return {
+    shapes: candidates.map((s) => templates.map((t) => [batch, t.channels, ...Array(t.spatialRank).fill(t.spatialRank === 1 ? s * 2 : s)])),
+    how: "inferred",
+  };
+}
+
+function firstLayerShape(graph: ForwardGraph, inputId: number): { channels: number; spatialRank: number } {
+  const seen = new Set<number>();
+  const queue = [inputId];
+  while (queue.length > 0) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const n of consumers(graph, id)) {
+      if (n.op === "call_module" && n.instance?.qualname) {
+        const type = moduleType(n.instance);
+        const args = new ModuleArgs(n.instance, type);
+        const conv = /^Conv([12])d$/.exec(type);
+        if (conv) return { channels: args.number("in_channels"), spatialRank: Number(conv[1]) };
+        if (type === "Linear") return { channels: args.number("in_features"), spatialRank: 0 };
+        const bn = /^BatchNorm([123])d$/.exec(type);
+        if (bn) return { channels: args.number("num_features"), spatialRank: bn[1] === "1" ? 0 : Number(bn[1]) };
+      }
+      queue.push(n.id);
+    }
+  }
+  throw new NotExecutable(`the input shape of \`${graph.modelClass.name}\` (no Conv, Linear or BatchNorm reads the input); pass inputShapes`, graph.forward.nameRange.start.line);
+}

@@ -1,0 +1,135 @@
+/** Convolution, linear and pooling layers on channels-last tensors, with PyTorch's shape errors. */
+import type { Tensor, Tf } from "./tensor-lib.js";
+import { type Act, logicalShape, toCF, toCL } from "./act.js";
+import { TorchError } from "./batchnorm.js";
+import { NotExecutable } from "./module-config.js";
+import type { LayerParams } from "./params.js";
+
+export interface ConvSpec {
+  rank: 1 | 2;
+  stride: number[];
+  padding: number[] | "same" | "valid";
+  dilation: number[];
+  groups: number;
+  line: number;
+}
+
+/** A rank-1 tensor `[N, L, C]` is run as `[N, 1, L, C]`, so one 2-d kernel serves both. */
+function as2d(tf: Tf, t: Tensor, rank: number): Tensor {
+  return rank === 1 ? tf.expandDims(t, 1) : t;
+}
+
+function from2d(tf: Tf, t: Tensor, rank: number): Act {
+  return { t: rank === 1 ? tf.squeeze(t, [1]) : t, cl: true };
+}
+
+/** A rank-1 spec on the `[N, 1, L, C]` view: `fill` for the dummy height (1 for kernel/stride, 0 for padding). */
+function pair(v: number[], rank: number, fill = 1): [number, number] {
+  return rank === 1 ? [fill, v[0]] : [v[0], v[1]];
+}
+
+/** Filter in tfjs layout `[kh, kw, in/groups, out]` from PyTorch's `[out, in/groups, (kh,) kw]`. */
+export function convFilter(tf: Tf, p: LayerParams, rank: number): Tensor {
+  const [out, inG, ...k] = p.weightShape!;
+  const [kh, kw] = rank === 1 ? [1, k[0]] : [k[0], k[1]];
+  return tf.transpose(tf.tensor4d(p.weight!, [out, inG, kh, kw]), [2, 3, 1, 0]);
+}
+
+export function conv(tf: Tf, x: Act, p: LayerParams, filter: Tensor, spec: ConvSpec, type: string): Act {
+  const shape = logicalShape(x);
+  const [out, inG, ...kernel] = p.weightShape!;
+  const cin = inG * spec.groups;
+  if (shape.length !== spec.rank + 2) {
+    throw new TorchError("RuntimeError", `Expected ${spec.rank + 1}D (unbatched) or ${spec.rank + 2}D (batched) input to ${type.toLowerCase()}, but got input of size: [${shape.join(", ")}]`);
+  }
+  if (shape[1] !== cin) {
+    throw new TorchError("RuntimeError", `Given groups=${spec.groups}, weight of size [${p.weightShape!.join(", ")}], expected input[${shape.join(", ")}] to have ${cin} channels, but got ${shape[1]} channels instead`);
+  }
+  const pad = spec.padding;
+  const spatial = shape.slice(2);
+  if (Array.isArray(pad)) {
+    const padded = spatial.map((s, i) => s + 2 * pad[i]);
+    const effective = kernel.map((k, i) => spec.dilation[i] * (k - 1) + 1);
+    if (padded.some((s, i) => s < effective[i])) {
+      throw new TorchError("RuntimeError", `Calculated padded input size per channel: (${padded.join(" x ")}). Kernel size: (${effective.join(" x ")}). Kernel size can't be greater than actual input size`);
+    }
+  }
+  if (spec.stride.some((s) => s > 1) && spec.dilation.some((d) => d > 1)) throw new NotExecutable(`\`${type}\` with both stride and dilation`, spec.line);
+  const t = as2d(tf, toCL(tf, x), spec.rank);
+  const strides = pair(spec.stride, spec.rank);
+  const dilations = pair(spec.dilation, spec.rank);
+  const tfPad = Array.isArray(pad) ? explicitPad(pair(pad, spec.rank, 0)) : pad;
+  let y: Tensor;
+  if (spec.groups === 1) {
+    y = tf.conv2d(t as never, filter as never, strides, tfPad as never, "NHWC", dilations);
+  } else if (spec.groups === cin && inG === 1) {
+    // Depthwise: PyTorch output channel i*m + j is tfjs's channel i, multiplier j.
+    const dw = tf.reshape(filter, [filter.shape[0]!, filter.shape[1]!, cin, out / cin]);
+    y = tf.depthwiseConv2d(t as never, dw as never, strides, tfPad as never, "NHWC", dilations);
+  } else {
+    const xs = tf.split(t, spec.groups, 3);
+    const fs = tf.split(filter, spec.groups, 3);
+    y = tf.concat(xs.map((xi, g) => tf.conv2d(xi as never, fs[g] as never, strides, tfPad as never, "NHWC", dilations)), 3);
+  }
+  if (p.bias) y = tf.add(y, tf.tensor1d(p.bias));
+  return from2d(tf, y, spec.rank);
+}
+
+function explicitPad([ph, pw]: [number, number]): [[number, number], [number, number], [number, number], [number, number]] {
+  return [[0, 0], [ph, ph], [pw, pw], [0, 0]];
+}
+
+export function linear(tf: Tf, x: Act, p: LayerParams, weight: Tensor): Act {
+  const t = toCF(tf, x);
+  const [out, fin] = p.weightShape!;
+  const shape = t.shape;
+  const last = shape[shape.length - 1];
+  if (last !== fin) {
+    const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    throw new TorchError("RuntimeError", `mat1 and mat2 shapes cannot be multiplied (${rows}x${last} and ${fin}x${out})`);
+  }
+  let y = tf.matMul(tf.reshape(t, [-1, fin]), weight, false, true);
+  if (p.bias) y = tf.add(y, tf.tensor1d(p.bias));
+  return { t: tf.reshape(y, [...shape.slice(0, -1), out]), cl: false };
+}
+
+export interface PoolSpec {
+  kind: "max" | "avg";
+  rank: 1 | 2;
+  kernel: number[];
+  stride: number[];
+  padding: number[];
+  ceilMode: boolean;
+  countIncludePad: boolean;
+  line: number;
+}
+
+export function pool(tf: Tf, x: Act, spec: PoolSpec, type: string): Act {
+  const shape = logicalShape(x);
+  if (shape.length !== spec.rank + 2) throw new NotExecutable(`\`${type}\` on a ${shape.length}-d tensor`, spec.line);
+  const spatial = shape.slice(2);
+  spatial.forEach((s, i) => {
+    const span = s + 2 * spec.padding[i] - spec.kernel[i];
+    if (span < 0) throw new TorchError("RuntimeError", `Given input size: (${shape.slice(1).join("x")}). Calculated output size: (${shape[1]}x${spatial.map((d, j) => Math.floor((d + 2 * spec.padding[j] - spec.kernel[j]) / spec.stride[j]) + 1).join("x")}). Output size is too small`);
+    if (spec.ceilMode && span % spec.stride[i] !== 0) throw new NotExecutable(`\`${type}(ceil_mode=True)\` where rounding up changes the size`, spec.line);
+  });
+  if (spec.padding.some((p) => p > 0) && spec.kind === "avg" && !spec.countIncludePad) throw new NotExecutable(`\`${type}(count_include_pad=False)\` with padding`, spec.line);
+  let t = as2d(tf, toCL(tf, x), spec.rank);
+  const pad = pair(spec.padding, spec.rank, 0);
+  if (pad[0] > 0 || pad[1] > 0) t = tf.pad(t, explicitPad(pad), spec.kind === "max" ? -Infinity : 0);
+  const k = pair(spec.kernel, spec.rank);
+  const s = pair(spec.stride, spec.rank);
+  const y = spec.kind === "max" ? tf.maxPool(t as never, k, s, "valid") : tf.avgPool(t as never, k, s, "valid");
+  return from2d(tf, y, spec.rank);
+}
+
+/** Adaptive pooling to an output size that divides the input (global pooling is the usual case). */
+export function adaptivePool(tf: Tf, x: Act, kind: "max" | "avg", rank: 1 | 2, outSize: (number | null)[], type: string, line: number): Act {
+  const shape = logicalShape(x);
+  if (shape.length !== rank + 2) throw new NotExecutable(`\`${type}\` on a ${shape.length}-d tensor`, line);
+  const spatial = shape.slice(2);
+  const out = outSize.map((o, i) => o ?? spatial[i]);
+  if (out.some((o, i) => spatial[i] % o !== 0)) throw new NotExecutable(`\`${type}(${out.join(", ")})\` on a ${spatial.join("x")} input (sizes that do not divide)`, line);
+  const kernel = spatial.map((s, i) => s / out[i]);
+  return pool(tf, x, { kind, rank, kernel, stride: kernel, padding: kernel.map(() => 0), ceilMode: false, countIncludePad: true, line }, type);
+}

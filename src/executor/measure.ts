@@ -1,0 +1,149 @@
+/**
+ * The experiment behind every confirmation: T train-mode forward passes on synthetic batches (standard
+ * normal, seeded) move the running statistics, then one held-out batch runs in train mode (statistics
+ * frozen) and in eval mode, and the two are compared at every BatchNorm call and at the model's output.
+ */
+import type { ForwardGraph } from "../model/graph.js";
+import type { ModuleInstance } from "../model/values.js";
+import type { Tensor, Tf } from "./tensor-lib.js";
+import { toCF } from "./act.js";
+import { Rng } from "./rng.js";
+import { GraphExecutor } from "./run-graph.js";
+
+export interface ExperimentSettings {
+  /** Train-mode forward passes before measuring (momentum 0.1 leaves 0.9^T of the initial statistics). */
+  steps: number;
+  batch: number;
+  seed: number;
+}
+
+export const DEFAULT_EXPERIMENT: ExperimentSettings = { steps: 60, batch: 8, seed: 0 };
+
+/** Per-channel mean and standard deviation of a BatchNorm output, averaged over channels. */
+export interface SiteStats {
+  mean: number;
+  std: number;
+}
+
+export interface VariantResult {
+  /** Share of positions whose top-1 class is the same in train and eval mode; undefined without classes. */
+  agreement?: number;
+  /** ‖eval − train‖ / ‖train‖ of the model output on the held-out batch. */
+  relativeDifference: number;
+  trainSites: Map<number, SiteStats>;
+  evalSites: Map<number, SiteStats>;
+  /** Module calls per instance id, in one forward pass. */
+  calls: Map<number, number>;
+  /** Share of predictions that change when a sample sits in another batch (train mode). */
+  batchDependence?: number;
+}
+
+export interface Variant {
+  split?: ReadonlySet<ModuleInstance>;
+  skip?: ReadonlySet<ModuleInstance>;
+}
+
+export function syntheticBatch(tf: Tf, rng: Rng, shape: number[]): Tensor {
+  return tf.tensor(rng.normal(new Float32Array(shape.reduce((a, b) => a * b, 1))), shape);
+}
+
+/** Held-out batches measured after training: enough samples for shares to mean something. */
+export const HELD_OUT_BATCHES = 4;
+
+export interface SyntheticData {
+  train: Tensor[][];
+  heldOut: Tensor[][];
+  /** Held-out batch j's first half with batch j+1's second half: the same samples in other batches. */
+  context: Tensor[][];
+}
+
+/** Synthetic batches for `steps` training passes plus the held-out ones, the same for every variant. */
+export function syntheticData(tf: Tf, shapes: number[][], settings: ExperimentSettings): SyntheticData {
+  const rng = new Rng(settings.seed + 1);
+  const train = Array.from({ length: settings.steps }, () => shapes.map((s) => syntheticBatch(tf, rng, s)));
+  const heldOut = Array.from({ length: HELD_OUT_BATCHES }, () => shapes.map((s) => syntheticBatch(tf, rng, s)));
+  const half = Math.floor(settings.batch / 2);
+  const context = heldOut.map((batch, j) => batch.map((t, i) => {
+    const next = heldOut[(j + 1) % heldOut.length][i];
+    return tf.concat([tf.slice(t, 0, half), tf.slice(next, half)], 0);
+  }));
+  return { train, heldOut, context };
+}
+
+function channelStats(tf: Tf, t: Tensor): SiteStats {
+  return tf.tidy(() => {
+    const axes = [0, ...Array.from({ length: t.rank - 2 }, (_, i) => i + 2)];
+    const m = tf.moments(t, axes);
+    return { mean: tf.mean(m.mean).dataSync()[0], std: tf.mean(tf.sqrt(m.variance)).dataSync()[0] };
+  });
+}
+
+function classes(tf: Tf, t: Tensor): Int32Array | undefined {
+  if (t.rank < 2 || t.shape[1]! < 2) return undefined;
+  return tf.tidy(() => tf.argMax(t, 1).dataSync() as Int32Array);
+}
+
+function sameShare(a: Int32Array, b: Int32Array, count = a.length): number {
+  let same = 0;
+  for (let i = 0; i < count; i++) if (a[i] === b[i]) same++;
+  return same / count;
+}
+
+function mergeStats(into: Map<number, SiteStats & { n: number }>, id: number, s: SiteStats): void {
+  const prev = into.get(id);
+  if (!prev) into.set(id, { ...s, n: 1 });
+  else into.set(id, { mean: (prev.mean * prev.n + s.mean) / (prev.n + 1), std: (prev.std * prev.n + s.std) / (prev.n + 1), n: prev.n + 1 });
+}
+
+export function runVariant(tf: Tf, graph: ForwardGraph, data: SyntheticData, settings: ExperimentSettings, variant: Variant, wantBatchDependence: boolean): VariantResult {
+  const exec = new GraphExecutor(tf, graph, settings.seed, variant);
+  try {
+    for (const batch of data.train) tf.dispose(exec.forward(batch, { training: true, updateStats: true }).outputs);
+    const trainSites = new Map<number, SiteStats & { n: number }>();
+    const evalSites = new Map<number, SiteStats & { n: number }>();
+    let same = 0;
+    let total = 0;
+    let changed = 0;
+    let compared = 0;
+    let diff = 0;
+    let norm = 0;
+    let calls = new Map<number, number>();
+    let hasClasses = true;
+    const half = Math.floor(settings.batch / 2);
+    data.heldOut.forEach((batch, j) => {
+      const train = exec.forward(batch, { training: true, updateStats: false, onBatchNorm: (n, out) => mergeStats(trainSites, n.id, channelStats(tf, toCF(tf, out))) });
+      const evalPass = exec.forward(batch, { training: false, updateStats: false, onBatchNorm: (n, out) => mergeStats(evalSites, n.id, channelStats(tf, toCF(tf, out))) });
+      calls = train.calls;
+      const [yTrain, yEval] = [train.outputs[0], evalPass.outputs[0]];
+      diff += tf.tidy(() => tf.sum(tf.square(tf.sub(yEval, yTrain))).dataSync()[0]);
+      norm += tf.tidy(() => tf.sum(tf.square(yTrain)).dataSync()[0]);
+      const cTrain = classes(tf, yTrain);
+      const cEval = classes(tf, yEval);
+      if (cTrain && cEval) {
+        same += sameShare(cTrain, cEval) * cTrain.length;
+        total += cTrain.length;
+        if (wantBatchDependence) {
+          const other = exec.forward(data.context[j], { training: true, updateStats: false });
+          const cOther = classes(tf, other.outputs[0]);
+          const count = half * (cTrain.length / settings.batch);
+          if (cOther) {
+            changed += (1 - sameShare(cTrain, cOther, count)) * count;
+            compared += count;
+          }
+          tf.dispose(other.outputs);
+        }
+      } else hasClasses = false;
+      tf.dispose([...train.outputs, ...evalPass.outputs]);
+    });
+    return {
+      agreement: hasClasses && total > 0 ? same / total : undefined,
+      relativeDifference: Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12),
+      trainSites,
+      evalSites,
+      calls,
+      batchDependence: compared > 0 ? changed / compared : undefined,
+    };
+  } finally {
+    exec.dispose();
+  }
+}

@@ -1,0 +1,95 @@
+/** Reads a graph node's non-tensor arguments (`dim=1`, `(2, 2)`, `x.size(0)`) as numbers. */
+import type { ExtraArg, GraphNode } from "../model/graph.js";
+import { constValue } from "../model/symbolic.js";
+import { NotExecutable } from "./module-config.js";
+
+/** `x.size(0)`, `x.shape[0]`, `len(x)`: the batch dimension, the same for every tensor of a forward pass. */
+const BATCH_SIZE_TEXT = /^\s*[\w.]+\s*(\.size\(\s*0?\s*\)(\[0\])?|\.shape\[0\]|\.size\(\)\[0\])\s*$|^\s*len\(\s*[\w.]+\s*\)\s*$/;
+
+export type Scalar = number | number[] | null;
+
+export class NodeArgs {
+  /** `offset` skips the receiver of a method call. */
+  constructor(readonly node: GraphNode, readonly batch: number, readonly offset = 0) {}
+
+  private raw(index: number, keyword: string): ExtraArg | undefined {
+    return this.node.extra?.kwargs.get(keyword) ?? this.node.extra?.args[index + this.offset];
+  }
+
+  /** Positional arguments after the offset (`x.view(a, b, c)` gives `a, b, c`). */
+  get positionalCount(): number {
+    return Math.max(0, (this.node.extra?.args.length ?? 0) - this.offset);
+  }
+
+  private value(a: ExtraArg, what: string): Scalar {
+    switch (a.kind) {
+      case "num": {
+        const c = constValue(a.sym);
+        if (c === undefined) throw new NotExecutable(`\`${what}\` has no known value`, this.node.range.start.line);
+        return c;
+      }
+      case "tuple": {
+        const items = a.items.map((i) => this.value(i, what));
+        if (items.some((i) => typeof i !== "number")) throw new NotExecutable(`nested \`${what}\` is not supported`, this.node.range.start.line);
+        return items as number[];
+      }
+      case "other":
+        if (a.text === "None") return null;
+        if (BATCH_SIZE_TEXT.test(a.text)) return this.batch;
+        throw new NotExecutable(`\`${a.text}\` has no known value`, this.node.range.start.line);
+      case "tensor":
+        throw new NotExecutable(`a tensor as \`${what}\` is not supported`, this.node.range.start.line);
+    }
+  }
+
+  has(index: number, keyword: string): boolean {
+    return this.raw(index, keyword) !== undefined;
+  }
+
+  get(index: number, keyword: string, fallback?: Scalar): Scalar {
+    const a = this.raw(index, keyword);
+    if (a === undefined) {
+      if (fallback === undefined) throw new NotExecutable(`\`${this.node.target}\` needs \`${keyword}\``, this.node.range.start.line);
+      return fallback;
+    }
+    return this.value(a, keyword);
+  }
+
+  number(index: number, keyword: string, fallback?: number): number {
+    const v = this.get(index, keyword, fallback);
+    if (typeof v !== "number") throw new NotExecutable(`\`${this.node.target}(${keyword}=…)\` is not a number`, this.node.range.start.line);
+    return v;
+  }
+
+  ints(index: number, keyword: string, rank: number, fallback?: number | null): number[] | null {
+    const v = this.get(index, keyword, fallback);
+    if (v === null) return null;
+    if (typeof v === "number") return Array(rank).fill(v);
+    if (v.length === rank) return v;
+    throw new NotExecutable(`\`${this.node.target}(${keyword}=…)\` has ${v.length} values, expected ${rank}`, this.node.range.start.line);
+  }
+
+  /** Every positional argument from `index` on, flattened (`view(n, -1)` and `view((n, -1))`). */
+  rest(index: number): number[] {
+    const out: number[] = [];
+    for (let i = index; i < this.positionalCount; i++) {
+      const v = this.value(this.node.extra!.args[i + this.offset], "shape");
+      if (v === null) throw new NotExecutable("`None` in a shape", this.node.range.start.line);
+      out.push(...(typeof v === "number" ? [v] : v));
+    }
+    return out;
+  }
+
+  /** Tensor node ids inside argument `index` (`torch.cat((a, b), 1)`). */
+  tensors(index: number, keyword: string): number[] {
+    const a = this.raw(index, keyword);
+    const walk = (x: ExtraArg | undefined): number[] => (!x ? [] : x.kind === "tensor" ? [x.node] : x.kind === "tuple" ? x.items.flatMap(walk) : []);
+    return walk(a);
+  }
+
+  /** Argument `index` when it is a plain number (for binary operators: `x * 0.5`). */
+  numberAt(index: number): number | undefined {
+    const a = this.node.extra?.args[index + this.offset];
+    return a?.kind === "num" ? constValue(a.sym) : undefined;
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * The operator table: what each graph node computes. Module calls dispatch on the module type, function and
+ * method calls on their qualified name. Anything not listed stops execution with the construct's name.
+ */
+import type { GraphNode } from "../model/graph.js";
+import type { ModuleInstance } from "../model/values.js";
+import type { Tensor, Tf } from "./tensor-lib.js";
+import { type Act, cf, logicalShape, physicalAxis, toCF, toCL } from "./act.js";
+import { batchNorm, type BatchNormCall } from "./batchnorm.js";
+import { adaptivePool, conv, linear, pool } from "./layers.js";
+import { ModuleArgs, NotExecutable } from "./module-config.js";
+import { NodeArgs } from "./node-args.js";
+import type { BatchNormState, LayerParams } from "./params.js";
+
+export interface OpContext {
+  readonly tf: Tf;
+  readonly batch: number;
+  readonly bnCall: BatchNormCall;
+  layer(inst: ModuleInstance): { params: LayerParams; weight: Tensor };
+  batchNormState(node: GraphNode, inst: ModuleInstance): BatchNormState;
+  value(id: number): Act;
+}
+
+type Unary = (tf: Tf, t: Tensor) => Tensor;
+
+const ACTIVATIONS: Record<string, Unary> = {
+  relu: (tf, t) => tf.relu(t),
+  relu6: (tf, t) => tf.relu6(t),
+  sigmoid: (tf, t) => tf.sigmoid(t),
+  tanh: (tf, t) => tf.tanh(t),
+  elu: (tf, t) => tf.elu(t),
+  selu: (tf, t) => tf.selu(t),
+  silu: (tf, t) => tf.mul(t, tf.sigmoid(t)),
+  gelu: (tf, t) => tf.mul(tf.mul(t, 0.5), tf.add(1, tf.erf(tf.mul(t, Math.SQRT1_2)))),
+  hardswish: (tf, t) => tf.div(tf.mul(t, tf.relu6(tf.add(t, 3))), 6),
+  identity: (_tf, t) => t,
+};
+
+const MODULE_ACTIVATIONS: Record<string, string> = {
+  ReLU: "relu", ReLU6: "relu6", Sigmoid: "sigmoid", Tanh: "tanh", ELU: "elu", SELU: "selu", SiLU: "silu", GELU: "gelu",
+  Hardswish: "hardswish", Identity: "identity",
+  // Dropout is the identity while confirming: its randomness would hide BatchNorm's effect (documented).
+  Dropout: "identity", Dropout1d: "identity", Dropout2d: "identity", Dropout3d: "identity", AlphaDropout: "identity",
+};
+
+const FUNCTION_ACTIVATIONS: Record<string, string> = {
+  "torch.relu": "relu", "torch.nn.functional.relu": "relu", "torch.nn.functional.relu6": "relu6", "torch.sigmoid": "sigmoid",
+  "torch.nn.functional.sigmoid": "sigmoid", "torch.tanh": "tanh", "torch.nn.functional.tanh": "tanh", "torch.nn.functional.elu": "elu",
+  "torch.nn.functional.selu": "selu", "torch.nn.functional.silu": "silu", "torch.nn.functional.gelu": "gelu",
+  "torch.nn.functional.hardswish": "hardswish", "torch.nn.functional.dropout": "identity", "torch.nn.functional.dropout2d": "identity",
+  "torch.dropout": "identity",
+};
+
+const METHOD_ACTIVATIONS: Record<string, string> = {
+  relu: "relu", sigmoid: "sigmoid", tanh: "tanh", contiguous: "identity", clone: "identity", detach: "identity", float: "identity",
+};
+
+function sameLayout(tf: Tf, a: Act, t: Tensor): Act {
+  return { t, cl: a.cl };
+}
+
+/** Flattens logical dims start..end into one. */
+function flatten(tf: Tf, x: Act, start: number, end: number): Act {
+  const t = toCF(tf, x);
+  const r = t.rank;
+  const s = start < 0 ? start + r : start;
+  const e = end < 0 ? end + r : end;
+  const shape = t.shape;
+  const mid = shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+  return cf(tf.reshape(t, [...shape.slice(0, s), mid, ...shape.slice(e + 1)]));
+}
+
+function reshape(tf: Tf, x: Act, dims: number[], node: GraphNode): Act {
+  const t = toCF(tf, x);
+  const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const free = dims.filter((d) => d === -1).length;
+  if (free > 1 || (free === 0 && known !== t.size) || (free === 1 && (known === 0 || t.size % known !== 0))) {
+    throw new NotExecutableShape(`shape '[${dims.join(", ")}]' is invalid for input of size ${t.size}`, node);
+  }
+  return cf(tf.reshape(t, dims));
+}
+
+/** A PyTorch shape error raised by a non-BatchNorm operation (view, cat). */
+export class NotExecutableShape extends Error {
+  constructor(message: string, readonly node: GraphNode) {
+    super(message);
+  }
+}
+
+function softmaxLike(tf: Tf, x: Act, dim: number, log: boolean): Act {
+  const axis = physicalAxis(x, dim);
+  const lse = tf.logSumExp(x.t, axis, true);
+  const y = tf.sub(x.t, lse);
+  return sameLayout(tf, x, log ? y : tf.exp(y));
+}
+
+function binary(tf: Tf, name: string, a: Act | number, b: Act | number, line: number): Act {
+  const fns: Record<string, (x: Tensor | number, y: Tensor | number) => Tensor> = {
+    add: (x, y) => tf.add(x as Tensor, y as Tensor),
+    sub: (x, y) => tf.sub(x as Tensor, y as Tensor),
+    mul: (x, y) => tf.mul(x as Tensor, y as Tensor),
+    truediv: (x, y) => tf.div(x as Tensor, y as Tensor),
+  };
+  const fn = fns[name];
+  if (!fn) throw new NotExecutable(`operator \`${name}\``, line);
+  if (typeof a === "number" && typeof b === "number") throw new NotExecutable(`operator \`${name}\` on numbers`, line);
+  if (typeof a === "number") return sameLayout(tf, b as Act, fn(tf.scalar(a), (b as Act).t));
+  if (typeof b === "number") return sameLayout(tf, a, fn(a.t, tf.scalar(b)));
+  if (a.t.rank === b.t.rank && a.t.rank >= 3 && (a.cl || b.cl)) return { t: fn(toCL(tf, a), toCL(tf, b)), cl: true };
+  return cf(fn(toCF(tf, a), toCF(tf, b)));
+}
+
+function cat(tf: Tf, xs: Act[], dim: number, node: GraphNode): Act {
+  if (xs.length === 0) throw new NotExecutable("`torch.cat` of an empty list", node.range.start.line);
+  const shapes = xs.map(logicalShape);
+  const r = shapes[0].length;
+  const d = dim < 0 ? dim + r : dim;
+  for (const s of shapes) {
+    if (s.length !== r || s.some((v, i) => i !== d && v !== shapes[0][i])) {
+      throw new NotExecutableShape(`Sizes of tensors must match except in dimension ${d}. Expected size ${shapes[0].filter((_, i) => i !== d).join(", ")} but got size ${s.filter((_, i) => i !== d).join(", ")}`, node);
+    }
+  }
+  if (r >= 3 && xs.every((x) => x.cl)) return { t: tf.concat(xs.map((x) => x.t), physicalAxis(xs[0], d)), cl: true };
+  return cf(tf.concat(xs.map((x) => toCF(tf, x)), d));
+}
+
+export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance, type: string, x: Act): Act {
+  const { tf } = ctx;
+  const line = node.range.start.line;
+  if (/^BatchNorm[123]d$/.test(type)) return batchNorm(tf, x, type, ctx.batchNormState(node, inst), ctx.bnCall);
+  const activation = MODULE_ACTIVATIONS[type];
+  if (activation) return sameLayout(tf, x, ACTIVATIONS[activation](tf, x.t));
+  const args = new ModuleArgs(inst, type);
+  const convMatch = /^Conv([12])d$/.exec(type);
+  if (convMatch) {
+    const rank = Number(convMatch[1]) as 1 | 2;
+    if (args.get("padding_mode", "zeros") !== "zeros") throw new NotExecutable(`\`${type}\` with padding_mode other than zeros`, line);
+    const padArg = args.get("padding", 0);
+    const padding = padArg === "same" || padArg === "valid" ? padArg : args.ints("padding", rank, 0);
+    const { params, weight } = ctx.layer(inst);
+    return conv(tf, x, params, weight, { rank, stride: args.ints("stride", rank, 1), padding, dilation: args.ints("dilation", rank, 1), groups: args.number("groups", 1), line }, type);
+  }
+  if (type === "Linear") {
+    const { params, weight } = ctx.layer(inst);
+    return linear(tf, x, params, weight);
+  }
+  const poolMatch = /^(Max|Avg)Pool([12])d$/.exec(type);
+  if (poolMatch) {
+    const rank = Number(poolMatch[2]) as 1 | 2;
+    const kernel = args.ints("kernel_size", rank);
+    const strideArg = args.get("stride", null);
+    if (poolMatch[1] === "Max" && (args.bool("return_indices", false) || args.ints("dilation", rank, 1).some((d) => d !== 1))) throw new NotExecutable(`\`${type}\` with dilation or return_indices`, line);
+    if (args.get("divisor_override", null) !== null) throw new NotExecutable(`\`${type}(divisor_override=…)\``, line);
+    return pool(tf, x, {
+      kind: poolMatch[1] === "Max" ? "max" : "avg",
+      rank,
+      kernel,
+      stride: strideArg === null ? kernel : args.ints("stride", rank),
+      padding: args.ints("padding", rank, 0),
+      ceilMode: args.bool("ceil_mode", false),
+      countIncludePad: args.bool("count_include_pad", true),
+      line,
+    }, type);
+  }
+  const adaptive = /^Adaptive(Max|Avg)Pool([12])d$/.exec(type);
+  if (adaptive) {
+    const rank = Number(adaptive[2]) as 1 | 2;
+    const out = args.get("output_size");
+    const sizes = typeof out === "number" ? Array(rank).fill(out) : (out as (number | null)[]);
+    return adaptivePool(tf, x, adaptive[1] === "Max" ? "max" : "avg", rank, sizes, type, line);
+  }
+  if (type === "LeakyReLU") return sameLayout(tf, x, tf.leakyRelu(x.t, args.number("negative_slope", 0.01)));
+  if (type === "Flatten") return flatten(tf, x, args.number("start_dim", 1), args.number("end_dim", -1));
+  if (type === "Softmax" || type === "LogSoftmax") {
+    const dim = args.get("dim", null);
+    if (typeof dim !== "number") throw new NotExecutable(`\`${type}()\` without \`dim\``, line);
+    return softmaxLike(tf, x, dim, type === "LogSoftmax");
+  }
+  throw new NotExecutable(`module \`${type}\` (the executor does not implement it)`, line);
+}
+
+export function runFunction(ctx: OpContext, node: GraphNode): Act {
+  const { tf } = ctx;
+  const line = node.range.start.line;
+  const name = node.target;
+  const a = new NodeArgs(node, ctx.batch);
+  const input = (): Act => ctx.value(node.inputs[0]);
+  const activation = FUNCTION_ACTIVATIONS[name];
+  if (activation) return sameLayout(tf, input(), ACTIVATIONS[activation](tf, input().t));
+  switch (name) {
+    case "operator.add":
+    case "operator.sub":
+    case "operator.mul":
+    case "operator.truediv":
+    case "torch.add":
+    case "torch.sub":
+    case "torch.mul":
+    case "torch.div": {
+      const op = name.endsWith("div") ? "truediv" : name.slice(name.lastIndexOf(".") + 1);
+      const operand = (i: number): Act | number => {
+        const arg = node.extra?.args[i];
+        if (arg?.kind === "tensor") return ctx.value(arg.node);
+        const n = a.numberAt(i);
+        if (n === undefined) throw new NotExecutable(`an operand of \`${op}\` with no known value`, line);
+        return n;
+      };
+      return binary(tf, op, operand(0), operand(1), line);
+    }
+    case "operator.neg":
+      return sameLayout(tf, input(), tf.neg(input().t));
+    case "operator.pos":
+      return input();
+    case "torch.flatten":
+      return flatten(tf, input(), a.number(1, "start_dim", 0), a.number(2, "end_dim", -1));
+    case "torch.reshape":
+      return reshape(tf, input(), a.rest(1), node);
+    case "torch.cat":
+    case "torch.concat":
+      // `torch.cat(x, 1)` with a tensor (not a list of tensors) is PyTorch's TypeError: leave it to PyTorch.
+      if (node.extra?.args[0]?.kind === "tensor") throw new NotExecutable("`torch.cat` of a value bnlint sees as one tensor", line);
+      return cat(tf, a.tensors(0, "tensors").map((id) => ctx.value(id)), a.number(1, "dim", 0), node);
+    case "torch.softmax":
+    case "torch.nn.functional.softmax":
+    case "torch.log_softmax":
+    case "torch.nn.functional.log_softmax":
+      return softmaxLike(tf, input(), a.number(1, "dim"), name.includes("log_"));
+    case "torch.nn.functional.leaky_relu":
+      return sameLayout(tf, input(), tf.leakyRelu(input().t, a.number(1, "negative_slope", 0.01)));
+    case "torch.nn.functional.max_pool2d":
+    case "torch.nn.functional.avg_pool2d":
+    case "torch.max_pool2d":
+    case "torch.avg_pool2d": {
+      const kernel = a.ints(1, "kernel_size", 2)!;
+      const stride = a.ints(2, "stride", 2, null) ?? kernel;
+      const kind = name.includes("max") ? "max" : "avg";
+      if (a.has(4, kind === "max" ? "dilation" : "ceil_mode") && kind === "max" && a.ints(4, "dilation", 2, 1)!.some((d) => d !== 1)) throw new NotExecutable(`\`${name}\` with dilation`, line);
+      return pool(tf, input(), { kind, rank: 2, kernel, stride, padding: a.ints(3, "padding", 2, 0)!, ceilMode: kind === "max" ? a.get(5, "ceil_mode", 0) === 1 : a.get(4, "ceil_mode", 0) === 1, countIncludePad: true, line }, name);
+    }
+    case "torch.nn.functional.adaptive_avg_pool2d":
+    case "torch.nn.functional.adaptive_max_pool2d": {
+      const out = a.get(1, "output_size");
+      const sizes = typeof out === "number" ? [out, out] : (out as (number | null)[]);
+      return adaptivePool(tf, input(), name.includes("max") ? "max" : "avg", 2, sizes, name, line);
+    }
+    case "torch.mean":
+      return mean(tf, input(), a, 1, node);
+  }
+  throw new NotExecutable(`\`${name}\` (the executor does not implement it)`, line);
+}
+
+function mean(tf: Tf, x: Act, a: NodeArgs, index: number, node: GraphNode): Act {
+  const dims = a.get(index, "dim", null);
+  const keep = a.get(index + 1, "keepdim", 0) === 1;
+  const t = toCF(tf, x);
+  const axes = dims === null ? undefined : typeof dims === "number" ? [dims] : dims;
+  if (!keep && axes === undefined) throw new NotExecutable("`mean()` of a whole tensor", node.range.start.line);
+  return cf(tf.mean(t, axes, keep));
+}
+
+export function runMethod(ctx: OpContext, node: GraphNode): Act {
+  const { tf } = ctx;
+  const line = node.range.start.line;
+  const x = ctx.value(node.inputs[0]);
+  const a = new NodeArgs(node, ctx.batch, 1);
+  const activation = METHOD_ACTIVATIONS[node.target];
+  if (activation) return sameLayout(tf, x, ACTIVATIONS[activation](tf, x.t));
+  switch (node.target) {
+    case "view":
+    case "reshape":
+      return reshape(tf, x, a.rest(0), node);
+    case "flatten":
+      return flatten(tf, x, a.number(0, "start_dim", 0), a.number(1, "end_dim", -1));
+    case "softmax":
+    case "log_softmax":
+      return softmaxLike(tf, x, a.number(0, "dim"), node.target === "log_softmax");
+    case "mean":
+      return mean(tf, x, a, 0, node);
+    case "squeeze": {
+      const t = toCF(tf, x);
+      const dim = a.get(0, "dim", null);
+      return cf(dim === null ? tf.squeeze(t) : t.shape[(dim as number) < 0 ? (dim as number) + t.rank : (dim as number)] === 1 ? tf.squeeze(t, [dim as number]) : t);
+    }
+    case "unsqueeze":
+      return cf(tf.expandDims(toCF(tf, x), a.number(0, "dim")));
+  }
+  throw new NotExecutable(`method \`.${node.target}()\` (the executor does not implement it)`, line);
+}

@@ -1,0 +1,99 @@
+/**
+ * Parameters and BatchNorm state, initialised as PyTorch does by default: Kaiming-uniform (a = √5) conv and
+ * linear weights, which is U(-1/√fan_in, 1/√fan_in), the same bound for biases; BatchNorm weight 1, bias 0,
+ * running mean 0, running variance 1. Each module draws from its own generator seeded by its path, so a
+ * module's weights do not depend on which other modules exist (the fixed model shares them).
+ */
+import type { ModuleInstance } from "../model/values.js";
+import { shortName } from "../model/knowledge.js";
+import { ModuleArgs, NotExecutable } from "./module-config.js";
+import { Rng } from "./rng.js";
+
+export interface LayerParams {
+  weight?: Float32Array;
+  /** PyTorch layout: `[out, in / groups, k…]` for convolutions, `[out, in]` for Linear. */
+  weightShape?: number[];
+  bias?: Float32Array;
+}
+
+export interface BatchNormState {
+  numFeatures: number;
+  eps: number;
+  /** null: cumulative moving average (PyTorch's `momentum=None`). */
+  momentum: number | null;
+  affine: boolean;
+  trackRunningStats: boolean;
+  weight?: Float32Array;
+  bias?: Float32Array;
+  runningMean?: Float32Array;
+  runningVar?: Float32Array;
+  numBatchesTracked: number;
+}
+
+export const BATCHNORM_RANKS: Record<string, number[]> = { BatchNorm1d: [2, 3], BatchNorm2d: [4], BatchNorm3d: [5] };
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+export function moduleType(inst: ModuleInstance): string {
+  return inst.qualname ? shortName(inst.qualname) : inst.userClass?.name ?? inst.ctorText;
+}
+
+function instanceKey(inst: ModuleInstance): string {
+  return inst.paths[0] ?? `#${inst.id}`;
+}
+
+export function newBatchNormState(inst: ModuleInstance): BatchNormState {
+  const args = new ModuleArgs(inst, moduleType(inst));
+  const c = args.number("num_features");
+  if (!Number.isInteger(c) || c <= 0) throw new NotExecutable(`\`${moduleType(inst)}(${c})\` has no valid feature count`, inst.ctorRange.start.line);
+  const momentum = args.get("momentum", 0.1);
+  if (momentum !== null && typeof momentum !== "number") throw new NotExecutable(`\`${moduleType(inst)}\` momentum is not a number`, inst.ctorRange.start.line);
+  const affine = args.bool("affine", true);
+  const track = args.bool("track_running_stats", true);
+  return {
+    numFeatures: c,
+    eps: args.number("eps", 1e-5),
+    momentum,
+    affine,
+    trackRunningStats: track,
+    weight: affine ? new Float32Array(c).fill(1) : undefined,
+    bias: affine ? new Float32Array(c) : undefined,
+    runningMean: track ? new Float32Array(c) : undefined,
+    runningVar: track ? new Float32Array(c).fill(1) : undefined,
+    numBatchesTracked: 0,
+  };
+}
+
+function kaimingUniform(rng: Rng, shape: number[], fanIn: number, hasBias: boolean): LayerParams {
+  const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+  const weight = rng.uniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), -bound, bound);
+  const bias = hasBias ? rng.uniform(new Float32Array(shape[0]), -bound, bound) : undefined;
+  return { weight, weightShape: shape, bias };
+}
+
+/** Weights of a conv or linear layer; undefined for modules without parameters the executor knows. */
+export function initLayerParams(inst: ModuleInstance, seed: number): LayerParams | undefined {
+  const type = moduleType(inst);
+  const rng = new Rng(seed ^ hash(instanceKey(inst)));
+  const args = new ModuleArgs(inst, type);
+  const conv = /^Conv([12])d$/.exec(type);
+  if (conv) {
+    const rank = Number(conv[1]);
+    const cin = args.number("in_channels");
+    const cout = args.number("out_channels");
+    const groups = args.number("groups", 1);
+    const kernel = args.ints("kernel_size", rank);
+    if (cin % groups !== 0 || cout % groups !== 0) throw new NotExecutable(`\`${type}\` channels are not divisible by groups`, inst.ctorRange.start.line);
+    const fanIn = (cin / groups) * kernel.reduce((a, b) => a * b, 1);
+    return kaimingUniform(rng, [cout, cin / groups, ...kernel], fanIn, args.bool("bias", true));
+  }
+  if (type === "Linear") {
+    const fin = args.number("in_features");
+    return kaimingUniform(rng, [args.number("out_features"), fin], fin, args.bool("bias", true));
+  }
+  return undefined;
+}

@@ -1,0 +1,93 @@
+/** Gets one model class ready to run: concrete constructor arguments, an executable graph, input shapes. */
+import type { ModelClass, ModelIndex } from "../model/index-types.js";
+import type { Tf } from "./tensor-lib.js";
+import { type ConcreteModel, concreteModel, inferInputShapes } from "./instantiate.js";
+import { type ExperimentSettings, type SyntheticData, type Variant, type VariantResult, runVariant, syntheticData, syntheticBatch } from "./measure.js";
+import { NotExecutable } from "./module-config.js";
+import { ExecutionError, GraphExecutor, whyNotExecutable } from "./run-graph.js";
+import { Rng } from "./rng.js";
+
+export interface PreparedModel {
+  readonly concrete: ConcreteModel;
+  /** Input shapes the model runs with, or undefined when every candidate failed (`failure` says how). */
+  readonly shapes?: number[][];
+  readonly failure?: ExecutionError;
+  /** "input [16, 3, 32, 32] (inferred from the first layer)" */
+  readonly inputText: string;
+  /** Memoised variants: "written", "split:<paths>", "skip:<paths>". */
+  variant(key: string, variant: Variant, wantBatchDependence: boolean): VariantResult;
+  dispose(): void;
+}
+
+export type Preparation = { ok: true; model: PreparedModel } | { ok: false; why: string };
+
+function shapeText(shapes: number[][]): string {
+  return shapes.map((s) => `[${s.join(", ")}]`).join(" and ");
+}
+
+export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, settings: ExperimentSettings, options: { modelArgs?: Record<string, Record<string, number>>; inputShapes?: Record<string, number[]> }): Preparation {
+  let concrete: ConcreteModel | undefined;
+  try {
+    concrete = concreteModel(index, cls, options.modelArgs);
+  } catch (e) {
+    return { ok: false, why: `\`${cls.name}\` could not be instantiated: ${(e as Error).message}` };
+  }
+  if (!concrete) return { ok: false, why: `\`${cls.name}\` has no forward method in this file` };
+  const blocked = whyNotExecutable(concrete.graph);
+  if (blocked) return { ok: false, why: `not executed: ${concrete.constructorText} contains ${blocked}` };
+  try {
+    const given = options.inputShapes?.[cls.name] ?? options.inputShapes?.["*"];
+    const { shapes: candidates, how } = inferInputShapes(concrete.graph, settings.batch, given);
+    let firstFailure: ExecutionError | undefined;
+    let shapes: number[][] | undefined;
+    for (const candidate of candidates) {
+      const failure = probe(tf, concrete, candidate, settings.seed);
+      if (!failure) {
+        shapes = candidate;
+        break;
+      }
+      firstFailure ??= failure;
+    }
+    const memo = new Map<string, VariantResult>();
+    let data: SyntheticData | undefined;
+    const inputText = `input ${shapeText(shapes ?? candidates[0])} (${how === "given" ? "as configured" : "read off the first layer"})`;
+    const model: PreparedModel = {
+      concrete: concrete,
+      shapes,
+      failure: shapes ? undefined : firstFailure,
+      inputText,
+      variant(key, variant, wantBatchDependence) {
+        const cached = memo.get(key);
+        if (cached && (!wantBatchDependence || cached.batchDependence !== undefined)) return cached;
+        data ??= syntheticData(tf, shapes!, settings);
+        const result = runVariant(tf, concrete!.graph, data, settings, variant, wantBatchDependence);
+        memo.set(key, result);
+        return result;
+      },
+      dispose() {
+        if (data) tf.dispose([...data.train.flat(), ...data.heldOut.flat(), ...data.context.flat()]);
+      },
+    };
+    return { ok: true, model };
+  } catch (e) {
+    if (e instanceof NotExecutable) return { ok: false, why: `not executed: ${concrete.constructorText} uses ${e.message}` };
+    throw e;
+  }
+}
+
+/** One eval-mode pass on a batch of 2; returns PyTorch's error if the shapes do not fit. */
+function probe(tf: Tf, concrete: ConcreteModel, shapes: number[][], seed: number): ExecutionError | undefined {
+  const exec = new GraphExecutor(tf, concrete.graph, seed);
+  const rng = new Rng(seed + 7);
+  const inputs = shapes.map((s) => syntheticBatch(tf, rng, [2, ...s.slice(1)]));
+  try {
+    tf.dispose(exec.forward(inputs, { training: false, updateStats: false }).outputs);
+    return undefined;
+  } catch (e) {
+    if (e instanceof ExecutionError) return e;
+    throw e;
+  } finally {
+    tf.dispose(inputs);
+    exec.dispose();
+  }
+}

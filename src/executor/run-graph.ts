@@ -1,0 +1,181 @@
+/** Runs a concrete forward graph on tensors: one forward pass per call, in train or eval mode. */
+import type { ForwardGraph, GraphNode } from "../model/graph.js";
+import type { ModuleInstance } from "../model/values.js";
+import type { Tensor, Tf } from "./tensor-lib.js";
+import { type Act, cf, logicalShape, toCF } from "./act.js";
+import { TorchError } from "./batchnorm.js";
+import { NotExecutable } from "./module-config.js";
+import { type OpContext, NotExecutableShape, runFunction, runMethod, runModule } from "./ops.js";
+import { type BatchNormState, type LayerParams, initLayerParams, moduleType, newBatchNormState } from "./params.js";
+import { convFilter } from "./layers.js";
+import { isBatchNorm } from "../model/queries.js";
+
+/** Every module instance of the model: those its `__init__` created and those of submodules that run. */
+export function allInstances(graph: ForwardGraph): ModuleInstance[] {
+  const out = new Set(graph.instances);
+  for (const n of graph.nodes) if (n.instance) out.add(n.instance);
+  return [...out];
+}
+
+/** Why a graph cannot be executed at all (before running anything), or undefined. */
+export function whyNotExecutable(graph: ForwardGraph): string | undefined {
+  if (graph.incomplete) return `the analysis of \`${graph.modelClass.name}\` is incomplete${graph.notes[0] ? ` (${graph.notes[0]})` : ""}`;
+  for (const n of graph.nodes) {
+    if (n.op === "opaque") return `\`${n.reason ?? n.target}\`, which bnlint cannot follow (line ${n.range.start.line})`;
+    if (n.op === "phi") return `a value chosen at run time by an if/else (line ${n.range.start.line})`;
+    const loop = n.loops.find((l) => l.count === "many");
+    if (loop) return `a loop with an unknown number of iterations (line ${loop.range.start.line})`;
+    if (n.op === "call_module" && !n.instance?.qualname) return `the module call at line ${n.range.start.line}, which bnlint cannot follow`;
+  }
+  if (graph.outputs.length === 0) return "a forward pass that returns nothing bnlint can follow";
+  return undefined;
+}
+
+/** A PyTorch error raised at a node, with its text (`RuntimeError: running_mean should contain …`). */
+export class ExecutionError extends Error {
+  constructor(readonly node: GraphNode, readonly pyType: string, readonly text: string, readonly inputShape: number[] | undefined) {
+    super(`${pyType}: ${text}`);
+  }
+}
+
+export interface PassOptions {
+  training: boolean;
+  /** False: train-mode statistics without moving the running ones (a measurement pass). */
+  updateStats: boolean;
+  /** Called with every BatchNorm call's output (channels-first logical layout is not guaranteed). */
+  onBatchNorm?: (node: GraphNode, out: Act) => void;
+}
+
+export interface PassResult {
+  outputs: Tensor[];
+  /** call_module runs per module instance id. */
+  calls: Map<number, number>;
+}
+
+export class GraphExecutor {
+  private readonly layers = new Map<number, { params: LayerParams; weight: Tensor }>();
+  private readonly bnStates = new Map<string, BatchNormState>();
+  /** Layer parameters of every module (exported for the differential test). */
+  readonly layerParams = new Map<ModuleInstance, LayerParams>();
+
+  /**
+   * `variant.split`: BatchNorm instances that get their own state at every call (the fixed model: one BatchNorm per
+   * call site); all other modules are shared, with identical weights.
+   */
+  readonly split: ReadonlySet<ModuleInstance>;
+  /** BatchNorm instances replaced by the identity (the model without a BatchNorm on its logits). */
+  readonly skip: ReadonlySet<ModuleInstance>;
+
+  constructor(readonly tf: Tf, readonly graph: ForwardGraph, readonly seed: number, variant: { split?: ReadonlySet<ModuleInstance>; skip?: ReadonlySet<ModuleInstance> } = {}) {
+    this.split = variant.split ?? new Set();
+    this.skip = variant.skip ?? new Set();
+    for (const inst of allInstances(graph)) {
+      const p = inst.qualname ? safeInit(inst, seed) : undefined;
+      if (p) this.layerParams.set(inst, p);
+    }
+  }
+
+  private layer(inst: ModuleInstance): { params: LayerParams; weight: Tensor } {
+    let l = this.layers.get(inst.id);
+    if (!l) {
+      const params = this.layerParams.get(inst) ?? initLayerParams(inst, this.seed);
+      if (!params) throw new NotExecutable(`\`${moduleType(inst)}\` has no parameters the executor knows`, inst.ctorRange.start.line);
+      const { tf } = this;
+      const conv = /^Conv([12])d$/.exec(moduleType(inst));
+      const weight = tf.keep(conv ? convFilter(tf, params, Number(conv[1])) : tf.tensor(params.weight!, params.weightShape!));
+      l = { params, weight };
+      this.layers.set(inst.id, l);
+    }
+    return l;
+  }
+
+  /** The BatchNorm state a call uses: the instance's, or (split) one per call node. */
+  batchNormState(node: GraphNode, inst: ModuleInstance): BatchNormState {
+    const key = this.split.has(inst) ? `${inst.id}@${node.id}` : String(inst.id);
+    let st = this.bnStates.get(key);
+    if (!st) {
+      st = newBatchNormState(inst);
+      this.bnStates.set(key, st);
+    }
+    return st;
+  }
+
+  /** State of every BatchNorm instance (unsplit), created if it never ran. */
+  instanceState(inst: ModuleInstance): BatchNormState {
+    return this.batchNormState({ id: -1 } as GraphNode, inst);
+  }
+
+  /** One forward pass; returned tensors are kept (the caller disposes them). */
+  forward(inputs: Tensor[], opts: PassOptions): PassResult {
+    const { tf, graph } = this;
+    const calls = new Map<number, number>();
+    const batch = inputs[0]?.shape[0] ?? 1;
+    const outputs = tf.tidy(() => {
+      const values = new Map<number, Act>();
+      const ctx: OpContext = {
+        tf,
+        batch,
+        bnCall: { training: opts.training, updateStats: opts.updateStats },
+        layer: (inst) => this.layer(inst),
+        batchNormState: (node, inst) => this.batchNormState(node, inst),
+        value: (id) => {
+          const v = values.get(id);
+          if (!v) throw new NotExecutable(`a value the executor did not compute`, graph.nodes[id]?.range.start.line);
+          return v;
+        },
+      };
+      let inputIndex = 0;
+      for (const node of graph.nodes) {
+        if (node.op === "output") continue;
+        if (node.op === "input") {
+          values.set(node.id, cf(inputs[inputIndex++]));
+          continue;
+        }
+        values.set(node.id, this.runNode(ctx, node, calls, opts));
+      }
+      return graph.outputs.map((id) => toCF(tf, ctx.value(id)));
+    });
+    return { outputs, calls };
+  }
+
+  private runNode(ctx: OpContext, node: GraphNode, calls: Map<number, number>, opts: PassOptions): Act {
+    const input = node.inputs[0] !== undefined ? ctx.value(node.inputs[0]) : undefined;
+    try {
+      switch (node.op) {
+        case "call_module": {
+          const inst = node.instance!;
+          calls.set(inst.id, (calls.get(inst.id) ?? 0) + 1);
+          if (!input || node.inputs.length !== 1) throw new NotExecutable(`\`self.${node.target}\` called with ${node.inputs.length} tensors`, node.range.start.line);
+          if (this.skip.has(inst)) return input;
+          const out = runModule(ctx, node, inst, moduleType(inst), input);
+          if (isBatchNorm(inst)) opts.onBatchNorm?.(node, out);
+          return out;
+        }
+        case "call_function":
+          return runFunction(ctx, node);
+        case "call_method":
+          return runMethod(ctx, node);
+        default:
+          throw new NotExecutable(`a \`${node.op}\` node`, node.range.start.line);
+      }
+    } catch (e) {
+      if (e instanceof TorchError) throw new ExecutionError(node, e.pyType, e.message, input ? logicalShape(input) : undefined);
+      if (e instanceof NotExecutableShape) throw new ExecutionError(e.node, "RuntimeError", e.message, input ? logicalShape(input) : undefined);
+      throw e;
+    }
+  }
+
+  dispose(): void {
+    for (const l of this.layers.values()) l.weight.dispose();
+    this.layers.clear();
+  }
+}
+
+function safeInit(inst: ModuleInstance, seed: number): LayerParams | undefined {
+  try {
+    return initLayerParams(inst, seed);
+  } catch (e) {
+    if (e instanceof NotExecutable) return undefined; // only an error if the module actually runs
+    throw e;
+  }
+}

@@ -1,0 +1,91 @@
+// `--confirm`: what a user sees in each finding's confirmation.
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { lintText } from "../src/index.js";
+import { runCli } from "../src/cli/main.js";
+import { parsePython } from "../src/frontend/python/parser.js";
+import { indexPython } from "../src/frontend/python/indexer.js";
+import { confirmDiagnostics } from "../src/executor/index.js";
+import type { Diagnostic } from "../src/engine/diagnostic.js";
+import { rangeFromIndices } from "../src/model/source.js";
+
+const seedPath = new URL("../fixtures/seed/keras_cifar2.py", import.meta.url).pathname;
+const seed = readFileSync(seedPath, "utf8");
+
+describe("--confirm", () => {
+  it("confirms every finding of the forum model with numbers", { timeout: 300_000 }, async () => {
+    const result = await lintText(seed, seedPath, { confirm: true });
+    const byRule = (id: string) => result.messages.filter((m) => m.ruleId === id);
+    for (const m of result.messages) expect(m.confirmation, `line ${m.range.start.line}`).toBeDefined();
+    for (const m of byRule("reused-batchnorm")) {
+      expect(m.confirmation!.status).toBe("confirmed");
+      expect(m.confirmation!.summary).toMatch(/train\/eval agreement \d+% \(fixed: \d+%\)/);
+      expect(m.confirmation!.summary).toContain("Keras_Cifar2(rank1=8, rank2=16) (values from line 71)");
+      expect(m.confirmation!.metrics.agreement as number).toBeLessThan(m.confirmation!.metrics.fixedAgreement as number);
+    }
+    expect(byRule("unused-batchnorm").map((m) => [m.confirmation!.status, m.confirmation!.metrics.calls])).toEqual([["confirmed", 0], ["confirmed", 0]]);
+    expect(byRule("batchnorm-on-logits")[0].confirmation!.summary).toMatch(/% of predictions change when the same sample sits in a different batch/);
+  });
+
+  it("says which construct stopped execution", async () => {
+    const text = [
+      "import torch.nn as nn",
+      "from mylib import mystery",
+      "",
+      "class Net(nn.Module):",
+      "    def __init__(self):",
+      "        super().__init__()",
+      "        self.conv1 = nn.Conv2d(3, 8, 3)",
+      "        self.conv2 = nn.Conv2d(8, 8, 3)",
+      "        self.bn = nn.BatchNorm2d(8)",
+      "",
+      "    def forward(self, x):",
+      "        x = self.bn(self.conv1(x))",
+      "        x = mystery(x)",
+      "        return self.bn(self.conv2(x))",
+    ].join("\n");
+    const result = await lintText(text, "net.py", { confirm: true });
+    const reuse = result.messages.find((m) => m.ruleId === "reused-batchnorm")!;
+    expect(reuse.confirmation).toMatchObject({ status: "not-run" });
+    expect(reuse.confirmation!.summary).toContain("mylib.mystery");
+    expect(reuse.confirmation!.summary).toContain("line 13");
+  });
+
+  it("uses --model-args when the file does not instantiate the model, and says so", { timeout: 300_000 }, async () => {
+    const text = seed.replace("model = Keras_Cifar2(8, 16)", "");
+    const lines: string[] = [];
+    const io = { stdout: (s: string) => lines.push(s), stderr: () => {}, isTTY: false, env: {}, cwd: process.cwd() };
+    const file = `${process.env.TMPDIR ?? "/tmp"}/bnlint-confirm-${process.pid}.py`;
+    (await import("node:fs")).writeFileSync(file, text);
+    const code = await runCli([file, "--confirm", "--format", "json", "--model-args", "Keras_Cifar2=rank1=4,rank2=16"], io);
+    expect(code).toBe(1);
+    const [entry] = JSON.parse(lines.join("")) as { messages: { ruleId: string; confirmation?: { status: string; summary: string } }[] }[];
+    const reuse = entry.messages.filter((m) => m.ruleId === "reused-batchnorm");
+    expect(reuse.length).toBe(4);
+    for (const m of reuse) expect(m.confirmation!.summary).toContain("Keras_Cifar2(rank1=4, rank2=16) (values from --model-args)");
+  });
+
+  it("reproduces PyTorch's error for a BatchNorm whose channel count does not match", async () => {
+    const text = [
+      "import torch.nn as nn",
+      "",
+      "class Net(nn.Module):",
+      "    def __init__(self):",
+      "        super().__init__()",
+      "        self.conv = nn.Conv2d(3, 32, 3)",
+      "        self.bn = nn.BatchNorm2d(16)",
+      "",
+      "    def forward(self, x):",
+      "        return self.bn(self.conv(x))",
+    ].join("\n");
+    const tree = await parsePython(text);
+    const index = indexPython("net.py", text, tree);
+    const at = text.indexOf("self.bn(self.conv(x))");
+    const d: Diagnostic = { ruleId: "batchnorm-shape-mismatch", severity: 2, message: "", range: rangeFromIndices(text, at, at + 21), related: [], model: "Net", modulePath: "bn" };
+    await confirmDiagnostics(index, [d]);
+    tree.delete();
+    expect(d.confirmation!.status).toBe("confirmed");
+    expect(d.confirmation!.summary).toContain('"RuntimeError: running_mean should contain 32 elements not 16"');
+    expect(d.confirmation!.summary).toContain("[2, 32, 30, 30]");
+  });
+});

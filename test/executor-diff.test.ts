@@ -1,0 +1,107 @@
+// Differential test of the executor against real PyTorch: for every fixture model the executor can run,
+// bnlint exports weights and synthetic batches, test/python/executor_diff.py replays them in PyTorch, and the
+// running statistics after the train-mode steps and the eval-mode output must agree.
+import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { parsePython } from "../src/frontend/python/parser.js";
+import { indexPython } from "../src/frontend/python/indexer.js";
+import { analyzePython } from "../src/frontend/python/analyze.js";
+import { exportExecution, type ExportManifest } from "../src/executor/export.js";
+import { fixtureFiles, MODEL_FIXTURE_FOLDERS, readText } from "./helpers/expectations.js";
+
+const PYTHON = "/usr/bin/python3";
+const root = new URL("../fixtures/", import.meta.url).pathname;
+const script = new URL("./python/executor_diff.py", import.meta.url).pathname;
+const settings = { steps: 6, batch: 8, seed: 0 };
+
+function torchAvailable(): boolean {
+  if (!existsSync(PYTHON)) return false;
+  try {
+    execFileSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** ‖a − b‖ / max(‖b‖, ‖scale‖): a running mean that is ~0 (after an affine-free BatchNorm and a bias-free
+ * Linear) is compared on the scale of its standard deviation, not of its own rounding noise. */
+function relativeError(a: number[], b: number[], scale: number[] = []): number {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < b.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n += b[i] ** 2;
+  }
+  const s = Math.sqrt(scale.reduce((acc, v) => acc + v * v, 0));
+  return Math.sqrt(d) / Math.max(Math.sqrt(n), s, 1e-12);
+}
+
+interface Case {
+  name: string;
+  dir: string;
+  manifest: ExportManifest;
+}
+
+const hasTorch = torchAvailable();
+// CI must run this test: a missing torch there is a failure, not a skip.
+const run = hasTorch || process.env.CI ? describe : describe.skip;
+
+run("executor agrees with PyTorch", async () => {
+  if (!hasTorch) {
+    it("has PyTorch at /usr/bin/python3", () => expect.fail("torch is not importable by /usr/bin/python3 (apt-get install python3-torch)"));
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), "bnlint-diff-"));
+  const cases: Case[] = [];
+  const skipped: string[] = [];
+  for (const file of MODEL_FIXTURE_FOLDERS.flatMap((d) => fixtureFiles(join(root, d)))) {
+    const text = readText(file);
+    const tree = await parsePython(text);
+    try {
+      const index = indexPython(file, text, tree);
+      const analysis = analyzePython(index);
+      for (const cls of analysis.topLevelModels) {
+        const name = `${relative(root, file)}:${cls.name}`;
+        const dir = join(work, String(cases.length));
+        const out = await exportExecution(index, cls, dir, settings);
+        if ("why" in out) skipped.push(`${name}: ${out.why}`);
+        else cases.push({ name, dir, manifest: out.manifest });
+      }
+    } finally {
+      tree.delete();
+    }
+  }
+  const lines = cases.length ? execFileSync(PYTHON, [script, ...cases.map((c) => c.dir)], { encoding: "utf8", maxBuffer: 1 << 28 }).trim().split("\n") : [];
+  rmSync(work, { recursive: true, force: true });
+
+  it("runs the seed model and most fixture models", () => {
+    console.log(`executor ran ${cases.length} fixture models; not run:\n  ${skipped.join("\n  ")}`);
+    expect(cases.map((c) => c.name)).toContain("seed/keras_cifar2.py:Keras_Cifar2");
+    expect(cases.length).toBeGreaterThanOrEqual(10);
+  });
+
+  cases.forEach((c, i) => {
+    it(c.name, () => {
+      const torch = JSON.parse(lines[i]) as { error?: string; runningStats: Record<string, { mean: number[]; var: number[] }>; evalOutput: number[]; evalShape: number[] };
+      expect(torch.error).toBeUndefined();
+      for (const path of Object.keys(c.manifest.executor.runningStats)) expect(Object.keys(torch.runningStats), "BatchNorm paths").toContain(path);
+      for (const [path, st] of Object.entries(torch.runningStats)) {
+        const mine = c.manifest.executor.runningStats[path];
+        if (!mine) {
+          // A BatchNorm the executor never saw must never have run in PyTorch either: still at its initial values.
+          expect(st.mean.every((v) => v === 0) && st.var.every((v) => v === 1), `${path} ran in PyTorch only`).toBe(true);
+          continue;
+        }
+        expect(relativeError(mine.mean, st.mean, st.var.map(Math.sqrt)), `${path}.running_mean`).toBeLessThanOrEqual(1e-4);
+        expect(relativeError(mine.var, st.var), `${path}.running_var`).toBeLessThanOrEqual(1e-4);
+      }
+      expect(c.manifest.executor.evalShape).toEqual(torch.evalShape);
+      expect(relativeError(c.manifest.executor.evalOutput, torch.evalOutput), "eval-mode output").toBeLessThanOrEqual(1e-3);
+    });
+  });
+
+});

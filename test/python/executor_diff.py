@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""Replays a bnlint executor export in real PyTorch (the differential test of the executor).
+
+Usage: executor_diff.py EXPORT_DIR... (one JSON line per folder, in order; a model that fails
+prints {"error": ...}). Reads manifest.json, weights.bin and inputs.bin written by
+src/executor/export.ts, re-creates the fixture's model with the same constructor arguments, loads the
+weights, runs the same train-mode steps on the same batches (no gradient step: only the BatchNorm running
+statistics move), then the held-out batch in eval mode. Prints JSON: running statistics per BatchNorm
+module path and the eval-mode output. Dropout is disabled, as in the executor.
+"""
+
+import importlib.util
+import json
+import os
+import sys
+
+sys.dont_write_bytecode = True
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main(export_dir):
+    torch.set_num_threads(1)
+    with open(os.path.join(export_dir, "manifest.json")) as f:
+        m = json.load(f)
+    spec = importlib.util.spec_from_file_location("bnlint_fixture", m["file"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = getattr(module, m["className"])(**m["kwargs"])
+
+    weights = np.fromfile(os.path.join(export_dir, "weights.bin"), dtype=np.float32)
+    state = model.state_dict()
+    at = 0
+    for p in m["params"]:
+        if p["key"] not in state:
+            raise SystemExit("unknown state-dict key from the executor: " + p["key"])
+        values = torch.from_numpy(weights[at:at + p["length"]].copy()).reshape(p["shape"])
+        if tuple(state[p["key"]].shape) != tuple(values.shape):
+            raise SystemExit("shape mismatch for %s: torch %s, executor %s" % (p["key"], tuple(state[p["key"]].shape), tuple(values.shape)))
+        state[p["key"]].copy_(values)
+        at += p["length"]
+
+    for mod in model.modules():
+        if isinstance(mod, nn.modules.dropout._DropoutNd):
+            mod.p = 0.0
+    F.dropout = lambda x, *a, **k: x
+
+    inputs = np.fromfile(os.path.join(export_dir, "inputs.bin"), dtype=np.float32)
+    batches = []
+    at = 0
+    for _ in range(m["batches"]):
+        batch = []
+        for shape in m["inputShapes"]:
+            n = int(np.prod(shape))
+            batch.append(torch.from_numpy(inputs[at:at + n].copy()).reshape(shape))
+            at += n
+        batches.append(batch)
+
+    with torch.no_grad():
+        model.train()
+        for batch in batches[:m["steps"]]:
+            model(*batch)
+        stats = {}
+        for name, mod in model.named_modules():
+            if isinstance(mod, nn.modules.batchnorm._BatchNorm) and mod.running_mean is not None:
+                stats[name] = {"mean": mod.running_mean.tolist(), "var": mod.running_var.tolist()}
+        model.eval()
+        out = model(*batches[m["steps"]])
+        if isinstance(out, (tuple, list)):
+            out = out[0]  # the executor compares the first returned tensor
+    return {"runningStats": stats, "evalOutput": out.flatten().tolist(), "evalShape": list(out.shape)}
+
+
+if __name__ == "__main__":
+    for export_dir in sys.argv[1:]:
+        try:
+            result = main(export_dir)
+        except BaseException as e:  # one model's failure must not hide the others' results
+            result = {"error": "%s: %s" % (type(e).__name__, e)}
+        print(json.dumps(result), flush=True)
