@@ -4,7 +4,7 @@ import type { ModuleInstance, Value } from "../../model/values.js";
 import { UNKNOWN } from "../../model/values.js";
 import { rangeOf } from "../../model/source.js";
 import { Interpreter } from "./interpreter.js";
-import { BudgetExceeded, instancesIn, tensorsIn } from "./interp-support.js";
+import { BudgetExceeded, instancesIn, isStackOverflow, tensorsIn } from "./interp-support.js";
 import type { CallArgs } from "./calls.js";
 
 /** Names every module instance by its attribute paths from the root, as `named_modules()` would. */
@@ -71,9 +71,10 @@ export function buildForwardGraph(index: ModelIndex, cls: ModelClass): ForwardGr
     if (outputs.length > 0) interp.addNode("output", "output", outputs, rangeOf(forward.def.node));
     if (result === UNKNOWN) interp.notes.push("forward returns a value bnlint cannot follow");
   } catch (e) {
-    if (!(e instanceof BudgetExceeded)) throw e;
+    if (!(e instanceof BudgetExceeded) && !isStackOverflow(e)) throw e;
+    const what = e instanceof BudgetExceeded ? e.message : "analysis stopped: code nested too deeply for the stack";
     interp.incomplete = true;
-    interp.notes.push(`${cls.name}: ${e.message}; findings for this model are limited to what was analysed`);
+    interp.notes.push(`${what}; findings for this model are limited to what was analysed`);
   }
   const instances = interp.createdInstances.filter((i) => i.ownerClass === cls);
   return {

@@ -19,7 +19,14 @@ export const LIMITS = {
   unroll: 16,
   /** Items of a known list or module container iterated one by one. */
   iterateItems: 256,
+  /** Expressions and statements nested inside each other (`((((x))))`, `a + b + c + …`): keeps the JS stack safe. */
+  nesting: 400,
 };
+
+/** Whether an error is V8's stack overflow (a last resort: the nesting budget should stop recursion first). */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
 
 /** Python truthiness when it is known. */
 export function truthiness(v: Value): boolean | undefined {

@@ -50,6 +50,7 @@ export class Interpreter {
   recording = false;
   pos: Position = { callStack: [], branches: [], loops: [], depth: 0 };
   private steps = 0;
+  private nesting = 0;
   private nextIfId = 1;
   private nextLoopId = 1;
   private nextInstanceId = 1;
@@ -63,6 +64,17 @@ export class Interpreter {
 
   step(): void {
     if (++this.steps > LIMITS.steps) throw new BudgetExceeded(`more than ${LIMITS.steps} evaluation steps`);
+  }
+
+  /** Runs one nested evaluation; deeper than LIMITS.nesting gives up instead of overflowing the stack. */
+  private nested<T>(run: () => T): T {
+    if (this.nesting >= LIMITS.nesting) throw new BudgetExceeded(`code nested more than ${LIMITS.nesting} levels deep`);
+    this.nesting++;
+    try {
+      return run();
+    } finally {
+      this.nesting--;
+    }
   }
 
   // ───────────────────────────── instances ─────────────────────────────
@@ -253,6 +265,10 @@ export class Interpreter {
 
   execStatement(stmt: SyntaxNode, scope: Scope): Flow {
     this.step();
+    return this.nested(() => this.execStatementAt(stmt, scope));
+  }
+
+  private execStatementAt(stmt: SyntaxNode, scope: Scope): Flow {
     switch (stmt.type) {
       case "expression_statement":
         for (const child of stmt.namedChildren) if (child) this.execExpressionStatement(child, scope);
@@ -626,6 +642,10 @@ export class Interpreter {
 
   evalExpr(node: SyntaxNode, scope: Scope): Value {
     this.step();
+    return this.nested(() => this.evalExprAt(node, scope));
+  }
+
+  private evalExprAt(node: SyntaxNode, scope: Scope): Value {
     switch (node.type) {
       case "identifier":
         return this.lookupName(node.text, scope);

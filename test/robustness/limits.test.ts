@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { lintText } from "../../src/index.js";
+
+/** A model whose forward returns `expr` (with `self.bn` declared and `x` the input). */
+function modelReturning(expr: string, init = "        self.bn = nn.BatchNorm2d(3)\n"): string {
+  return [
+    "import torch",
+    "import torch.nn as nn",
+    "",
+    "class M(nn.Module):",
+    "    def __init__(self):",
+    "        super().__init__()",
+    init.trimEnd(),
+    "",
+    "    def forward(self, x):",
+    `        return ${expr}`,
+    "",
+  ].join("\n");
+}
+
+const ruleIds = (r: { messages: { ruleId: string | null }[] }) => r.messages.map((m) => m.ruleId);
+
+// Analysis budgets: odd code degrades to silence with a --verbose note, never to a stack overflow.
+describe("nesting budget", () => {
+  const deep: [string, string][] = [
+    ["10,000 nested parentheses", "(".repeat(10_000) + "self.bn(self.bn(x))" + ")".repeat(10_000)],
+    ["10,000 nested calls", "self.bn(".repeat(10_000) + "x" + ")".repeat(10_000)],
+    ["a 50,000-term sum", "x" + " + x".repeat(50_000)],
+    ["10,000 nested lists", "[".repeat(10_000) + "x" + "]".repeat(10_000)],
+    ["10,000 chained methods", "self.bn(x)" + ".relu()".repeat(10_000)],
+    ["10,000 nested conditionals", "x if x else ".repeat(10_000) + "self.bn(self.bn(x))"],
+  ];
+  for (const [name, expr] of deep) {
+    it(`${name} in forward: no finding, a note, no throw`, async () => {
+      const result = await lintText(modelReturning(expr), "deep.py");
+      expect(ruleIds(result)).toEqual([]);
+      expect(result.notes?.join("\n")).toMatch(/nested more than \d+ levels deep/);
+    });
+  }
+
+  it("10,000 nested lists in __init__: no finding, a note", async () => {
+    const init = `        self.bns = ${"[".repeat(10_000)}nn.BatchNorm2d(3)${"]".repeat(10_000)}\n        self.bn = nn.BatchNorm2d(3)\n`;
+    const result = await lintText(modelReturning("x", init), "deep.py");
+    expect(ruleIds(result)).toEqual([]);
+    expect(result.notes?.join("\n")).toMatch(/nested more than \d+ levels deep/);
+  });
+
+  it("ordinary nesting (50 levels) is still analysed: the reuse is found", async () => {
+    const result = await lintText(modelReturning("(".repeat(50) + "self.bn(self.bn(x))" + ")".repeat(50)), "ok.py");
+    expect(ruleIds(result)).toEqual(["reused-batchnorm"]);
+    expect(result.notes ?? []).toEqual([]);
+  });
+});
