@@ -51,3 +51,20 @@ describe("nesting budget", () => {
     expect(result.notes ?? []).toEqual([]);
   });
 });
+
+describe("list size budget", () => {
+  const growers: [string, string][] = [
+    ["repetition", "        l = [nn.BatchNorm2d(3)] * 256\n        l = l * 256\n        l = l * 256\n"],
+    ["doubling with +", "        l = [nn.BatchNorm2d(3)]\n        for i in range(16):\n            for j in range(16):\n                l = l + l\n"],
+    ["doubling with extend", "        l = [nn.BatchNorm2d(3)]\n        for i in range(16):\n            for j in range(16):\n                l.extend(l)\n"],
+    ["doubling with +=", "        l = [nn.BatchNorm2d(3)]\n        for i in range(16):\n            for j in range(16):\n                l += l\n"],
+    ["doubling with a splat", "        l = [nn.BatchNorm2d(3)]\n        for i in range(16):\n            for j in range(16):\n                l = [*l, *l]\n"],
+  ];
+  for (const [name, init] of growers) {
+    it(`a module list grown by ${name} stops at the budget with a note`, async () => {
+      const result = await lintText(modelReturning("self.s(x)", `${init}        self.s = nn.Sequential(*l)\n`), "big.py");
+      expect(ruleIds(result)).toEqual([]);
+      expect(result.notes?.join("\n")).toMatch(/a list of more than \d+ items/);
+    });
+  }
+});

@@ -21,7 +21,14 @@ export const LIMITS = {
   iterateItems: 256,
   /** Expressions and statements nested inside each other (`((((x))))`, `a + b + c + …`): keeps the JS stack safe. */
   nesting: 400,
+  /** Items in one list, tuple or module container (`[bn] * 256 * 256`, a list doubled in a loop). */
+  listItems: 10_000,
 };
+
+/** Throws when a list would grow past LIMITS.listItems: repeated doubling must not exhaust memory. */
+export function checkListSize(size: number): void {
+  if (size > LIMITS.listItems) throw new BudgetExceeded(`a list of more than ${LIMITS.listItems} items`);
+}
 
 /** Whether an error is V8's stack overflow (a last resort: the nesting budget should stop recursion first). */
 export function isStackOverflow(e: unknown): boolean {

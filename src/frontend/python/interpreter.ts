@@ -10,7 +10,7 @@ import {
 } from "../../model/symbolic.js";
 import { canonicalName } from "../../model/knowledge.js";
 import {
-  BudgetExceeded, LIMITS, escapeValue, iterationAtom, listItems, numOf, tensorsIn, truthiness, valueKey,
+  BudgetExceeded, LIMITS, checkListSize, escapeValue, iterationAtom, listItems, numOf, tensorsIn, truthiness, valueKey,
 } from "./interp-support.js";
 import { callValue, type CallArgs } from "./calls.js";
 
@@ -404,6 +404,7 @@ export class Interpreter {
       const extra = listItems(rhs);
       if (extra) {
         const itemNodes = right.type === "list" ? right.namedChildren.filter((c) => c && c.type !== "comment") : [];
+        checkListSize(current.box.items.length + extra.items.length);
         current.box.items.push(...extra.items.map((it, i) => ({ value: it.value, range: it.range ?? (itemNodes[i] ? rangeOf(itemNodes[i]!) : undefined) })));
         if (!extra.exact) current.box.exact = false;
       } else {
@@ -757,6 +758,7 @@ export class Interpreter {
         const v = inner ? this.evalExpr(inner, scope) : UNKNOWN;
         const list = listItems(v);
         if (list) {
+          checkListSize(items.length + list.items.length);
           items.push(...list.items.map((it) => ({ ...it, spreadInexact: !list.exact })));
         } else {
           escapeValue(v);
@@ -1049,6 +1051,7 @@ export class Interpreter {
     if (op === "+" && (a.k === "list" || a.k === "tuple") && (b.k === "list" || b.k === "tuple")) {
       const la = listItems(a)!;
       const lb = listItems(b)!;
+      checkListSize(la.items.length + lb.items.length);
       const items = [...la.items, ...lb.items];
       return a.k === "tuple" && b.k === "tuple" ? { k: "tuple", items: items.map((i) => i.value) } : { k: "list", box: { items, exact: la.exact && lb.exact } };
     }
@@ -1057,6 +1060,7 @@ export class Interpreter {
       const times = numOf(a.k === "list" ? b : a);
       const n = times ? constValue(times) : undefined;
       if (n !== undefined && n >= 0 && n <= LIMITS.iterateItems) {
+        checkListSize(n * list.items.length);
         const items: ListItem[] = [];
         for (let i = 0; i < n; i++) items.push(...list.items);
         return { k: "list", box: { items, exact: list.exact } };
