@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { lintText } from "../../src/index.js";
+import { LIMITS } from "../../src/frontend/python/interp-support.js";
 
 /** A model whose forward returns `expr` (with `self.bn` declared and `x` the input). */
 function modelReturning(expr: string, init = "        self.bn = nn.BatchNorm2d(3)\n"): string {
@@ -67,4 +68,40 @@ describe("list size budget", () => {
       expect(result.notes?.join("\n")).toMatch(/a list of more than \d+ items/);
     });
   }
+});
+
+describe("per-file step budget", () => {
+  // Each class calls its submodule twice: the work doubles per class. Budgets are lowered so the test is quick;
+  // the mechanism is the one that bounds a real run (LIMITS.steps per model, LIMITS.fileSteps per file).
+  const classes = (n: number): string =>
+    "import torch.nn as nn\n\nclass M0(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.bn = nn.BatchNorm2d(3)\n\n    def forward(self, x):\n        return self.bn(x)\n" +
+    Array.from({ length: n }, (_, i) => `\nclass M${i + 1}(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.m = M${i}()\n\n    def forward(self, x):\n        return self.m(self.m(x))\n`).join("");
+
+  it("many expensive classes stop at the file budget with a note, earlier findings kept", async () => {
+    const saved = { ...LIMITS };
+    LIMITS.steps = 20_000;
+    LIMITS.fileSteps = 60_000;
+    try {
+      const result = await lintText(classes(40), "exp.py");
+      expect(result.notes?.join("\n")).toMatch(/more than 60000 evaluation steps in this file/);
+      // M1 (two chained calls of M0's bn) was analysed before the budget ran out.
+      expect(result.messages.some((m) => m.ruleId === "reused-batchnorm" && m.message.includes("`M1`"))).toBe(true);
+      expect(result.messages.some((m) => m.message.includes("`M40`"))).toBe(false);
+    } finally {
+      Object.assign(LIMITS, saved);
+    }
+  });
+});
+
+describe("findings on generated code stay linear", () => {
+  it("a BatchNorm chained 2,000 times: one finding per call after the compared runs, short lists", async () => {
+    const text = modelReturning("x", undefined).replace("        return x\n", "        x = self.bn(x)\n".repeat(2000) + "        return x\n");
+    const result = await lintText(text, "chain.py");
+    const reused = result.messages.filter((m) => m.ruleId === "reused-batchnorm");
+    expect(reused.length).toBeGreaterThan(100);
+    for (const m of reused) {
+      expect(m.message).toMatch(/runs 2000 times .*lines 1\d, 1\d, .* and 1990 more\)/);
+      expect(m.related.length).toBeLessThanOrEqual(12);
+    }
+  });
 });

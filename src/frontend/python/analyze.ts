@@ -3,6 +3,7 @@ import type { FileAnalysis } from "../../model/analysis.js";
 import type { ForwardGraph } from "../../model/graph.js";
 import type { ModelClass, ModelIndex } from "../../model/index-types.js";
 import { buildForwardGraph } from "./forward-graph.js";
+import { FileBudget } from "./interp-support.js";
 
 function countAttributeReads(root: SyntaxNode): Map<string, number> {
   const counts = new Map<string, number>();
@@ -37,9 +38,10 @@ function topLevelModels(index: ModelIndex): Set<ModelClass> {
 
 export function analyzePython(index: ModelIndex): FileAnalysis {
   const graphs: ForwardGraph[] = [];
+  const budget = new FileBudget();
   for (const cls of index.classes) {
     if (!cls.isModel) continue;
-    const g = buildForwardGraph(index, cls);
+    const g = buildForwardGraph(index, cls, budget);
     if (g) graphs.push(g);
   }
   let reads: Map<string, number> | undefined;

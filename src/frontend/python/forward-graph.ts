@@ -4,7 +4,7 @@ import type { ModuleInstance, Value } from "../../model/values.js";
 import { UNKNOWN } from "../../model/values.js";
 import { rangeOf } from "../../model/source.js";
 import { Interpreter } from "./interpreter.js";
-import { BudgetExceeded, instancesIn, isStackOverflow, tensorsIn } from "./interp-support.js";
+import { BudgetExceeded, FileBudget, instancesIn, isStackOverflow, tensorsIn } from "./interp-support.js";
 import type { CallArgs } from "./calls.js";
 
 /** Names every module instance by its attribute paths from the root, as `named_modules()` would. */
@@ -36,10 +36,10 @@ const NO_ARGS: CallArgs = { positional: [], keywords: new Map(), spread: false }
  * become symbols (`planes`), those with a default take it, and `forward` is walked with helper methods and
  * submodule forwards inlined.
  */
-export function buildForwardGraph(index: ModelIndex, cls: ModelClass): ForwardGraph | undefined {
+export function buildForwardGraph(index: ModelIndex, cls: ModelClass, budget = new FileBudget()): ForwardGraph | undefined {
   const forward = findMethod(cls, "forward");
   if (!forward) return undefined;
-  const interp = new Interpreter(index);
+  const interp = new Interpreter(index, budget);
   const root = interp.newInstance({ userClass: cls, args: [], kwargs: new Map(), ctorRange: cls.nameRange, ctorText: cls.name });
   const rootValue: Value = { k: "instance", inst: root };
   const inputs: number[] = [];

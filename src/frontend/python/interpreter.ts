@@ -10,7 +10,7 @@ import {
 } from "../../model/symbolic.js";
 import { canonicalName } from "../../model/knowledge.js";
 import {
-  BudgetExceeded, LIMITS, checkListSize, escapeValue, iterationAtom, listItems, numOf, tensorsIn, truthiness, valueKey,
+  BudgetExceeded, FileBudget, LIMITS, checkListSize, escapeValue, iterationAtom, listItems, numOf, tensorsIn, truthiness, valueKey,
 } from "./interp-support.js";
 import { callValue, type CallArgs } from "./calls.js";
 
@@ -58,12 +58,13 @@ export class Interpreter {
   private readonly activeFunctions: FunctionDef[] = [];
   readonly createdInstances: ModuleInstance[] = [];
 
-  constructor(readonly index: ModelIndex) {}
+  constructor(readonly index: ModelIndex, private readonly fileBudget = new FileBudget()) {}
 
   // ───────────────────────────── budget ─────────────────────────────
 
   step(): void {
     if (++this.steps > LIMITS.steps) throw new BudgetExceeded(`more than ${LIMITS.steps} evaluation steps`);
+    this.fileBudget.spend();
   }
 
   /** Runs one nested evaluation; deeper than LIMITS.nesting gives up instead of overflowing the stack. */
