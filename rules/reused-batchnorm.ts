@@ -2,6 +2,14 @@ import { defineRule, queries, type RuleContext, type ForwardGraph, type GraphNod
 
 const { batchNormRuns, constructorLabel, dependsOn, loopOf, mutuallyExclusive, producerSignature, siteRelativeTo } = queries;
 
+/**
+ * Runs compared per instance and call sites named per message. Past these (a BatchNorm run thousands of
+ * times, generated code) the rule compares the first runs only and shortens its lists, so its time and its
+ * output stay linear in the size of the file.
+ */
+const MAX_RUNS_COMPARED = 256;
+const MAX_SITES_LISTED = 10;
+
 interface Site {
   range: SourceRange;
   runs: GraphNode[];
@@ -14,6 +22,8 @@ interface Site {
 function runsThatMixDistributions(graph: ForwardGraph, runs: GraphNode[]): { bad: Set<GraphNode>; chained: boolean } {
   const bad = new Set<GraphNode>();
   let chained = false;
+  // Each run's producer, computed once: the pairwise loop below is quadratic in the number of runs.
+  const signatures = runs.map((r) => (r.inputs[0] !== undefined ? producerSignature(graph, r.inputs[0]) : undefined));
   for (let j = 1; j < runs.length; j++) {
     for (let i = 0; i < j; i++) {
       const a = runs[i];
@@ -24,8 +34,8 @@ function runsThatMixDistributions(graph: ForwardGraph, runs: GraphNode[]): { bad
         bad.add(b);
         break;
       }
-      const sa = a.inputs[0] !== undefined ? producerSignature(graph, a.inputs[0]) : undefined;
-      const sb = b.inputs[0] !== undefined ? producerSignature(graph, b.inputs[0]) : undefined;
+      const sa = signatures[i];
+      const sb = signatures[j];
       if (sa !== undefined && sb !== undefined && sa !== sb) {
         bad.add(b);
         break;
@@ -41,6 +51,7 @@ function siteList(ranges: SourceRange[]): string {
   const shared = new Set(lines).size < lines.length;
   const labels = ranges.map((r) => (shared ? `${r.start.line}:${r.start.column}` : String(r.start.line)));
   if (labels.length === 1) return `line ${labels[0]}`;
+  if (labels.length > MAX_SITES_LISTED) return `${shared ? "" : "lines "}${labels.slice(0, MAX_SITES_LISTED).join(", ")} and ${labels.length - MAX_SITES_LISTED} more`;
   return `${shared ? "" : "lines "}${labels.slice(0, -1).join(", ")} and ${labels[labels.length - 1]}`;
 }
 
@@ -110,7 +121,7 @@ export default defineRule({
     for (const graph of context.analysis.graphs) {
       for (const [inst, runs] of batchNormRuns(graph)) {
         if (runs.length < 2 || inst.escaped) continue;
-        const { bad, chained } = runsThatMixDistributions(graph, runs);
+        const { bad, chained } = runsThatMixDistributions(graph, runs.slice(0, MAX_RUNS_COMPARED));
         if (bad.size === 0) continue;
         reportInstance(context, graph, inst, runs, bad, chained);
       }
@@ -124,11 +135,17 @@ function reportInstance(context: Ctx, graph: ForwardGraph, inst: ModuleInstance,
   const first = runs[0];
   // Group runs by where a reader sees them called.
   const sites: Site[] = [];
+  const siteAt = new Map<string, Site>();
   for (const run of runs) {
     const range = run === first ? siteRelativeTo(first, runs[1]) : siteRelativeTo(run, first);
-    const existing = sites.find((s) => s.range.startIndex === range.startIndex && s.range.endIndex === range.endIndex);
+    const key = `${range.startIndex}:${range.endIndex}`;
+    const existing = siteAt.get(key);
     if (existing) existing.runs.push(run);
-    else sites.push({ range, runs: [run] });
+    else {
+      const site = { range, runs: [run] };
+      siteAt.set(key, site);
+      sites.push(site);
+    }
   }
   const ctor = constructorLabel(inst);
   const type = ctor.replace(/\(.*$/s, "");
@@ -149,7 +166,7 @@ function reportInstance(context: Ctx, graph: ForwardGraph, inst: ModuleInstance,
     if (isFirstSite && sites.length > 1) continue;
     const related = [
       ...(isFirstSite ? [] : [{ message: `first call of \`${callee}\``, at: sites[0].range }]),
-      ...sites.filter((o, i) => i !== s && i !== 0).map((o) => ({ message: `another call of \`${callee}\``, at: o.range })),
+      ...sites.slice(1, MAX_SITES_LISTED + 1).filter((o) => o !== site).map((o) => ({ message: `another call of \`${callee}\``, at: o.range })),
       { message: `\`${callee}\` is declared here`, at: declaration },
     ];
     const loop = loopOf(site.runs[site.runs.length - 1]);

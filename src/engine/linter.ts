@@ -6,7 +6,7 @@ import { parsePython, type SyntaxNode } from "../frontend/python/parser.js";
 import { indexPython } from "../frontend/python/indexer.js";
 import { analyzePython } from "../frontend/python/analyze.js";
 import { countResult, type Diagnostic, type LintResult } from "./diagnostic.js";
-import { loadSource, DEFAULT_MAX_FILE_BYTES } from "./source-file.js";
+import { loadSource, oversizeReason, DEFAULT_MAX_FILE_BYTES } from "./source-file.js";
 
 export interface LintOptions {
   /** Severity per rule id, over each rule's default. */
@@ -56,9 +56,22 @@ function firstSyntaxError(root: SyntaxNode): SyntaxNode | undefined {
   return root;
 }
 
-/** Lints Python source text. Never throws for bad input: problems become fatal diagnostics. */
+/**
+ * Lints Python source text. Never throws: bad input and internal failures become fatal diagnostics. Text over
+ * `maxFileBytes` (UTF-8, default 5 MB, as for files) is refused unparsed, so every call ends in bounded time.
+ */
 export async function lintText(text: string, filePath = "<text>", options: LintOptions = {}): Promise<LintResult> {
   const absolute = filePath.startsWith("<") ? filePath : resolve(filePath);
+  const tooLarge = oversizeReason(Buffer.byteLength(text, "utf8"), options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+  if (tooLarge) return countResult(absolute, [fatalDiagnostic(tooLarge, FILE_START)], []);
+  try {
+    return await lintSourceText(text, absolute, options);
+  } catch (e) {
+    return countResult(absolute, [fatalDiagnostic(`Internal error while linting: ${(e as Error).message}. Please report it with this file.`, FILE_START)], [], text);
+  }
+}
+
+async function lintSourceText(text: string, absolute: string, options: LintOptions): Promise<LintResult> {
   if (!FRAMEWORK_HINT.test(text)) return countResult(absolute, [], [], text);
   const tree = await parsePython(text);
   try {

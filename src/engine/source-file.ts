@@ -3,6 +3,12 @@ import { readFile, stat } from "node:fs/promises";
 /** Files larger than this are reported instead of parsed (a model definition is rarely over a megabyte). */
 export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
 
+/** Why a source of `bytes` is not linted under a `maxBytes` limit, or undefined when it is within it. */
+export function oversizeReason(bytes: number, maxBytes: number): string | undefined {
+  if (bytes <= maxBytes) return undefined;
+  return `file is ${(bytes / 1048576).toFixed(1)} MB, over the ${(maxBytes / 1048576).toFixed(0)} MB limit; not linted (raise it with --max-file-size)`;
+}
+
 export type LoadedSource = { ok: true; text: string } | { ok: false; reason: string };
 
 /** Decodes file bytes: UTF-8 (with or without BOM) or UTF-16 with a BOM; NUL bytes mean binary. */
@@ -23,9 +29,8 @@ export async function loadSource(filePath: string, maxBytes = DEFAULT_MAX_FILE_B
   try {
     const info = await stat(filePath);
     if (info.isDirectory()) return { ok: false, reason: "is a directory" };
-    if (info.size > maxBytes) {
-      return { ok: false, reason: `file is ${(info.size / 1048576).toFixed(1)} MB, over the ${(maxBytes / 1048576).toFixed(0)} MB limit; not linted (raise it with --max-file-size)` };
-    }
+    const tooLarge = oversizeReason(info.size, maxBytes);
+    if (tooLarge) return { ok: false, reason: tooLarge };
     return decodeSource(await readFile(filePath));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;

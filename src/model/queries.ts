@@ -110,20 +110,33 @@ export function isOutputActivation(n: GraphNode): boolean {
 
 /** Whether `node`'s output is returned by the model, through shape-only steps and output activations only. */
 export function reachesOutputUnchanged(graph: ForwardGraph, node: GraphNode): boolean {
-  const consumers = new Map<number, GraphNode[]>();
-  for (const n of graph.nodes) for (const i of n.inputs) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
-  const seen = new Set<number>();
-  const stack = [node.id];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    for (const c of consumers.get(id) ?? []) {
-      if (c.op === "output") return true;
-      if (c.op === "phi" || ((isShapeOnly(c) || isOutputActivation(c)) && c.inputs[0] === id)) stack.push(c.id);
+  return nodesReachingOutputUnchanged(graph).has(node.id);
+}
+
+const reachingOutputCache = new WeakMap<ForwardGraph, Set<number>>();
+
+/**
+ * Every node whose output reaches the model's output unchanged, computed once per graph in one backward sweep
+ * (a consumer always comes after its inputs), so asking for each BatchNorm run stays linear in the graph size.
+ */
+function nodesReachingOutputUnchanged(graph: ForwardGraph): Set<number> {
+  const cached = reachingOutputCache.get(graph);
+  if (cached) return cached;
+  const reaching = new Set<number>();
+  for (let k = graph.nodes.length - 1; k >= 0; k--) {
+    const c = graph.nodes[k];
+    const passes = c.op === "output" || reaching.has(c.id);
+    if (!passes) continue;
+    if (c.op === "output") {
+      for (const i of c.inputs) reaching.add(i);
+    } else if (c.op === "phi") {
+      for (const i of c.inputs) reaching.add(i);
+    } else if ((isShapeOnly(c) || isOutputActivation(c)) && c.inputs[0] !== undefined) {
+      reaching.add(c.inputs[0]);
     }
   }
-  return false;
+  reachingOutputCache.set(graph, reaching);
+  return reaching;
 }
 
 /** The call chain of a run: each inlining frame's call, then the node itself. */

@@ -7,6 +7,7 @@ import { propagateShapes, type GraphShapes } from "../../passes/shapes.js";
 import { analyzeScripts } from "./scripts.js";
 import { findSmallBatchLoops, type SmallBatchLoop } from "./loaders.js";
 import type { ScriptAnalysis } from "../../model/eval-mode.js";
+import { FileBudget } from "./interp-support.js";
 
 function countAttributeReads(root: SyntaxNode): Map<string, number> {
   const counts = new Map<string, number>();
@@ -58,9 +59,10 @@ export interface AnalysisOptions {
 
 function buildGraphs(index: ModelIndex): ForwardGraph[] {
   const graphs: ForwardGraph[] = [];
+  const budget = new FileBudget();
   for (const cls of index.classes) {
     if (!cls.isModel) continue;
-    const g = buildForwardGraph(index, cls);
+    const g = buildForwardGraph(index, cls, budget);
     if (g) graphs.push(g);
   }
   return graphs;

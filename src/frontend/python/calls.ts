@@ -6,7 +6,7 @@ import { NONE, UNKNOWN } from "../../model/values.js";
 import type { ExtraArg, Frame } from "../../model/graph.js";
 import { constValue, symApply, symConst, symInt, type Sym } from "../../model/symbolic.js";
 import { CONTAINER_TYPES, DYNAMIC_MODULE_ACCESS_METHODS, shortName, TORCH_NN_CLASSES } from "../../model/knowledge.js";
-import { escapeValue, instancesIn, LIMITS, listItems, markEscaped, numOf, tensorsIn } from "./interp-support.js";
+import { checkListSize, escapeValue, instancesIn, LIMITS, listItems, markEscaped, numOf, tensorsIn } from "./interp-support.js";
 import type { Interpreter, Scope } from "./interpreter.js";
 
 export interface CallArgs {
@@ -441,6 +441,7 @@ function callMethod(interp: Interpreter, recv: Value, name: string, args: CallAr
       case "extend": {
         const list = p[0] ? listItems(p[0].value) : undefined;
         if (list) {
+          checkListSize(box.items.length + list.items.length);
           box.items.push(...list.items);
           if (!list.exact) box.exact = false;
         } else {
@@ -507,6 +508,7 @@ function callInstanceMethod(interp: Interpreter, inst: ModuleInstance, name: str
   if (isList && name === "extend") {
     const list = p[0] ? listItems(p[0].value) : undefined;
     if (list) {
+      checkListSize((inst.children?.length ?? 0) + list.items.length);
       inst.children?.push(...list.items);
       if (!list.exact) inst.childrenExact = false;
     } else if (p[0]) {

@@ -4,7 +4,7 @@ import type { ModuleInstance, Value } from "../../model/values.js";
 import { UNKNOWN } from "../../model/values.js";
 import { rangeOf } from "../../model/source.js";
 import { Interpreter } from "./interpreter.js";
-import { BudgetExceeded, instancesIn, tensorsIn } from "./interp-support.js";
+import { BudgetExceeded, FileBudget, instancesIn, isStackOverflow, tensorsIn } from "./interp-support.js";
 import type { CallArgs } from "./calls.js";
 
 /** Names every module instance by its attribute paths from the root, as `named_modules()` would. */
@@ -36,8 +36,8 @@ const NO_ARGS: CallArgs = { positional: [], keywords: new Map(), spread: false }
  * become symbols (`planes`), those with a default take it, and `forward` is walked with helper methods and
  * submodule forwards inlined.
  */
-export function buildForwardGraph(index: ModelIndex, cls: ModelClass): ForwardGraph | undefined {
-  return buildGraph(index, cls, NO_ARGS);
+export function buildForwardGraph(index: ModelIndex, cls: ModelClass, budget = new FileBudget()): ForwardGraph | undefined {
+  return buildGraph(index, cls, NO_ARGS, budget);
 }
 
 /**
@@ -45,14 +45,14 @@ export function buildForwardGraph(index: ModelIndex, cls: ModelClass): ForwardGr
  * parameters, so constructor arguments and loop counts become numbers; parameters left unbound stay symbols.
  * The executor uses it; rules use `buildForwardGraph`.
  */
-export function buildForwardGraphWithArgs(index: ModelIndex, cls: ModelClass, initArgs: CallArgs): ForwardGraph | undefined {
-  return buildGraph(index, cls, initArgs);
+export function buildForwardGraphWithArgs(index: ModelIndex, cls: ModelClass, initArgs: CallArgs, budget = new FileBudget()): ForwardGraph | undefined {
+  return buildGraph(index, cls, initArgs, budget);
 }
 
-function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs): ForwardGraph | undefined {
+function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs, budget: FileBudget): ForwardGraph | undefined {
   const forward = findMethod(cls, "forward");
   if (!forward) return undefined;
-  const interp = new Interpreter(index);
+  const interp = new Interpreter(index, budget);
   const root = interp.newInstance({ userClass: cls, args: [], kwargs: new Map(), ctorRange: cls.nameRange, ctorText: cls.name });
   const rootValue: Value = { k: "instance", inst: root };
   const inputs: number[] = [];
@@ -84,9 +84,10 @@ function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs): For
     if (outputs.length > 0) interp.addNode("output", "output", outputs, rangeOf(forward.def.node));
     if (result === UNKNOWN) interp.notes.push("forward returns a value bnlint cannot follow");
   } catch (e) {
-    if (!(e instanceof BudgetExceeded)) throw e;
+    if (!(e instanceof BudgetExceeded) && !isStackOverflow(e)) throw e;
+    const what = e instanceof BudgetExceeded ? e.message : "analysis stopped: code nested too deeply for the stack";
     interp.incomplete = true;
-    interp.notes.push(`${cls.name}: ${e.message}; findings for this model are limited to what was analysed`);
+    interp.notes.push(`${what}; findings for this model are limited to what was analysed`);
   }
   const instances = interp.createdInstances.filter((i) => i.ownerClass === cls);
   return {

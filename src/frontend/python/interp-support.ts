@@ -13,13 +13,38 @@ export const LIMITS = {
   inlineDepth: 24,
   /** Statements and expressions evaluated for one graph. */
   steps: 200_000,
+  /** Statements and expressions evaluated for all the graphs of one file (many classes that each hit `steps`). */
+  fileSteps: 1_000_000,
   /** Graph nodes in one forward graph. */
   nodes: 20_000,
   /** A loop over a known count up to this size is unrolled; larger or unknown counts unroll twice. */
   unroll: 16,
   /** Items of a known list or module container iterated one by one. */
   iterateItems: 256,
+  /** Expressions and statements nested inside each other (`((((x))))`, `a + b + c + …`): keeps the JS stack safe. */
+  nesting: 400,
+  /** Items in one list, tuple or module container (`[bn] * 256 * 256`, a list doubled in a loop). */
+  listItems: 10_000,
 };
+
+/** Throws when a list would grow past LIMITS.listItems: repeated doubling must not exhaust memory. */
+export function checkListSize(size: number): void {
+  if (size > LIMITS.listItems) throw new BudgetExceeded(`a list of more than ${LIMITS.listItems} items`);
+}
+
+/** Evaluation steps left for one file, shared by the interpreters of its model classes. */
+export class FileBudget {
+  used = 0;
+
+  spend(): void {
+    if (++this.used > LIMITS.fileSteps) throw new BudgetExceeded(`more than ${LIMITS.fileSteps} evaluation steps in this file`);
+  }
+}
+
+/** Whether an error is V8's stack overflow (a last resort: the nesting budget should stop recursion first). */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
 
 /** Python truthiness when it is known. */
 export function truthiness(v: Value): boolean | undefined {

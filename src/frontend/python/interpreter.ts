@@ -10,7 +10,7 @@ import {
 } from "../../model/symbolic.js";
 import { canonicalName } from "../../model/knowledge.js";
 import {
-  BudgetExceeded, LIMITS, escapeValue, iterationAtom, listItems, numOf, tensorsIn, truthiness, valueKey,
+  BudgetExceeded, FileBudget, LIMITS, checkListSize, escapeValue, iterationAtom, listItems, numOf, tensorsIn, truthiness, valueKey,
 } from "./interp-support.js";
 import { callValue, type CallArgs } from "./calls.js";
 
@@ -50,6 +50,7 @@ export class Interpreter {
   recording = false;
   pos: Position = { callStack: [], branches: [], loops: [], depth: 0 };
   private steps = 0;
+  private nesting = 0;
   private nextIfId = 1;
   private nextLoopId = 1;
   private nextInstanceId = 1;
@@ -57,12 +58,24 @@ export class Interpreter {
   private readonly activeFunctions: FunctionDef[] = [];
   readonly createdInstances: ModuleInstance[] = [];
 
-  constructor(readonly index: ModelIndex) {}
+  constructor(readonly index: ModelIndex, private readonly fileBudget = new FileBudget()) {}
 
   // ───────────────────────────── budget ─────────────────────────────
 
   step(): void {
     if (++this.steps > LIMITS.steps) throw new BudgetExceeded(`more than ${LIMITS.steps} evaluation steps`);
+    this.fileBudget.spend();
+  }
+
+  /** Runs one nested evaluation; deeper than LIMITS.nesting gives up instead of overflowing the stack. */
+  private nested<T>(run: () => T): T {
+    if (this.nesting >= LIMITS.nesting) throw new BudgetExceeded(`code nested more than ${LIMITS.nesting} levels deep`);
+    this.nesting++;
+    try {
+      return run();
+    } finally {
+      this.nesting--;
+    }
   }
 
   // ───────────────────────────── instances ─────────────────────────────
@@ -253,6 +266,10 @@ export class Interpreter {
 
   execStatement(stmt: SyntaxNode, scope: Scope): Flow {
     this.step();
+    return this.nested(() => this.execStatementAt(stmt, scope));
+  }
+
+  private execStatementAt(stmt: SyntaxNode, scope: Scope): Flow {
     switch (stmt.type) {
       case "expression_statement":
         for (const child of stmt.namedChildren) if (child) this.execExpressionStatement(child, scope);
@@ -388,6 +405,7 @@ export class Interpreter {
       const extra = listItems(rhs);
       if (extra) {
         const itemNodes = right.type === "list" ? right.namedChildren.filter((c) => c && c.type !== "comment") : [];
+        checkListSize(current.box.items.length + extra.items.length);
         current.box.items.push(...extra.items.map((it, i) => ({ value: it.value, range: it.range ?? (itemNodes[i] ? rangeOf(itemNodes[i]!) : undefined) })));
         if (!extra.exact) current.box.exact = false;
       } else {
@@ -626,6 +644,10 @@ export class Interpreter {
 
   evalExpr(node: SyntaxNode, scope: Scope): Value {
     this.step();
+    return this.nested(() => this.evalExprAt(node, scope));
+  }
+
+  private evalExprAt(node: SyntaxNode, scope: Scope): Value {
     switch (node.type) {
       case "identifier":
         return this.lookupName(node.text, scope);
@@ -737,6 +759,7 @@ export class Interpreter {
         const v = inner ? this.evalExpr(inner, scope) : UNKNOWN;
         const list = listItems(v);
         if (list) {
+          checkListSize(items.length + list.items.length);
           items.push(...list.items.map((it) => ({ ...it, spreadInexact: !list.exact })));
         } else {
           escapeValue(v);
@@ -1029,6 +1052,7 @@ export class Interpreter {
     if (op === "+" && (a.k === "list" || a.k === "tuple") && (b.k === "list" || b.k === "tuple")) {
       const la = listItems(a)!;
       const lb = listItems(b)!;
+      checkListSize(la.items.length + lb.items.length);
       const items = [...la.items, ...lb.items];
       return a.k === "tuple" && b.k === "tuple" ? { k: "tuple", items: items.map((i) => i.value) } : { k: "list", box: { items, exact: la.exact && lb.exact } };
     }
@@ -1037,6 +1061,7 @@ export class Interpreter {
       const times = numOf(a.k === "list" ? b : a);
       const n = times ? constValue(times) : undefined;
       if (n !== undefined && n >= 0 && n <= LIMITS.iterateItems) {
+        checkListSize(n * list.items.length);
         const items: ListItem[] = [];
         for (let i = 0; i < n; i++) items.push(...list.items);
         return { k: "list", box: { items, exact: list.exact } };
