@@ -1,4 +1,4 @@
-import { defineRule, queries, type RuleContext, type ForwardGraph, type GraphNode, type ModuleInstance, type SourceRange } from "../src/rule.js";
+import { defineRule, fixes, queries, type RuleContext, type ForwardGraph, type GraphNode, type ModuleInstance, type SourceRange } from "../src/rule.js";
 
 const { batchNormRuns, constructorLabel, dependsOn, loopOf, mutuallyExclusive, producerSignature, siteRelativeTo } = queries;
 
@@ -153,6 +153,7 @@ function reportInstance(context: Ctx, graph: ForwardGraph, inst: ModuleInstance,
       { message: `\`${callee}\` is declared here`, at: declaration },
     ];
     const loop = loopOf(site.runs[site.runs.length - 1]);
+    const { fix, suggestions } = site.runs.length === 1 ? fixes.splitReusedBatchNorm(context.text, context.index, inst, site.range, site.runs[0], s + 1) : { fix: undefined, suggestions: [] };
     const loopOnly = sites.length === 1 && loop !== undefined;
     context.report({
       messageId: loopOnly ? "reusedInLoop" : "reused",
@@ -169,6 +170,8 @@ function reportInstance(context: Ctx, graph: ForwardGraph, inst: ModuleInstance,
       },
       at: site.range,
       related,
+      fix,
+      suggestions: suggestions.length > 0 ? suggestions : undefined,
       model,
       modulePath: inst.paths[0],
     });

@@ -79,4 +79,5 @@ export type { ForwardGraph, GraphNode } from "./model/graph.js";
 export type { ModuleInstance } from "./model/values.js";
 export * as queries from "./model/queries.js";
 export * as knowledge from "./model/knowledge.js";
+export * as fixes from "./fixes/split-batchnorm.js";
 export { symAtoms, symToString } from "./model/symbolic.js";

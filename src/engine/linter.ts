@@ -7,6 +7,7 @@ import { indexPython } from "../frontend/python/indexer.js";
 import { analyzePython } from "../frontend/python/analyze.js";
 import { countResult, type Diagnostic, type LintResult } from "./diagnostic.js";
 import { loadSource, DEFAULT_MAX_FILE_BYTES } from "./source-file.js";
+import { applyDirectives, collectDirectives } from "./suppressions.js";
 
 export interface LintOptions {
   /** Severity per rule id, over each rule's default. */
@@ -23,6 +24,8 @@ export interface LintOptions {
   modelArgs?: Record<string, Record<string, number>>;
   /** Add numeric confirmation to each finding (`--confirm`); loads the executor. */
   confirm?: boolean;
+  /** Report suppression comments that silenced nothing (`--report-unused-disable-directives`), at this severity. */
+  reportUnusedDisableDirectives?: "warning" | "error";
 }
 
 /** A quick text test before parsing: a file that never mentions a framework cannot have findings. */
@@ -100,9 +103,12 @@ export async function lintText(text: string, filePath = "<text>", options: LintO
         });
       }
     }
-    messages.sort((a, b) => a.range.startIndex - b.range.startIndex || (a.ruleId ?? "").localeCompare(b.ruleId ?? ""));
+    const unusedSeverity = options.reportUnusedDisableDirectives === "error" ? 2 : options.reportUnusedDisableDirectives === "warning" ? 1 : undefined;
+    const outcome = applyDirectives(messages, collectDirectives(tree.rootNode), new Set(allRules.map((r) => r.meta.id)), unusedSeverity);
+    const shown = [...outcome.messages, ...outcome.unused];
+    shown.sort((a, b) => a.range.startIndex - b.range.startIndex || (a.ruleId ?? "").localeCompare(b.ruleId ?? ""));
     const notes = analysis.graphs.flatMap((g) => g.notes.map((n) => `${g.modelClass.name}: ${n}`));
-    return countResult(absolute, messages, [], text, notes);
+    return countResult(absolute, shown, outcome.suppressed, text, notes);
   } finally {
     tree.delete();
   }
