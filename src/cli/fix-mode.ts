@@ -26,7 +26,7 @@ export async function fixFile(filePath: string, options: LintOptions, mode: { un
     if (mode.dryRun) {
       const name = displayPath(filePath, mode.cwd);
       const diff = createTwoFilesPatch(`a/${name}`, `b/${name}`, read.text, outcome.output, undefined, undefined, { context: 3 });
-      return { result: outcome.result, fixesApplied: outcome.fixesApplied, titles: outcome.titles, changed, diff: diff.replace(/^Index: .*\n=+\n/, "") };
+      return { result: outcome.result, fixesApplied: outcome.fixesApplied, titles: outcome.titles, changed, diff: diff.replace(/^(Index: .*\n)?=+\n/, "") };
     }
     await writeFileAtomic(filePath, outcome.output, read.bytes);
     return { result: outcome.result, fixesApplied: outcome.fixesApplied, titles: outcome.titles, changed };

@@ -1,4 +1,5 @@
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { rules, ruleById } from "../../rules/index.js";
 import type { RuleSeverity } from "../rule.js";
@@ -135,7 +136,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const fix = opts.fix || opts.fixDryRun ? { unsafe: Boolean(opts.unsafeFixes), dryRun: Boolean(opts.fixDryRun) } : undefined;
   let run;
   try {
-    const perFile = await setUpConfig({ config: (opts.config as unknown) === true ? undefined : opts.config }, {}, opts.rule, rules.map((r) => r.meta.id));
+    const perFile = await setUpConfig({ config: typeof opts.config === "string" ? resolve(io.cwd, opts.config) : opts.config === false ? false : undefined }, {}, opts.rule, rules.map((r) => r.meta.id));
     run = await lintPaths({ paths, cwd: io.cwd, perFile, extra, forceExclude: Boolean(opts.forceExclude), fix });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -167,7 +168,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   });
   if (opts.outputFile) {
     try {
-      await writeFile(opts.outputFile, report);
+      // Relative to the working directory of the run; missing folders are created, as ESLint does.
+      const target = resolve(io.cwd, opts.outputFile);
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, report);
     } catch (e) {
       io.stderr(`bnlint: cannot write ${opts.outputFile}: ${(e as Error).message}\n`);
       return 2;

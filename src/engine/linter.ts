@@ -105,8 +105,9 @@ export async function lintText(text: string, filePath = "<text>", options: LintO
     }
     const unusedSeverity = options.reportUnusedDisableDirectives === "error" ? 2 : options.reportUnusedDisableDirectives === "warning" ? 1 : undefined;
     const outcome = applyDirectives(messages, collectDirectives(tree.rootNode), new Set(allRules.map((r) => r.meta.id)), unusedSeverity);
-    const shown = [...outcome.messages, ...outcome.unused];
-    shown.sort((a, b) => a.range.startIndex - b.range.startIndex || (a.ruleId ?? "").localeCompare(b.ruleId ?? ""));
+    const byPosition = (a: Diagnostic, b: Diagnostic) => a.range.startIndex - b.range.startIndex || (a.ruleId ?? "").localeCompare(b.ruleId ?? "");
+    const shown = [...outcome.messages, ...outcome.unused].sort(byPosition);
+    outcome.suppressed.sort(byPosition);
     const notes = analysis.graphs.flatMap((g) => g.notes.map((n) => `${g.modelClass.name}: ${n}`));
     return countResult(absolute, shown, outcome.suppressed, text, notes);
   } finally {
