@@ -33,7 +33,7 @@ describe("integration files", () => {
 
   it("the GitHub Action runs bnlint with options the CLI accepts", async () => {
     const action = readFileSync(`${repo}action.yml`, "utf8");
-    const flags = [...action.matchAll(/bin\/bnlint\.js"((?: --?[\w-]+(?: (?!\$)\S+)?)+)/g)].flatMap((m) => m[1].trim().split(/\s+/));
+    const flags = [...action.matchAll(/bin\/bnlint\.js"((?: --?[\w-]+(?: (?!["$])\S+)?)+)/g)].flatMap((m) => m[1].trim().split(/\s+/));
     expect(flags).toEqual(["--format", "sarif", "--output-file", "--format", "github"]);
     const root = tempTree({ "net.py": "@fixtures/clean/simsiam.py" });
     expect((await cli(["--format", "sarif", "--output-file", "out.sarif", "."], root)).code).toBe(0);
