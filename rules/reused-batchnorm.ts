@@ -101,7 +101,7 @@ export default defineRule({
         ].join("\n"),
       },
       fix:
-        "Declare one BatchNorm per call site (same constructor arguments) and call each once; in an nn.Sequential, list a new instance instead of the same one twice. The fix is unsafe: parameter names change (`bn.weight` becomes `bn1.weight`, `bn2.weight`), so checkpoints saved before need their keys mapped.",
+        "Declare one BatchNorm per call site (same constructor arguments) and call each once; in an nn.Sequential, list a new instance instead of the same one twice. The fix is unsafe: parameter names change (`bn.weight` becomes `bn1.weight`, `bn2.weight`), so checkpoints saved before need their keys mapped. `--fix --unsafe-fixes` does this for separate call sites (`self.bn_2 = ...` declared after `self.bn`, the second call renamed) and for an instance listed twice in an nn.Sequential; a suggestion keeps one shared weight and bias with separate running statistics, for towers that share on purpose.",
       knownLimitations:
         "Silent when the runs are independent and every input comes from the same module path: one tower applied to several inputs (SimSiam's predictor on two views, Barlow Twins' `self.bn(z1)` and `self.bn(z2)`) shares weights by design and its statistics see one distribution. Silent for calls in exclusive if/else branches, for modules reached through `getattr(self, name)` with a computed name, and for instances handed to code outside the file.",
     },
