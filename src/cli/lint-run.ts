@@ -6,6 +6,7 @@ import { fixFile } from "./fix-mode.js";
 import type { PerFileConfig } from "./config-setup.js";
 import { fatalDiagnostic, lintFile, type LintOptions } from "../engine/linter.js";
 import { countResult, type LintResult } from "../engine/diagnostic.js";
+import type { LintCache } from "./cache.js";
 
 const FILE_START = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 }, startIndex: 0, endIndex: 0 };
 
@@ -18,6 +19,10 @@ export interface RunSettings {
   /** Apply include/exclude to files named on the command line too (`--force-exclude`, for pre-commit). */
   forceExclude: boolean;
   fix?: { unsafe: boolean; dryRun: boolean };
+  /** `--cache`: reuse results of unchanged files (not with fixes). */
+  cache?: LintCache;
+  /** Called after each file (progress bar). */
+  onFile?: (done: number, total: number) => void;
 }
 
 export interface RunOutcome {
@@ -41,7 +46,10 @@ async function explicitFiles(paths: string[], cwd: string): Promise<Set<string>>
 export async function lintPaths(settings: RunSettings): Promise<RunOutcome> {
   const outcome: RunOutcome = { results: [], diffs: [], fixed: [], errors: [] };
   const named = await explicitFiles(settings.paths, settings.cwd);
-  for (const entry of await collectFiles(settings.paths, settings.cwd)) {
+  const entries = await collectFiles(settings.paths, settings.cwd);
+  let done = 0;
+  for (const entry of entries) {
+    settings.onFile?.(done++, entries.length);
     if (entry.error) {
       outcome.results.push(countResult(entry.path, [fatalDiagnostic(entry.error, FILE_START)], []));
       continue;
@@ -61,7 +69,16 @@ export async function lintPaths(settings: RunSettings): Promise<RunOutcome> {
         }
       }
     }
-    outcome.results.push(await lintFile(entry.path, options));
+    const cached = settings.cache && !settings.fix ? await settings.cache.get(entry.path, options) : undefined;
+    if (cached?.result) {
+      outcome.results.push(cached.result);
+      continue;
+    }
+    const result = await lintFile(entry.path, options);
+    cached?.store(result);
+    outcome.results.push(result);
   }
+  settings.onFile?.(entries.length, entries.length);
+  await settings.cache?.save();
   return outcome;
 }

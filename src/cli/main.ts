@@ -8,6 +8,8 @@ import { countResult } from "../engine/diagnostic.js";
 import { ConfigError, setUpConfig } from "./config-setup.js";
 import { lintPaths } from "./lint-run.js";
 import { statistics } from "./statistics.js";
+import { LintCache } from "./cache.js";
+import { progressBar } from "./progress.js";
 import { formatNames, loadFormatter } from "../report/index.js";
 import { renderRuleDoc } from "../docs/render.js";
 import { VERSION } from "../version.js";
@@ -56,12 +58,16 @@ interface CliOptions {
   fixDryRun?: boolean;
   reportUnusedDisableDirectives?: boolean;
   statistics?: boolean;
+  cache?: boolean;
+  cacheLocation: string;
 }
 
 export interface CliIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   isTTY: boolean;
+  /** Whether stderr is a terminal (the progress bar is drawn there). */
+  stderrIsTTY?: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -87,6 +93,8 @@ function buildProgram(io: CliIO): Command {
     .option("--fix-dry-run", "print the fixes (safe and unsafe) as a unified diff; change nothing")
     .option("--report-unused-disable-directives", "report suppression comments that silenced nothing")
     .option("--statistics", "print the number of problems per rule instead of the report")
+    .option("--cache", "skip files unchanged since the last run (content hash + configuration + bnlint version)")
+    .option("--cache-location <path>", "where --cache keeps its data", ".bnlintcache")
     .option("--max-file-size <MB>", "skip (and report) files larger than this", parseMegabytes)
     .option("--verbose", "print analysis notes (budgets hit, constructs not followed) to stderr")
     .option("--color", "force colored output")
@@ -137,7 +145,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   let run;
   try {
     const perFile = await setUpConfig({ config: typeof opts.config === "string" ? resolve(io.cwd, opts.config) : opts.config === false ? false : undefined }, {}, opts.rule, rules.map((r) => r.meta.id));
-    run = await lintPaths({ paths, cwd: io.cwd, perFile, extra, forceExclude: Boolean(opts.forceExclude), fix });
+    const cache = opts.cache ? await LintCache.open(resolve(io.cwd, opts.cacheLocation)) : undefined;
+    const onFile = io.stderrIsTTY && !opts.quiet ? progressBar(io.stderr) : undefined;
+    run = await lintPaths({ paths, cwd: io.cwd, perFile, extra, forceExclude: Boolean(opts.forceExclude), fix, cache, onFile });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     io.stderr(`bnlint: invalid configuration: ${e.message}\n`);
@@ -187,6 +197,7 @@ export async function main(): Promise<void> {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
     isTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
     env: process.env,
     cwd: process.cwd(),
   };

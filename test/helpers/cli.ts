@@ -10,10 +10,10 @@ export interface CliRun {
 }
 
 /** Runs the CLI in-process as a user would from `cwd`, capturing its output. */
-export async function cli(args: string[], cwd: string): Promise<CliRun> {
+export async function cli(args: string[], cwd: string, tty: { stderr?: boolean } = {}): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
-  const code = await runCli(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), isTTY: false, env: {}, cwd });
+  const code = await runCli(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), isTTY: false, stderrIsTTY: tty.stderr ?? false, env: {}, cwd });
   return { code, stdout, stderr };
 }
 
