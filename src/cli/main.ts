@@ -10,6 +10,7 @@ import { lintPaths } from "./lint-run.js";
 import { statistics } from "./statistics.js";
 import { LintCache } from "./cache.js";
 import { progressBar } from "./progress.js";
+import { defaultThreads } from "./parallel.js";
 import { formatNames, loadFormatter } from "../report/index.js";
 import { renderRuleDoc } from "../docs/render.js";
 import { VERSION } from "../version.js";
@@ -60,6 +61,7 @@ interface CliOptions {
   statistics?: boolean;
   cache?: boolean;
   cacheLocation: string;
+  threads?: number;
 }
 
 export interface CliIO {
@@ -95,6 +97,7 @@ function buildProgram(io: CliIO): Command {
     .option("--statistics", "print the number of problems per rule instead of the report")
     .option("--cache", "skip files unchanged since the last run (content hash + configuration + bnlint version)")
     .option("--cache-location <path>", "where --cache keeps its data", ".bnlintcache")
+    .option("--threads <n>", `worker threads when there are many files (default: ${defaultThreads()}; 1 for none)`, parseCount)
     .option("--max-file-size <MB>", "skip (and report) files larger than this", parseMegabytes)
     .option("--verbose", "print analysis notes (budgets hit, constructs not followed) to stderr")
     .option("--color", "force colored output")
@@ -147,7 +150,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     const perFile = await setUpConfig({ config: typeof opts.config === "string" ? resolve(io.cwd, opts.config) : opts.config === false ? false : undefined }, {}, opts.rule, rules.map((r) => r.meta.id));
     const cache = opts.cache ? await LintCache.open(resolve(io.cwd, opts.cacheLocation)) : undefined;
     const onFile = io.stderrIsTTY && !opts.quiet ? progressBar(io.stderr) : undefined;
-    run = await lintPaths({ paths, cwd: io.cwd, perFile, extra, forceExclude: Boolean(opts.forceExclude), fix, cache, onFile });
+    run = await lintPaths({ paths, cwd: io.cwd, perFile, extra, forceExclude: Boolean(opts.forceExclude), fix, cache, onFile, threads: opts.threads ?? defaultThreads() });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     io.stderr(`bnlint: invalid configuration: ${e.message}\n`);
