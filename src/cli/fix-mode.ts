@@ -1,5 +1,4 @@
 /** `--fix`, `--unsafe-fixes`, `--fix-dry-run`: fix each file, write it atomically or print the diff. */
-import { createTwoFilesPatch } from "diff";
 import { countResult, type LintResult } from "../engine/diagnostic.js";
 import type { LintOptions } from "../engine/linter.js";
 import { fixText, readForFix, writeFileAtomic } from "../engine/fixer.js";
@@ -25,6 +24,7 @@ export async function fixFile(filePath: string, options: LintOptions, mode: { un
     if (!changed) return { result: outcome.result, fixesApplied: 0, titles: [], changed: false };
     if (mode.dryRun) {
       const name = displayPath(filePath, mode.cwd);
+      const { createTwoFilesPatch } = await import("diff"); // only dry runs print diffs
       const diff = createTwoFilesPatch(`a/${name}`, `b/${name}`, read.text, outcome.output, undefined, undefined, { context: 3 });
       return { result: outcome.result, fixesApplied: outcome.fixesApplied, titles: outcome.titles, changed, diff: diff.replace(/^(Index: .*\n)?=+\n/, "") };
     }

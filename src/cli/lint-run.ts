@@ -2,7 +2,6 @@
 import { resolve } from "node:path";
 import { stat } from "node:fs/promises";
 import { collectFiles } from "./files.js";
-import { fixFile } from "./fix-mode.js";
 import type { PerFileConfig } from "./config-setup.js";
 import type { LintCache } from "./cache.js";
 import { lintInWorkers, PARALLEL_MIN_FILES, workerScript } from "./parallel.js";
@@ -68,6 +67,7 @@ export async function lintPaths(settings: RunSettings): Promise<RunOutcome> {
     }
     const options = { ...settings.perFile.optionsFor(entry.path, config), ...settings.extra };
     if (settings.fix) {
+      const { fixFile } = await import("./fix-mode.js");
       const run = await fixFile(entry.path, options, { ...settings.fix, cwd: settings.cwd });
       if (run?.error) outcome.errors.push(run.error);
       if (run?.diff) outcome.diffs.push(run.diff);
