@@ -5,7 +5,7 @@
 import type { FixDescriptor } from "../rule.js";
 import type { ModelIndex, FunctionDef, ModelClass } from "../model/index-types.js";
 import type { ModuleInstance } from "../model/values.js";
-import type { GraphNode } from "../model/graph.js";
+import type { ForwardGraph, GraphNode } from "../model/graph.js";
 import type { SourceRange } from "../model/source.js";
 import { constructorLabel } from "../model/queries.js";
 
@@ -139,4 +139,76 @@ export function splitReusedBatchNorm(text: string, index: ModelIndex, inst: Modu
     });
   }
   return { fix: split, suggestions };
+}
+
+/** The local spelling of `torch.nn` in this file (`nn`, `torch.nn`), if it has one. */
+function torchNnName(index: ModelIndex): string | undefined {
+  if (index.imports.lookup("nn") === "torch.nn") return "nn";
+  if (index.imports.lookup("torch") === "torch") return "torch.nn";
+  return undefined;
+}
+
+/** `self.<attr> = <ctor>` declaring `inst` in the class that also holds `at`, with its line's indentation. */
+function attributeDeclaration(text: string, index: ModelIndex, inst: ModuleInstance, at: SourceRange): { attr: string; decl: SourceRange; indent: string; cls: ModelClass } | undefined {
+  const decl = inst.declStatement;
+  if (!decl || !contains(decl, inst.ctorRange)) return undefined;
+  const m = /^self\.([A-Za-z_]\w*)\s*=/.exec(text.slice(decl.startIndex, decl.endIndex));
+  const cls = enclosingClass(index, decl);
+  const indent = indentationOf(text, decl.startIndex);
+  if (!m || !cls || cls !== enclosingClass(index, at) || indent === undefined) return undefined;
+  return { attr: m[1], decl, indent, cls };
+}
+
+/**
+ * Suggestion for a BatchNorm called in a loop of known length: make it an nn.ModuleList with one
+ * instance per iteration, indexed by the loop variable. Only when the attribute is read nowhere else.
+ */
+export function perIterationSuggestion(text: string, index: ModelIndex, inst: ModuleInstance, run: GraphNode, attributeReads: (name: string) => number): FixDescriptor | undefined {
+  const loop = run.loops.length === 1 ? run.loops[0] : undefined;
+  const callee = run.calleeRange;
+  if (!loop || typeof loop.count !== "number" || loop.count < 2 || !callee || run.callStack.length > 0) return undefined;
+  const found = attributeDeclaration(text, index, inst, callee);
+  const nn = torchNnName(index);
+  const header = /^for\s+([A-Za-z_]\w*)\s+in\b/.exec(text.slice(loop.range.startIndex, loop.range.endIndex));
+  if (!found || !nn || !header || text.slice(callee.startIndex, callee.endIndex) !== `self.${found.attr}`) return undefined;
+  if (attributeReads(found.attr) !== 1) return undefined;
+  const ctorText = text.slice(inst.ctorRange.startIndex, inst.ctorRange.endIndex);
+  const keys = `\`${found.attr}.*\` become \`${found.attr}.0.*\` … \`${found.attr}.${loop.count - 1}.*\``;
+  return {
+    title: `Use one ${constructorLabel(inst)} per iteration: \`self.${found.attr}\` becomes an nn.ModuleList of ${loop.count}, indexed by \`${header[1]}\` (unsafe: parameter names change; in checkpoints of \`${found.cls.name}\` saved before, ${keys})`,
+    safety: "unsafe",
+    edits: [
+      { range: [inst.ctorRange.startIndex, inst.ctorRange.endIndex], text: `${nn}.ModuleList([${ctorText} for _ in range(${loop.count})])` },
+      { range: [callee.startIndex, callee.endIndex], text: `self.${found.attr}[${header[1]}]` },
+    ],
+  };
+}
+
+/**
+ * Suggestion for one BatchNorm handed to several submodules: declare another one next to it and hand
+ * that to the submodule this call site runs in.
+ */
+export function ownInstanceForSubmodule(text: string, index: ModelIndex, graph: ForwardGraph, inst: ModuleInstance, siteRange: SourceRange, ordinal: number): FixDescriptor | undefined {
+  // The site is the call of the submodule the BatchNorm runs in: `self.refine(...)`.
+  const called = /^self\.([A-Za-z_][\w.]*)\s*\(/.exec(text.slice(siteRange.startIndex, siteRange.endIndex));
+  if (!called) return undefined;
+  const receivers = graph.instances.filter((sub) => sub.userClass && sub.paths.includes(called[1]));
+  if (receivers.length !== 1) return undefined;
+  const args = [...receivers[0].args, ...receivers[0].kwargs.values()].filter((a) => a.value.k === "instance" && a.value.inst === inst);
+  if (args.length !== 1) return undefined;
+  const arg = args[0];
+  const found = attributeDeclaration(text, index, inst, arg.range);
+  if (!found || arg.text !== `self.${found.attr}` || enclosingFunction(index, arg.range) !== enclosingFunction(index, found.decl)) return undefined;
+  const name = freeAttributeName(text, found.attr, ordinal);
+  const ctorText = text.slice(inst.ctorRange.startIndex, inst.ctorRange.endIndex);
+  const at = endOfLine(text, found.decl.endIndex);
+  const path = receivers[0].paths[0];
+  return {
+    title: `Give \`self.${path}\` its own ${constructorLabel(inst)} as \`self.${name}\` (unsafe: parameter names change; checkpoints of \`${found.cls.name}\` saved before lack ${stateKeys(inst, name)}: copy them from \`${found.attr}.*\`)`,
+    safety: "unsafe",
+    edits: [
+      { range: [at, at], text: `${lineEnding(text)}${found.indent}self.${name} = ${ctorText}` },
+      { range: [arg.range.startIndex, arg.range.endIndex], text: `self.${name}` },
+    ],
+  };
 }

@@ -162,8 +162,32 @@ describe("--fix", () => {
     expect(clean).toMatchObject({ code: 0, stdout: "" });
   });
 
-  it("loops, helpers and instances handed to submodules get no automatic edit", async () => {
-    for (const name of ["loop_range", "helper_method", "passed_to_two_submodules"]) {
+  it.skipIf(!hasTorch)("loops and instances handed to two submodules get a suggestion that PyTorch runs with one call per BatchNorm", async () => {
+    const files: Record<string, string> = {};
+    const titles: string[] = [];
+    for (const name of ["loop_range", "passed_to_two_submodules"]) {
+      const rel = `fixtures/reused-batchnorm/${name}.py`;
+      const text = readFileSync(`${repo}${rel}`, "utf8");
+      const [finding] = (await lintText(text, rel)).messages.filter((m) => m.ruleId === "reused-batchnorm");
+      expect(finding.fix, name).toBeUndefined();
+      expect(finding.suggestions, name).toHaveLength(1);
+      titles.push(finding.suggestions![0].title);
+      files[rel] = applyFixes(text, finding.suggestions!).text;
+      expect(await findings(files[rel], "reused-batchnorm"), name).toBe(0);
+    }
+    expect(titles[0]).toMatch(/^Use one BatchNorm2d\(channels\) per iteration: `self\.rbn` becomes an nn\.ModuleList of 3, indexed by `_` \(unsafe: .*`rbn\.\*` become `rbn\.0\.\*` … `rbn\.2\.\*`\)$/);
+    expect(titles[1]).toMatch(/^Give `self\.refine` its own BatchNorm2d\(out_ch\) as `self\.bn_2` \(unsafe: .*lack `bn_2\.weight`/);
+    const root = tempTree(files);
+    for (const file of groundTruth(join(root, "fixtures"))) {
+      for (const model of file.models) {
+        expect(model.error, file.file).toBeNull();
+        expect(Object.values(model.batchnorm_calls).sort(), file.file).toEqual(file.file.includes("loop") ? [1, 1, 1] : [1, 1]);
+      }
+    }
+  }, 120_000);
+
+  it("helpers called twice and aliases get no automatic edit", async () => {
+    for (const name of ["loop_range", "helper_method", "passed_to_two_submodules", "local_alias"]) {
       const text = readFileSync(`${repo}fixtures/reused-batchnorm/${name}.py`, "utf8");
       const r = await lintText(text, `${name}.py`);
       const reuse = r.messages.filter((m) => m.ruleId === "reused-batchnorm");
