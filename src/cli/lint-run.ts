@@ -54,13 +54,15 @@ export async function lintPaths(settings: RunSettings): Promise<RunOutcome> {
   const pending: { slot: number; path: string; options: LintOptions; store?: (r: LintResult) => void }[] = [];
   let done = 0;
   const tick = (): void => settings.onFile?.(done++, entries.length);
-  for (const entry of entries) {
+  // Every configuration is read before any file is linted or fixed: a bad one stops the run untouched.
+  const configs = await Promise.all(entries.map((e) => (e.error ? undefined : settings.perFile.config(e.path))));
+  for (const [i, entry] of entries.entries()) {
     if (entry.error) {
       slots.push(countResult(entry.path, [fatalDiagnostic(entry.error, FILE_START)], []));
       tick();
       continue;
     }
-    const config = await settings.perFile.config(entry.path);
+    const config = configs[i];
     if ((settings.forceExclude || !named.has(entry.path)) && settings.perFile.excluded(entry.path, config)) {
       tick();
       continue;

@@ -63,7 +63,8 @@ function fingerprint(m: Diagnostic, uri: string, seen: Map<string, number>): str
 
 function resultsOf(result: LintResult, uri: string, ruleIndex: Map<string, number>): Record<string, unknown>[] {
   const seen = new Map<string, number>();
-  return result.messages
+  // Suppressed findings are kept with their in-source suppression, so code scanning shows them as dismissed.
+  return [...result.messages, ...result.suppressedMessages]
     .filter((m) => !m.fatal)
     .map((m) => {
       const fixes = [m.fix, ...(m.suggestions ?? [])]
@@ -82,7 +83,7 @@ function resultsOf(result: LintResult, uri: string, ruleIndex: Map<string, numbe
         ...(related.length ? { relatedLocations: related } : {}),
         partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(m, uri, seen) },
         ...(fixes.length ? { fixes } : {}),
-        ...(m.suppressions?.length ? { suppressions: m.suppressions.map((s) => ({ kind: "inSource", justification: s.justification || undefined })) } : {}),
+        ...(m.suppressions?.length ? { suppressions: m.suppressions.map((s) => ({ kind: "inSource", status: "accepted", ...(s.justification ? { justification: s.justification } : {}) })) } : {}),
       };
     });
 }

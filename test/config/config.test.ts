@@ -100,3 +100,14 @@ describe("configuration files", () => {
     expect(options.modelArgs).toEqual({ Keras_Cifar2: { rank1: 8, rank2: 16 } });
   });
 });
+
+describe("a bad configuration under --fix", () => {
+  it("stops the run before any file is written", async () => {
+    const root = tempTree({ "a/net.py": "@fixtures/reused-batchnorm/direct_twice.py", "b/bnlint.toml": "rules = 3\n", "b/net.py": "@fixtures/reused-batchnorm/direct_twice.py" });
+    const before = (await import("node:fs")).readFileSync(`${root}/a/net.py`, "utf8");
+    const run = await cli(["--fix", "--unsafe-fixes", "."], root);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/b\/bnlint\.toml:1: "rules" must be a table/);
+    expect((await import("node:fs")).readFileSync(`${root}/a/net.py`, "utf8")).toBe(before);
+  });
+});

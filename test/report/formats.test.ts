@@ -55,6 +55,17 @@ describe("--format sarif", () => {
     expect(after.map((x: unknown[]) => x[1])).toEqual(before.map((x: unknown[]) => x[1]));
     expect(new Set(before.map((x: unknown[]) => x[1])).size).toBe(before.length);
   });
+
+  it("keeps suppressed findings as results with an in-source suppression", async () => {
+    const text = readFileSync(new URL("../../fixtures/seed/keras_cifar2.py", import.meta.url), "utf8").replace("x = self.bn_6(x)  # expect: [reused-batchnorm]", "x = self.bn_6(x)  # bnlint: disable=reused-batchnorm -- measured: harmless here");
+    const root = tempTree({ "net.py": text });
+    const log = JSON.parse((await cli(["-f", "sarif", "net.py"], root)).stdout);
+    expect(validateSarif(log)).toBe(true);
+    const suppressed = log.runs[0].results.filter((r: any) => r.suppressions);
+    expect(suppressed).toHaveLength(1);
+    expect(suppressed[0].locations[0].physicalLocation.region.startLine).toBe(49);
+    expect(suppressed[0].suppressions).toEqual([{ kind: "inSource", status: "accepted", justification: "measured: harmless here" }]);
+  });
 });
 
 describe("--format github", () => {
