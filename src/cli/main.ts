@@ -140,6 +140,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stderr(`bnlint: unknown format "${opts.format}". Use one of: ${formatNames.join(", ")}\n`);
     return 2;
   }
+  // Flags that the configuration fills too (input shapes, model arguments) go in `fromFlags`: per model they win over it.
+  const fromFlags: LintOptions = {};
+  // Flags that apply to every file as they are.
   const extra: LintOptions = {
     ...(opts.maxFileSize ? { maxFileBytes: opts.maxFileSize } : {}),
     ...(opts.reportUnusedDisableDirectives ? { reportUnusedDisableDirectives: "error" as const } : {}),
@@ -147,7 +150,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const fix = opts.fix || opts.fixDryRun ? { unsafe: Boolean(opts.unsafeFixes), dryRun: Boolean(opts.fixDryRun) } : undefined;
   let run;
   try {
-    const perFile = await setUpConfig({ config: typeof opts.config === "string" ? resolve(io.cwd, opts.config) : opts.config === false ? false : undefined }, {}, opts.rule, rules.map((r) => r.meta.id));
+    const perFile = await setUpConfig({ config: typeof opts.config === "string" ? resolve(io.cwd, opts.config) : opts.config === false ? false : undefined }, fromFlags, opts.rule, rules.map((r) => r.meta.id));
     const cache = opts.cache ? await LintCache.open(resolve(io.cwd, opts.cacheLocation)) : undefined;
     const onFile = io.stderrIsTTY && !opts.quiet ? progressBar(io.stderr) : undefined;
     run = await lintPaths({ paths, cwd: io.cwd, perFile, extra, forceExclude: Boolean(opts.forceExclude), fix, cache, onFile, threads: opts.threads ?? defaultThreads() });
