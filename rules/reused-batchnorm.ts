@@ -1,4 +1,4 @@
-import { defineRule, queries, type RuleContext, type ForwardGraph, type GraphNode, type ModuleInstance, type SourceRange } from "../src/rule.js";
+import { defineRule, fixes, queries, type RuleContext, type ForwardGraph, type GraphNode, type ModuleInstance, type SourceRange } from "../src/rule.js";
 
 const { batchNormRuns, constructorLabel, dependsOn, loopOf, mutuallyExclusive, producerSignature, siteRelativeTo } = queries;
 
@@ -112,7 +112,7 @@ export default defineRule({
         ].join("\n"),
       },
       fix:
-        "Declare one BatchNorm per call site (same constructor arguments) and call each once; in an nn.Sequential, list a new instance instead of the same one twice. The fix is unsafe: parameter names change (`bn.weight` becomes `bn1.weight`, `bn2.weight`), so checkpoints saved before need their keys mapped.",
+        "Declare one BatchNorm per call site (same constructor arguments) and call each once; in an nn.Sequential, list a new instance instead of the same one twice. The fix is unsafe: parameter names change (`bn.weight` becomes `bn1.weight`, `bn2.weight`), so checkpoints saved before need their keys mapped. `--fix --unsafe-fixes` does this for separate call sites (`self.bn_2 = ...` declared after `self.bn`, the second call renamed) and for an instance listed twice in an nn.Sequential; a suggestion keeps one shared weight and bias with separate running statistics, for towers that share on purpose. Loops of known length and instances handed to two submodules get a suggestion (an nn.ModuleList indexed by the loop variable; a new instance for the second submodule), never an automatic fix.",
       knownLimitations:
         "Silent when the runs are independent and every input comes from the same module path: one tower applied to several inputs (SimSiam's predictor on two views, Barlow Twins' `self.bn(z1)` and `self.bn(z2)`) shares weights by design and its statistics see one distribution. Silent for calls in exclusive if/else branches, for modules reached through `getattr(self, name)` with a computed name, and for instances handed to code outside the file.",
     },
@@ -170,6 +170,7 @@ function reportInstance(context: Ctx, graph: ForwardGraph, inst: ModuleInstance,
       { message: `\`${callee}\` is declared here`, at: declaration },
     ];
     const loop = loopOf(site.runs[site.runs.length - 1]);
+    const { fix, suggestions } = fixesFor(context, graph, inst, site, s + 1);
     const loopOnly = sites.length === 1 && loop !== undefined;
     context.report({
       messageId: loopOnly ? "reusedInLoop" : "reused",
@@ -186,10 +187,25 @@ function reportInstance(context: Ctx, graph: ForwardGraph, inst: ModuleInstance,
       },
       at: site.range,
       related,
+      fix,
+      suggestions: suggestions.length > 0 ? suggestions : undefined,
       model,
       modulePath: inst.paths[0],
     });
   }
+}
+
+/** The automatic fix for a separate call site, or a suggestion for loops and instances shared by submodules. */
+function fixesFor(context: Ctx, graph: ForwardGraph, inst: ModuleInstance, site: Site, ordinal: number): ReturnType<typeof fixes.splitReusedBatchNorm> {
+  const last = site.runs[site.runs.length - 1];
+  if (site.runs.length === 1) {
+    const split = fixes.splitReusedBatchNorm(context.text, context.index, inst, site.range, last, ordinal);
+    if (split.fix) return split;
+    const handed = fixes.ownInstanceForSubmodule(context.text, context.index, graph, inst, site.range, ordinal);
+    return { suggestions: handed ? [handed] : [] };
+  }
+  const perIteration = fixes.perIterationSuggestion(context.text, context.index, inst, last, (n) => context.analysis.attributeReads(n));
+  return { suggestions: perIteration ? [perIteration] : [] };
 }
 
 /** The instance's name, and the name it is called by at this site when that differs (an alias, a submodule). */

@@ -80,6 +80,7 @@ export type { ModuleInstance } from "./model/values.js";
 export type { Sym } from "./model/symbolic.js";
 export * as queries from "./model/queries.js";
 export * as knowledge from "./model/knowledge.js";
+export * as fixes from "./fixes/split-batchnorm.js";
 export { symAtoms, symToString } from "./model/symbolic.js";
 export type { GraphShapes, ShapeFact } from "./passes/shapes.js";
 export * as symbolic from "./model/symbolic.js";

@@ -48,7 +48,8 @@ describe("bnlint CLI", () => {
     const out = JSON.parse(r.stdout);
     expect(out).toHaveLength(1);
     expect(out[0].filePath).toBe(seed);
-    expect(out[0]).toMatchObject({ errorCount: 4, warningCount: 3, fatalErrorCount: 0, fixableErrorCount: 0, fixableWarningCount: 0, suppressedMessages: [] });
+    // The four reuse errors carry an (unsafe) fix each.
+    expect(out[0]).toMatchObject({ errorCount: 4, warningCount: 3, fatalErrorCount: 0, fixableErrorCount: 4, fixableWarningCount: 0, suppressedMessages: [] });
     const found = out[0].messages.map((m: { ruleId: string; line: number; severity: number }) => `${m.line} ${m.ruleId} ${m.severity}`);
     expect(found).toEqual([
       "26 unused-batchnorm 1",

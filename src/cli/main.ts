@@ -1,11 +1,16 @@
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { rules, ruleById } from "../../rules/index.js";
 import type { RuleSeverity } from "../rule.js";
-import { collectFiles } from "./files.js";
-import { lintFile, type LintOptions } from "../engine/linter.js";
-import { countResult, type LintResult } from "../engine/diagnostic.js";
-import { fatalDiagnostic } from "../engine/linter.js";
+import type { LintOptions } from "../engine/linter.js";
+import { countResult } from "../engine/diagnostic.js";
+import { ConfigError, setUpConfig } from "./config-setup.js";
+import { lintPaths } from "./lint-run.js";
+import { statistics } from "./statistics.js";
+import { LintCache } from "./cache.js";
+import { progressBar } from "./progress.js";
+import { defaultThreads } from "./parallel.js";
 import { formatNames, loadFormatter } from "../report/index.js";
 import { renderRuleDoc } from "../docs/render.js";
 import { VERSION } from "../version.js";
@@ -64,12 +69,24 @@ interface CliOptions {
   inputShape?: Record<string, number[]>;
   confirm?: boolean;
   modelArgs?: Record<string, Record<string, number>>;
+  config?: string | false;
+  forceExclude?: boolean;
+  fix?: boolean;
+  unsafeFixes?: boolean;
+  fixDryRun?: boolean;
+  reportUnusedDisableDirectives?: boolean;
+  statistics?: boolean;
+  cache?: boolean;
+  cacheLocation: string;
+  threads?: number;
 }
 
 export interface CliIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   isTTY: boolean;
+  /** Whether stderr is a terminal (the progress bar is drawn there). */
+  stderrIsTTY?: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -86,7 +103,18 @@ function buildProgram(io: CliIO): Command {
     .option("--max-warnings <n>", "exit with 1 when there are more warnings than this", parseCount, -1)
     .option("--rule <id:severity>", "set a rule's severity (off, warn, error); repeatable", parseRuleOption)
     .option("--list-rules", "list every rule with its default severity and exit")
-    .option("--explain <rule-id>", "print a rule's documentation and exit")
+    .option("--explain <rule-id>", "print a rule's documentation (`all` for every rule) and exit")
+    .option("-c, --config <file>", "use this bnlint.toml / pyproject.toml instead of looking for one next to each file")
+    .option("--no-config", "ignore every configuration file")
+    .option("--force-exclude", "apply the configuration's include/exclude to files named on the command line too")
+    .option("--fix", "apply safe fixes and write the files")
+    .option("--unsafe-fixes", "with --fix, also apply unsafe fixes (they rename parameters: old checkpoints need new keys)")
+    .option("--fix-dry-run", "print the fixes (safe and unsafe) as a unified diff; change nothing")
+    .option("--report-unused-disable-directives", "report suppression comments that silenced nothing")
+    .option("--statistics", "print the number of problems per rule instead of the report")
+    .option("--cache", "skip files unchanged since the last run (content hash + configuration + bnlint version)")
+    .option("--cache-location <path>", "where --cache keeps its data", ".bnlintcache")
+    .option("--threads <n>", `worker threads when there are many files (default: ${defaultThreads()}; 1 for none)`, parseCount)
     .option("--max-file-size <MB>", "skip (and report) files larger than this", parseMegabytes)
     .option("--input-shape <[Model=]sizes>", "input shape for the shape checks, e.g. 1,3,32,32 (every top-level model) or Net=1,3,32,32; repeatable", (v: string, prev?: Record<string, number[]>) => {
       try {
@@ -123,6 +151,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (opts.explain !== undefined) {
+    if (opts.explain === "all") {
+      io.stdout(rules.map((r) => renderRuleDoc(r, 1)).join("\n"));
+      return 0;
+    }
     const rule = ruleById.get(opts.explain);
     if (!rule) {
       io.stderr(`bnlint: unknown rule "${opts.explain}". Known rules: ${rules.map((r) => r.meta.id).join(", ")}\n`);
@@ -136,15 +168,39 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stderr(`bnlint: unknown format "${opts.format}". Use one of: ${formatNames.join(", ")}\n`);
     return 2;
   }
-  const lintOptions: LintOptions = { rules: opts.rule, maxFileBytes: opts.maxFileSize, inputShapes: opts.inputShape, confirm: opts.confirm, modelArgs: opts.modelArgs };
-  const files = await collectFiles(paths, io.cwd);
-  const results: LintResult[] = [];
-  for (const entry of files) {
-    if (entry.error) {
-      results.push(countResult(entry.path, [fatalDiagnostic(entry.error, { start: { line: 1, column: 1 }, end: { line: 1, column: 1 }, startIndex: 0, endIndex: 0 })], []));
-      continue;
-    }
-    results.push(await lintFile(entry.path, lintOptions));
+  // Flags that the configuration fills too (input shapes, model arguments) go in `fromFlags`: per model they win over it.
+  const fromFlags: LintOptions = {
+    ...(opts.inputShape ? { inputShapes: opts.inputShape } : {}),
+    ...(opts.modelArgs ? { modelArgs: opts.modelArgs } : {}),
+  };
+  // Flags that apply to every file as they are.
+  const extra: LintOptions = {
+    ...(opts.maxFileSize ? { maxFileBytes: opts.maxFileSize } : {}),
+    ...(opts.reportUnusedDisableDirectives ? { reportUnusedDisableDirectives: "error" as const } : {}),
+    ...(opts.confirm ? { confirm: true } : {}),
+  };
+  const fix = opts.fix || opts.fixDryRun ? { unsafe: Boolean(opts.unsafeFixes), dryRun: Boolean(opts.fixDryRun) } : undefined;
+  let run;
+  try {
+    const perFile = await setUpConfig({ config: typeof opts.config === "string" ? resolve(io.cwd, opts.config) : opts.config === false ? false : undefined }, fromFlags, opts.rule, rules.map((r) => r.meta.id));
+    const cache = opts.cache ? await LintCache.open(resolve(io.cwd, opts.cacheLocation)) : undefined;
+    const onFile = io.stderrIsTTY && !opts.quiet ? progressBar(io.stderr) : undefined;
+    run = await lintPaths({ paths, cwd: io.cwd, perFile, extra, forceExclude: Boolean(opts.forceExclude), fix, cache, onFile, threads: opts.threads ?? defaultThreads() });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    io.stderr(`bnlint: invalid configuration: ${e.message}\n`);
+    return 2;
+  }
+  const results = run.results;
+  for (const error of run.errors) io.stderr(`bnlint: ${error}\n`);
+  for (const f of run.fixed) {
+    io.stderr(`bnlint: fixed ${f.filePath}:\n${f.titles.map((t) => `  - ${t}\n`).join("")}`);
+  }
+  if (fix?.dryRun) {
+    io.stdout(run.diffs.join(""));
+    const n = run.diffs.length;
+    io.stderr(n === 0 ? "bnlint: no fixes to apply\n" : `bnlint: ${n} file${n === 1 ? "" : "s"} would change (unsafe fixes included: apply them with --fix --unsafe-fixes)\n`);
+    return run.errors.length > 0 ? 2 : n > 0 ? 1 : 0;
   }
   if (opts.verbose) for (const r of results) for (const n of r.notes ?? []) io.stderr(`bnlint: ${r.filePath}: ${n}\n`);
   const shown = opts.quiet ? results.map((r) => countResult(r.filePath, r.messages.filter((m) => m.severity === 2), r.suppressedMessages, r.source, r.notes)) : results;
@@ -152,7 +208,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const warningCount = results.reduce((n, r) => n + r.warningCount, 0);
   const tooManyWarnings = opts.maxWarnings >= 0 && warningCount > opts.maxWarnings;
   const color = opts.color ?? (io.isTTY && !opts.outputFile && !io.env.NO_COLOR);
-  const report = formatter(shown, {
+  const report = opts.statistics ? statistics(shown) : formatter(shown, {
     color,
     cwd: io.cwd,
     rules,
@@ -160,14 +216,17 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   });
   if (opts.outputFile) {
     try {
-      await writeFile(opts.outputFile, report);
+      // Relative to the working directory of the run; missing folders are created, as ESLint does.
+      const target = resolve(io.cwd, opts.outputFile);
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, report);
     } catch (e) {
       io.stderr(`bnlint: cannot write ${opts.outputFile}: ${(e as Error).message}\n`);
       return 2;
     }
   } else io.stdout(report);
   const internal = results.some((r) => r.messages.some((m) => m.fatal && m.message.startsWith("Internal error")));
-  if (internal) return 2;
+  if (internal || run.errors.length > 0) return 2;
   return errorCount > 0 || tooManyWarnings ? 1 : 0;
 }
 
@@ -176,6 +235,7 @@ export async function main(): Promise<void> {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
     isTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
     env: process.env,
     cwd: process.cwd(),
   };

@@ -21,6 +21,12 @@ export interface Confirmation {
   metrics: Record<string, number | string>;
 }
 
+/** Why a finding was not reported: ESLint's shape (`kind: "directive"` for a comment in the source). */
+export interface Suppression {
+  kind: "directive";
+  justification: string;
+}
+
 /** One finding, as every reporter, the fixer and the language server see it. */
 export interface Diagnostic {
   ruleId: string | null;
@@ -36,6 +42,8 @@ export interface Diagnostic {
   fatal?: boolean;
   model?: string;
   modulePath?: string;
+  /** Set on suppressed findings (they go to `suppressedMessages`). */
+  suppressions?: Suppression[];
 }
 
 /** Lint outcome of one file, in the shape of ESLint's results. */

@@ -7,6 +7,7 @@ import { indexPython } from "../frontend/python/indexer.js";
 import { analyzePython } from "../frontend/python/analyze.js";
 import { countResult, type Diagnostic, type LintResult } from "./diagnostic.js";
 import { loadSource, oversizeReason, DEFAULT_MAX_FILE_BYTES } from "./source-file.js";
+import { applyDirectives, collectDirectives } from "./suppressions.js";
 
 export interface LintOptions {
   /** Severity per rule id, over each rule's default. */
@@ -23,10 +24,14 @@ export interface LintOptions {
   modelArgs?: Record<string, Record<string, number>>;
   /** Add numeric confirmation to each finding (`--confirm`); loads the executor. */
   confirm?: boolean;
+  /** Report suppression comments that silenced nothing (`--report-unused-disable-directives`), at this severity. */
+  reportUnusedDisableDirectives?: "warning" | "error";
 }
 
 /** A quick text test before parsing: a file that never mentions a framework cannot have findings. */
 const FRAMEWORK_HINT = /torch|BatchNorm|lightning/;
+/** Suppression comments start with one of these words. */
+const DIRECTIVE_TEXT = /bnlint:|noqa/;
 
 export function severityOf(rule: Rule, options: LintOptions): RuleSeverity {
   return options.rules?.[rule.meta.id] ?? rule.meta.defaultSeverity;
@@ -116,14 +121,20 @@ async function lintSourceText(text: string, absolute: string, options: LintOptio
         });
       }
     }
-    messages.sort((a, b) => a.range.startIndex - b.range.startIndex || (a.ruleId ?? "").localeCompare(b.ruleId ?? ""));
+    const unusedSeverity = options.reportUnusedDisableDirectives === "error" ? 2 : options.reportUnusedDisableDirectives === "warning" ? 1 : undefined;
+    // Comments are only read when the text has a directive at all: reading them visits the whole tree.
+    const directives = DIRECTIVE_TEXT.test(text) ? collectDirectives(tree.rootNode) : [];
+    const outcome = applyDirectives(messages, directives, new Set(allRules.map((r) => r.meta.id)), unusedSeverity);
+    const byPosition = (a: Diagnostic, b: Diagnostic) => a.range.startIndex - b.range.startIndex || (a.ruleId ?? "").localeCompare(b.ruleId ?? "");
+    const shown = [...outcome.messages, ...outcome.unused].sort(byPosition);
+    outcome.suppressed.sort(byPosition);
     if (options.confirm) {
       // Loaded only here: the executor pulls in the tensor library.
       const { confirmDiagnostics } = await import("../executor/index.js");
-      await confirmDiagnostics(getIndex(), messages, options);
+      await confirmDiagnostics(getIndex(), shown, options);
     }
     const notes = index ? analysis.graphs.flatMap((g) => g.notes.map((n) => `${g.modelClass.name}: ${n}`)) : [];
-    return countResult(absolute, messages, [], text, notes);
+    return countResult(absolute, shown, outcome.suppressed, text, notes);
   } finally {
     tree.delete();
   }

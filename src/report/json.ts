@@ -32,6 +32,7 @@ function message(m: Diagnostic, source: string | undefined): Record<string, unkn
   if (m.fix) out.fix = mergedFix(source, m.fix);
   if (m.suggestions?.length) out.suggestions = m.suggestions.map((s) => ({ desc: s.title, fix: mergedFix(source, s) }));
   if (m.confirmation) out.confirmation = m.confirmation;
+  if (m.suppressions) out.suppressions = m.suppressions;
   if (m.related.length) {
     out.relatedLocations = m.related.map((r) => ({ message: r.message, line: r.range.start.line, column: r.range.start.column, endLine: r.range.end.line, endColumn: r.range.end.column }));
   }

@@ -61,7 +61,9 @@ describe("Neovim's LSP client", () => {
       expect(lines("completed")).toEqual(lines("fixed-first-reuse"));
       expect(result.steps.every((s) => s.changed)).toBe(true);
 
-      expect(result.code_action_titles).toEqual(["Disable reused-batchnorm for this line", "Disable reused-batchnorm for this file"]);
+      // The rule's fix and suggestions, then the two disable actions.
+      expect(result.code_action_titles.slice(-2)).toEqual(["Disable reused-batchnorm for this line", "Disable reused-batchnorm for this file"]);
+      expect(result.code_action_titles[0]).toMatch(/^Give /);
       expect(result.line_55_after_action).toBe("        x = self.bn_7(x)  # bnlint: disable=reused-batchnorm");
       expect(result.hover).toContain("**`self.bn_7`** · `BatchNorm2d(64)` · declared at line 33");
       expect(result.hover).toContain("- `Keras_Cifar2`: 2 times (lines 53, 55)");
