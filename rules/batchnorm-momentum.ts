@@ -38,6 +38,8 @@ function numberLiteral(text: string): number | undefined {
 /** Constructor calls written in the file: `nn.BatchNorm2d(64, momentum=0.9)`, `layers.BatchNormalization(momentum=0.1)`. */
 function literalSites(context: RuleContext): MomentumSite[] {
   const sites: MomentumSite[] = [];
+  // Both conventions' classes (BatchNorm2d, BatchNormalization) are named by text containing "BatchNorm".
+  if (!context.text.includes("BatchNorm")) return sites;
   const { imports } = context.index;
   for (const call of context.index.tree.rootNode.descendantsOfType("call")) {
     const fn = call?.childForFieldName("function");

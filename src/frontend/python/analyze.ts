@@ -49,6 +49,10 @@ function topLevelModels(index: ModelIndex): Set<ModelClass> {
  * its graphs are not built.
  */
 const GRAPH_RULE_TEXT = /BatchNorm|Linear/;
+/** Evaluation-mode analysis needs a BatchNorm model: an in-file class naming BatchNorm, or a torchvision builder. */
+const SCRIPT_MODEL_TEXT = /BatchNorm|torchvision/;
+/** Batch-of-one analysis looks at loops over a DataLoader. */
+const LOADER_TEXT = /DataLoader/;
 
 export interface AnalysisOptions {
   /** The file's text, to decide without indexing whether graphs can hold a BatchNorm at all. */
@@ -106,11 +110,12 @@ export function analyzePython(index: ModelIndex | (() => ModelIndex), options: A
       return reads.get(name) ?? 0;
     },
     scripts(): ScriptAnalysis {
-      scripts ??= analyzeScripts(getIndex(), analysis.graphs);
+      // A model with BatchNorm is an in-file class (its text names BatchNorm) or a torchvision builder.
+      scripts ??= SCRIPT_MODEL_TEXT.test(source ?? getIndex().text) ? analyzeScripts(getIndex(), analysis.graphs) : { trainModeEvalCalls: [] };
       return scripts;
     },
     smallBatchLoops(): readonly SmallBatchLoop[] {
-      smallBatchLoops ??= findSmallBatchLoops(getIndex(), analysis.graphs);
+      smallBatchLoops ??= LOADER_TEXT.test(source ?? getIndex().text) ? findSmallBatchLoops(getIndex(), analysis.graphs) : [];
       return smallBatchLoops;
     },
   };
