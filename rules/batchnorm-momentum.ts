@@ -1,4 +1,4 @@
-import { constValue, defineRule, knowledge, qualifiedNameOf, queries, rangeOf, type RuleContext, type SourceRange } from "../src/rule.js";
+import { constValue, defineRule, knowledge, qualifiedNameOf, queries, rangeOf, type RuleContext, type SourceRange, type SyntaxNode } from "../src/rule.js";
 
 const { isBatchNormType, shortName } = knowledge;
 const { constructorLabel } = queries;
@@ -36,12 +36,30 @@ function numberLiteral(text: string): number | undefined {
 }
 
 /** Constructor calls written in the file: `nn.BatchNorm2d(64, momentum=0.9)`, `layers.BatchNormalization(momentum=0.1)`. */
+/**
+ * Calls that may set a BatchNorm's momentum: those around each `BatchNorm…` name or `momentum` word in the
+ * text (aliases such as `BN(…)` in models are found through the graphs). Walking every call of a large file
+ * would cost more than the rest of the lint.
+ */
+function candidateCalls(context: RuleContext): SyntaxNode[] {
+  const root = context.index.tree.rootNode;
+  const calls = new Map<number, SyntaxNode>();
+  for (const m of context.text.matchAll(/BatchNorm|momentum/g)) {
+    let node: SyntaxNode | null = root.descendantForIndex(m.index!);
+    for (let up = 0; node && up < 6; up++, node = node.parent) {
+      if (node.type === "call") {
+        calls.set(node.startIndex, node);
+        break;
+      }
+    }
+  }
+  return [...calls.values()].sort((a, b) => a.startIndex - b.startIndex);
+}
+
 function literalSites(context: RuleContext): MomentumSite[] {
   const sites: MomentumSite[] = [];
-  // Both conventions' classes (BatchNorm2d, BatchNormalization) are named by text containing "BatchNorm".
-  if (!context.text.includes("BatchNorm")) return sites;
   const { imports } = context.index;
-  for (const call of context.index.tree.rootNode.descendantsOfType("call")) {
+  for (const call of candidateCalls(context)) {
     const fn = call?.childForFieldName("function");
     if (!call || !fn) continue;
     const q = qualifiedNameOf(fn, imports);

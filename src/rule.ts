@@ -90,3 +90,4 @@ export { constValue, symEquals } from "./model/symbolic.js";
 export { rangeOf } from "./model/source.js";
 /** Resolves a callee expression through the file's imports: `nn.BatchNorm2d` → `torch.nn.BatchNorm2d`. */
 export { qualifiedNameOf } from "./frontend/python/indexer.js";
+export type { SyntaxNode } from "./frontend/python/parser.js";

@@ -122,8 +122,8 @@ async function lintSourceText(text: string, absolute: string, options: LintOptio
       }
     }
     const unusedSeverity = options.reportUnusedDisableDirectives === "error" ? 2 : options.reportUnusedDisableDirectives === "warning" ? 1 : undefined;
-    // Comments are only read when the text has a directive at all: reading them visits the whole tree.
-    const directives = DIRECTIVE_TEXT.test(text) ? collectDirectives(tree.rootNode) : [];
+    // Comments are only read when the text has a directive at all, and then only on the lines that do.
+    const directives = DIRECTIVE_TEXT.test(text) ? collectDirectives(tree.rootNode, text) : [];
     const outcome = applyDirectives(messages, directives, new Set(allRules.map((r) => r.meta.id)), unusedSeverity);
     const byPosition = (a: Diagnostic, b: Diagnostic) => a.range.startIndex - b.range.startIndex || (a.ruleId ?? "").localeCompare(b.ruleId ?? "");
     const shown = [...outcome.messages, ...outcome.unused].sort(byPosition);

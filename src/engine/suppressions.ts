@@ -29,10 +29,41 @@ function idList(text: string | undefined): string[] | "all" {
   return ids.length === 0 ? "all" : ids;
 }
 
+/** The comment node that starts at `index`, found by descending only into the children that contain it. */
+function commentAt(root: SyntaxNode, index: number): SyntaxNode | undefined {
+  let node: SyntaxNode | undefined = root;
+  while (node) {
+    if (node.type === "comment") return node.startIndex === index ? node : undefined;
+    node = node.children.find((c) => c.startIndex <= index && index < c.endIndex);
+  }
+  return undefined;
+}
+
+/**
+ * Comment nodes that may hold a directive. With the source, only lines mentioning `bnlint:` or `noqa` are
+ * looked at (each `#` on them checked against the tree, so a `#` inside a string never counts); walking every
+ * comment of a large file costs more than the rest of the lint.
+ */
+function candidateComments(root: SyntaxNode, source?: string): SyntaxNode[] {
+  if (source === undefined) return root.descendantsOfType("comment");
+  const found: SyntaxNode[] = [];
+  for (const m of source.matchAll(/^[^\n]*(?:bnlint:|noqa)[^\n]*$/gim)) {
+    const lineStart = m.index!;
+    for (let i = source.indexOf("#", lineStart); i >= 0 && i < lineStart + m[0].length; i = source.indexOf("#", i + 1)) {
+      const c = commentAt(root, i);
+      if (c) {
+        found.push(c);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
 /** Every suppression directive in the file's comments, in source order. */
-export function collectDirectives(root: SyntaxNode): Directive[] {
+export function collectDirectives(root: SyntaxNode, source?: string): Directive[] {
   const out: Directive[] = [];
-  for (const node of root.descendantsOfType("comment")) {
+  for (const node of candidateComments(root, source)) {
     if (!node) continue;
     const text = node.text;
     const comment = rangeOf(node);

@@ -231,14 +231,15 @@ runRuleTests(rule, {
             def __init__(self):
                 super().__init__()
                 self.conv = nn.Conv2d(3, 64, 3)
+                self.bn = nn.BatchNorm2d(64)
                 self.pool = nn.AdaptiveAvgPool2d(4)
                 self.fc = nn.Linear(64 * 5 * 5, 10)
 
             def forward(self, x):
-                x = self.pool(self.conv(x))
+                x = self.pool(self.bn(self.conv(x)))
                 return self.fc(x.view(x.size(0), -1))
       `,
-      errors: [{ messageId: "linear", line: 13, messageIncludes: "receives 1024 input features from `x.view` (line 13), but it was built for 1600" }],
+      errors: [{ messageId: "linear", line: 14, messageIncludes: "receives 1024 input features from `x.view` (line 14), but it was built for 1600" }],
     },
   ],
 });

@@ -43,12 +43,12 @@ function topLevelModels(index: ModelIndex): Set<ModelClass> {
 }
 
 /**
- * Every module a graph rule looks at is named in the file by its class name: "BatchNorm" for every BatchNorm
- * (`nn.BatchNorm2d`, a star-imported `BatchNorm2d`, a `norm_layer` default, `torch.nn.modules.batchnorm`) and
- * "Linear" for the Linear layers the shape rule checks. A file with neither cannot have a graph finding, so
- * its graphs are not built.
+ * Every BatchNorm the analysis can create is named in the file by text containing "BatchNorm"
+ * (`nn.BatchNorm2d`, a star-imported `BatchNorm2d`, a `norm_layer` default, `torch.nn.modules.batchnorm`).
+ * Graph rules are about BatchNorm models (the shape rule checks Linear layers of those models too), so a file
+ * without that text has no graph finding and its graphs are not built.
  */
-const GRAPH_RULE_TEXT = /BatchNorm|Linear/;
+const GRAPH_RULE_TEXT = /BatchNorm/;
 /** Evaluation-mode analysis needs a BatchNorm model: an in-file class naming BatchNorm, or a torchvision builder. */
 const SCRIPT_MODEL_TEXT = /BatchNorm|torchvision/;
 /** Batch-of-one analysis looks at loops over a DataLoader. */

@@ -228,6 +228,16 @@ export class PyNode {
     return out;
   }
 
+  /** The smallest descendant whose range contains `index` (reading only the children on the way down). */
+  descendantForIndex(index: number): PyNode {
+    let node: PyNode = this;
+    for (;;) {
+      const next = node.children.find((c) => c.startIndex <= index && index < c.endIndex);
+      if (!next) return node;
+      node = next;
+    }
+  }
+
   equals(other: PyNode): boolean {
     return this === other;
   }
