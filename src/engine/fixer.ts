@@ -1,5 +1,6 @@
 /** `--fix`: lint, apply fixes, lint again (up to 10 passes, as ESLint), and write files atomically. */
-import { chmod, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { access, chmod, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { lintText, type LintOptions } from "./linter.js";
@@ -62,6 +63,15 @@ function encodingOf(bytes: Buffer): Encoding {
 }
 
 /**
+ * rename() replaces a file whatever its mode, so a read-only file would be rewritten silently: refuse it as a
+ * plain write would. Root passes access(), hence the mode check too (a file nobody may write stays as it is).
+ */
+async function assertWritable(filePath: string, mode: number): Promise<void> {
+  const writable = (mode & 0o222) !== 0 && (await access(filePath, constants.W_OK).then(() => true, () => false));
+  if (!writable) throw new Error("the file is read-only; it was left unchanged");
+}
+
+/**
  * Replaces a file's text atomically: written to a temporary file in the same folder, then renamed over it,
  * so a crash never leaves half a file. Keeps the encoding (and BOM) and the file mode.
  */
@@ -69,6 +79,7 @@ export async function writeFileAtomic(filePath: string, text: string, originalBy
   const before = originalBytes ?? (await readFile(filePath));
   const encoding = encodingOf(before);
   const mode = (await stat(filePath)).mode;
+  await assertWritable(filePath, mode);
   const temp = join(dirname(filePath), `.${basename(filePath)}.bnlint-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
   try {
     await writeFile(temp, Buffer.concat([encoding.bom, encoding.encode(text)]), { flag: "wx" });
