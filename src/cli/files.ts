@@ -1,6 +1,6 @@
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import ignore, { type Ignore } from "ignore";
+import type { Ignore } from "ignore";
 
 /** Folders never walked into: tools' caches, dependencies, virtual environments. */
 const SKIPPED_DIRS = new Set([
@@ -24,6 +24,7 @@ interface IgnoreLayer {
 async function readIgnoreFile(dir: string): Promise<IgnoreLayer | undefined> {
   try {
     const text = await readFile(join(dir, ".gitignore"), "utf8");
+    const { default: ignore } = await import("ignore"); // only folder walks that meet a .gitignore need it
     return { base: dir, rules: ignore().add(text) };
   } catch {
     return undefined;

@@ -8,13 +8,12 @@ import { countResult } from "../engine/diagnostic.js";
 import { ConfigError, setUpConfig } from "./config-setup.js";
 import { lintPaths } from "./lint-run.js";
 import { statistics } from "./statistics.js";
-import { LintCache } from "./cache.js";
 import { progressBar } from "./progress.js";
 import { defaultThreads } from "./parallel.js";
 import { formatNames, loadFormatter } from "../report/index.js";
-import { renderRuleDoc } from "../docs/render.js";
 import { VERSION } from "../version.js";
 import { parseInputShape } from "../passes/input-shape.js";
+import { getPythonParser } from "../frontend/python/parser.js";
 
 export class UsageError extends Error {}
 
@@ -151,6 +150,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (opts.explain !== undefined) {
+    const { renderRuleDoc } = await import("../docs/render.js");
     if (opts.explain === "all") {
       io.stdout(rules.map((r) => renderRuleDoc(r, 1)).join("\n"));
       return 0;
@@ -163,6 +163,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stdout(renderRuleDoc(rule, 1));
     return 0;
   }
+  // Start loading the grammar (wasm compilation) now, so it overlaps with loading the formatter, finding
+  // configuration files and walking folders; a failure surfaces where the first file is parsed.
+  getPythonParser().catch(() => undefined);
   const formatter = await loadFormatter(opts.format);
   if (!formatter) {
     io.stderr(`bnlint: unknown format "${opts.format}". Use one of: ${formatNames.join(", ")}\n`);
@@ -183,7 +186,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   let run;
   try {
     const perFile = await setUpConfig({ config: typeof opts.config === "string" ? resolve(io.cwd, opts.config) : opts.config === false ? false : undefined }, fromFlags, opts.rule, rules.map((r) => r.meta.id));
-    const cache = opts.cache ? await LintCache.open(resolve(io.cwd, opts.cacheLocation)) : undefined;
+    const cache = opts.cache ? await (await import("./cache.js")).LintCache.open(resolve(io.cwd, opts.cacheLocation)) : undefined;
     const onFile = io.stderrIsTTY && !opts.quiet ? progressBar(io.stderr) : undefined;
     run = await lintPaths({ paths, cwd: io.cwd, perFile, extra, forceExclude: Boolean(opts.forceExclude), fix, cache, onFile, threads: opts.threads ?? defaultThreads() });
   } catch (e) {

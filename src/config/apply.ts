@@ -3,6 +3,7 @@ import picomatch from "picomatch";
 import type { LintOptions } from "../engine/linter.js";
 import type { RuleSeverity } from "../rule.js";
 import type { BnlintConfig } from "./config.js";
+import { optionsWithoutConfig } from "./base-options.js";
 
 const matchers = new Map<string, (path: string) => boolean>();
 
@@ -38,7 +39,7 @@ export function isExcluded(config: BnlintConfig | undefined, filePath: string): 
  * `--rule` settings over them; the config's input shapes and model arguments fill the shared options.
  */
 export function optionsForFile(config: BnlintConfig | undefined, filePath: string, base: LintOptions, cliRules: Record<string, RuleSeverity> = {}, allRuleIds: readonly string[] = []): LintOptions {
-  if (!config) return { ...base, rules: { ...base.rules, ...cliRules } };
+  if (!config) return optionsWithoutConfig(base, cliRules);
   // Per-file ignores win over everything, as in Ruff: they say where a rule does not apply.
   const rules: Record<string, RuleSeverity> = { ...base.rules, ...config.rules, ...cliRules };
   const rel = relativeToConfig(config, filePath);

@@ -5,6 +5,9 @@
 import { basename, dirname } from "node:path";
 import { parse, TomlError } from "smol-toml";
 import type { RuleSeverity } from "../rule.js";
+import { ConfigError } from "./error.js";
+
+export { ConfigError };
 
 export interface PerFileIgnore {
   pattern: string;
@@ -21,13 +24,6 @@ export interface BnlintConfig {
   perFileIgnores: PerFileIgnore[];
   inputShapes: Record<string, number[]>;
   modelArgs: Record<string, Record<string, number>>;
-}
-
-/** A configuration file bnlint cannot use: reported with the file, the line and the reason (exit code 2). */
-export class ConfigError extends Error {
-  constructor(readonly file: string, readonly line: number, readonly reason: string) {
-    super(`${file}:${line}: ${reason}`);
-  }
 }
 
 const SEVERITIES: Record<string, RuleSeverity> = { off: "off", warn: "warning", warning: "warning", error: "error" };

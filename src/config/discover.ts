@@ -1,6 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { ConfigError, parseConfig, type BnlintConfig } from "./config.js";
+import type { BnlintConfig } from "./config.js";
+import { ConfigError } from "./error.js";
+
+/** The TOML parser and its checks are loaded only once a configuration file has been found. */
+async function parseConfig(text: string, file: string, knownRules: ReadonlySet<string>): Promise<BnlintConfig | undefined> {
+  return (await import("./config.js")).parseConfig(text, file, knownRules);
+}
 
 /** Looked for in each folder, in this order; the first one that configures bnlint wins (as Ruff does). */
 export const CONFIG_FILE_NAMES = ["bnlint.toml", "pyproject.toml"];
@@ -20,7 +26,7 @@ export async function loadConfigFile(file: string, knownRules: ReadonlySet<strin
   const full = resolve(file);
   const text = await readIfExists(full);
   if (text === undefined) throw new ConfigError(full, 1, "no such file");
-  const config = parseConfig(text, full, knownRules);
+  const config = await parseConfig(text, full, knownRules);
   if (!config) throw new ConfigError(full, 1, "has no [tool.bnlint] table");
   return config;
 }
@@ -49,7 +55,7 @@ export class ConfigResolver {
       const file = join(dir, name);
       const text = await readIfExists(file);
       if (text === undefined) continue;
-      const config = parseConfig(text, file, this.knownRules);
+      const config = await parseConfig(text, file, this.knownRules);
       if (config) return config;
     }
     const parent = dirname(dir);
