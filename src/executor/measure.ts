@@ -9,6 +9,7 @@ import type { Tensor, Tf } from "./tensor-lib.js";
 import { toCF } from "./act.js";
 import { Rng } from "./rng.js";
 import { GraphExecutor } from "./run-graph.js";
+import { type TrainingRecord, canReplay, replayTraining } from "./replay.js";
 
 export interface ExperimentSettings {
   /** Train-mode forward passes before measuring (momentum 0.1 leaves 0.9^T of the initial statistics). */
@@ -95,10 +96,12 @@ function mergeStats(into: Map<number, SiteStats & { n: number }>, id: number, s:
   else into.set(id, { mean: (prev.mean * prev.n + s.mean) / (prev.n + 1), std: (prev.std * prev.n + s.std) / (prev.n + 1), n: prev.n + 1 });
 }
 
-export function runVariant(tf: Tf, graph: ForwardGraph, data: SyntheticData, settings: ExperimentSettings, variant: Variant, wantBatchDependence: boolean): VariantResult {
+/** `recorded`: the written model's training run; variants that can replay it skip their own training passes. */
+export function runVariant(tf: Tf, graph: ForwardGraph, data: SyntheticData, settings: ExperimentSettings, variant: Variant, wantBatchDependence: boolean, recorded?: TrainingRecord): VariantResult {
   const exec = new GraphExecutor(tf, graph, settings.seed, variant);
   try {
-    for (const batch of data.train) tf.dispose(exec.forward(batch, { training: true, updateStats: true }).outputs);
+    if (recorded && canReplay(graph, exec.skip)) replayTraining(exec, recorded);
+    else for (const batch of data.train) tf.dispose(exec.forward(batch, { training: true, updateStats: true }).outputs);
     const trainSites = new Map<number, SiteStats & { n: number }>();
     const evalSites = new Map<number, SiteStats & { n: number }>();
     let same = 0;

@@ -6,6 +6,7 @@ import { type ExperimentSettings, type SyntheticData, type Variant, type Variant
 import { NotExecutable } from "./module-config.js";
 import { ExecutionError, GraphExecutor, whyNotExecutable } from "./run-graph.js";
 import { Rng } from "./rng.js";
+import { type TrainingRecord, recordTraining } from "./replay.js";
 
 export interface PreparedModel {
   readonly concrete: ConcreteModel;
@@ -50,6 +51,7 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
     }
     const memo = new Map<string, VariantResult>();
     let data: SyntheticData | undefined;
+    let recorded: TrainingRecord | undefined;
     const inputText = `input ${shapeText(shapes ?? candidates[0])} (${how === "given" ? "as configured" : "read off the first layer"})`;
     const model: PreparedModel = {
       concrete: concrete,
@@ -60,7 +62,8 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
         const cached = memo.get(key);
         if (cached && (!wantBatchDependence || cached.batchDependence !== undefined)) return cached;
         data ??= syntheticData(tf, shapes!, settings);
-        const result = runVariant(tf, concrete!.graph, data, settings, variant, wantBatchDependence);
+        recorded ??= recordOnce(tf, concrete!, data, settings.seed);
+        const result = runVariant(tf, concrete!.graph, data, settings, variant, wantBatchDependence, recorded);
         memo.set(key, result);
         return result;
       },
@@ -72,6 +75,16 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
   } catch (e) {
     if (e instanceof NotExecutable) return { ok: false, why: `not executed: ${concrete.constructorText} uses ${e.message}` };
     throw e;
+  }
+}
+
+/** The training steps of the model as written, run once and replayed by every variant. */
+function recordOnce(tf: Tf, concrete: ConcreteModel, data: SyntheticData, seed: number): TrainingRecord {
+  const exec = new GraphExecutor(tf, concrete.graph, seed);
+  try {
+    return recordTraining(tf, exec, data.train);
+  } finally {
+    exec.dispose();
   }
 }
 
