@@ -72,9 +72,9 @@ export function batchNorm(tf: Tf, x: Act, type: string, st: BatchNormState, call
 }
 
 /** PyTorch's running-statistics update for one train-mode call. */
-export function updateRunningStats(st: BatchNormState, mean: Float32Array, biasedVar: Float32Array, n: number): void {
+export function updateRunningStats(st: BatchNormState, mean: Float32Array, biasedVar: Float32Array, n: number, factorOverride?: number): void {
   st.numBatchesTracked += 1;
-  const factor = st.momentum === null ? 1 / st.numBatchesTracked : st.momentum;
+  const factor = factorOverride ?? (st.momentum === null ? 1 / st.numBatchesTracked : st.momentum);
   const unbias = n / (n - 1);
   const rm = st.runningMean!;
   const rv = st.runningVar!;

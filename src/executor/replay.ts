@@ -48,12 +48,18 @@ export function canReplay(graph: ForwardGraph, skip: ReadonlySet<ModuleInstance>
   return true;
 }
 
-/** Applies the recorded updates to `exec`'s BatchNorm states, as its own training steps would have. */
-export function replayTraining(exec: GraphExecutor, record: TrainingRecord): void {
+/**
+ * Applies the recorded updates to `exec`'s BatchNorm states, as its own training steps would have.
+ * `warmStart`: a state's first update takes the batch statistics whole (factor 1) instead of moving the
+ * initial mean 0 / variance 1 by `momentum`, so no trace of the initial values is left after few steps
+ * ((1 - momentum)^T of them would be); later updates follow PyTorch's rule.
+ */
+export function replayTraining(exec: GraphExecutor, record: TrainingRecord, warmStart: boolean): void {
   for (const step of record) {
     for (const r of step) {
       if (exec.skip.has(r.inst)) continue;
-      updateRunningStats(exec.batchNormState(r.node, r.inst), r.mean, r.biasedVar, r.n);
+      const st = exec.batchNormState(r.node, r.inst);
+      updateRunningStats(st, r.mean, r.biasedVar, r.n, warmStart && st.numBatchesTracked === 0 ? 1 : undefined);
     }
   }
 }
