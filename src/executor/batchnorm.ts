@@ -39,6 +39,8 @@ export interface BatchNormCall {
   training: boolean;
   /** False for a measurement pass in train mode that must not move the running statistics. */
   updateStats: boolean;
+  /** Sees each running-statistics update's inputs (the batch mean, biased variance, values per channel). */
+  onBatchStats?: (mean: Float32Array, biasedVar: Float32Array, n: number) => void;
 }
 
 export function batchNorm(tf: Tf, x: Act, type: string, st: BatchNormState, call: BatchNormCall): Act {
@@ -54,7 +56,11 @@ export function batchNorm(tf: Tf, x: Act, type: string, st: BatchNormState, call
       const m = tf.moments(t, axes);
       mean = m.mean;
       variance = m.variance;
-      if (call.training && st.trackRunningStats && call.updateStats) updateRunningStats(st, mean.dataSync() as Float32Array, variance.dataSync() as Float32Array, t.size / st.numFeatures);
+      if (call.training && st.trackRunningStats && call.updateStats) {
+        const [m, v, n] = [mean.dataSync() as Float32Array, variance.dataSync() as Float32Array, t.size / st.numFeatures];
+        call.onBatchStats?.(m, v, n);
+        updateRunningStats(st, m, v, n);
+      }
     } else {
       mean = tf.tensor1d(st.runningMean!);
       variance = tf.tensor1d(st.runningVar!);
@@ -65,9 +71,10 @@ export function batchNorm(tf: Tf, x: Act, type: string, st: BatchNormState, call
   });
 }
 
-function updateRunningStats(st: BatchNormState, mean: Float32Array, biasedVar: Float32Array, n: number): void {
+/** PyTorch's running-statistics update for one train-mode call. */
+export function updateRunningStats(st: BatchNormState, mean: Float32Array, biasedVar: Float32Array, n: number, factorOverride?: number): void {
   st.numBatchesTracked += 1;
-  const factor = st.momentum === null ? 1 / st.numBatchesTracked : st.momentum;
+  const factor = factorOverride ?? (st.momentum === null ? 1 / st.numBatchesTracked : st.momentum);
   const unbias = n / (n - 1);
   const rm = st.runningMean!;
   const rv = st.runningVar!;

@@ -9,15 +9,22 @@ import type { Tensor, Tf } from "./tensor-lib.js";
 import { toCF } from "./act.js";
 import { Rng } from "./rng.js";
 import { GraphExecutor } from "./run-graph.js";
+import { type TrainingRecord, canReplay, recordTraining, replayTraining } from "./replay.js";
 
 export interface ExperimentSettings {
   /** Train-mode forward passes before measuring (momentum 0.1 leaves 0.9^T of the initial statistics). */
   steps: number;
   batch: number;
   seed: number;
+  /**
+   * Running statistics start from the first batch's statistics instead of PyTorch's mean 0 / variance 1
+   * (measurement only: the exported replay keeps PyTorch's initial values). Without it about 60 steps are
+   * needed before the initial variance stops making even a correct model look broken.
+   */
+  warmStart?: boolean;
 }
 
-export const DEFAULT_EXPERIMENT: ExperimentSettings = { steps: 60, batch: 8, seed: 0 };
+export const DEFAULT_EXPERIMENT: ExperimentSettings = { steps: 20, batch: 8, seed: 0, warmStart: true };
 
 /** Per-channel mean and standard deviation of a BatchNorm output, averaged over channels. */
 export interface SiteStats {
@@ -70,6 +77,16 @@ export function syntheticData(tf: Tf, shapes: number[][], settings: ExperimentSe
   return { train, heldOut, context };
 }
 
+/** A variant whose training differs from the written model's records its own run (on a separate executor). */
+function recordVariantTraining(tf: Tf, graph: ForwardGraph, data: SyntheticData, settings: ExperimentSettings, variant: Variant): TrainingRecord {
+  const trainer = new GraphExecutor(tf, graph, settings.seed, variant);
+  try {
+    return recordTraining(tf, trainer, data.train);
+  } finally {
+    trainer.dispose();
+  }
+}
+
 function channelStats(tf: Tf, t: Tensor): SiteStats {
   return tf.tidy(() => {
     const axes = [0, ...Array.from({ length: t.rank - 2 }, (_, i) => i + 2)];
@@ -95,55 +112,112 @@ function mergeStats(into: Map<number, SiteStats & { n: number }>, id: number, s:
   else into.set(id, { mean: (prev.mean * prev.n + s.mean) / (prev.n + 1), std: (prev.std * prev.n + s.std) / (prev.n + 1), n: prev.n + 1 });
 }
 
-export function runVariant(tf: Tf, graph: ForwardGraph, data: SyntheticData, settings: ExperimentSettings, variant: Variant, wantBatchDependence: boolean): VariantResult {
+/** An executor whose running statistics have been through the training steps (replayed when possible). */
+export function trainedExecutor(tf: Tf, graph: ForwardGraph, data: SyntheticData, settings: ExperimentSettings, variant: Variant, recorded?: TrainingRecord): GraphExecutor {
   const exec = new GraphExecutor(tf, graph, settings.seed, variant);
   try {
-    for (const batch of data.train) tf.dispose(exec.forward(batch, { training: true, updateStats: true }).outputs);
-    const trainSites = new Map<number, SiteStats & { n: number }>();
-    const evalSites = new Map<number, SiteStats & { n: number }>();
-    let same = 0;
-    let total = 0;
+    replayTraining(exec, recorded && canReplay(graph, exec.skip) ? recorded : recordVariantTraining(tf, graph, data, settings, variant), settings.warmStart ?? false);
+    return exec;
+  } catch (e) {
+    exec.dispose();
+    throw e;
+  }
+}
+
+/**
+ * The train-mode measurements on the held-out batches. Train mode normalises with batch statistics, so they
+ * depend only on which BatchNorms are skipped: variants that differ only in splitting share them.
+ */
+export class TrainSide {
+  readonly sites = new Map<number, SiteStats & { n: number }>();
+  calls = new Map<number, number>();
+  /** Model output per held-out batch (kept until dispose). */
+  readonly outputs: Tensor[] = [];
+  /** Top-1 class per position, per held-out batch; undefined without a class dimension. */
+  readonly classes: (Int32Array | undefined)[] = [];
+  private dependence: { value: number | undefined } | undefined;
+
+  constructor(private readonly tf: Tf, private readonly exec: GraphExecutor, private readonly data: SyntheticData, private readonly settings: ExperimentSettings) {
+    for (const batch of data.heldOut) {
+      const pass = exec.forward(batch, { training: true, updateStats: false, onBatchNorm: (n, out) => mergeStats(this.sites, n.id, channelStats(tf, toCF(tf, out))) });
+      this.calls = pass.calls;
+      tf.dispose(pass.outputs.slice(1));
+      this.outputs.push(pass.outputs[0]);
+      this.classes.push(classes(tf, pass.outputs[0]));
+    }
+  }
+
+  /** Share of predictions that change when a sample sits in another batch (measured once, on first use). */
+  batchDependence(): number | undefined {
+    this.dependence ??= { value: this.measureBatchDependence() };
+    return this.dependence.value;
+  }
+
+  private measureBatchDependence(): number | undefined {
+    const { tf, settings } = this;
+    const half = Math.floor(settings.batch / 2);
     let changed = 0;
     let compared = 0;
-    let diff = 0;
-    let norm = 0;
-    let calls = new Map<number, number>();
-    let hasClasses = true;
-    const half = Math.floor(settings.batch / 2);
-    data.heldOut.forEach((batch, j) => {
-      const train = exec.forward(batch, { training: true, updateStats: false, onBatchNorm: (n, out) => mergeStats(trainSites, n.id, channelStats(tf, toCF(tf, out))) });
-      const evalPass = exec.forward(batch, { training: false, updateStats: false, onBatchNorm: (n, out) => mergeStats(evalSites, n.id, channelStats(tf, toCF(tf, out))) });
-      calls = train.calls;
-      const [yTrain, yEval] = [train.outputs[0], evalPass.outputs[0]];
-      diff += tf.tidy(() => tf.sum(tf.square(tf.sub(yEval, yTrain))).dataSync()[0]);
-      norm += tf.tidy(() => tf.sum(tf.square(yTrain)).dataSync()[0]);
-      const cTrain = classes(tf, yTrain);
-      const cEval = classes(tf, yEval);
-      if (cTrain && cEval) {
-        same += sameShare(cTrain, cEval) * cTrain.length;
-        total += cTrain.length;
-        if (wantBatchDependence) {
-          const other = exec.forward(data.context[j], { training: true, updateStats: false });
-          const cOther = classes(tf, other.outputs[0]);
-          const count = half * (cTrain.length / settings.batch);
-          if (cOther) {
-            changed += (1 - sameShare(cTrain, cOther, count)) * count;
-            compared += count;
-          }
-          tf.dispose(other.outputs);
-        }
-      } else hasClasses = false;
-      tf.dispose([...train.outputs, ...evalPass.outputs]);
+    this.data.context.forEach((batch, j) => {
+      const cTrain = this.classes[j];
+      if (!cTrain) return;
+      const other = this.exec.forward(batch, { training: true, updateStats: false });
+      const cOther = classes(tf, other.outputs[0]);
+      const count = half * (cTrain.length / settings.batch);
+      if (cOther) {
+        changed += (1 - sameShare(cTrain, cOther, count)) * count;
+        compared += count;
+      }
+      tf.dispose(other.outputs);
     });
-    return {
-      agreement: hasClasses && total > 0 ? same / total : undefined,
-      relativeDifference: Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12),
-      trainSites,
-      evalSites,
-      calls,
-      batchDependence: compared > 0 ? changed / compared : undefined,
-    };
+    return compared > 0 ? changed / compared : undefined;
+  }
+
+  dispose(): void {
+    this.tf.dispose(this.outputs);
+  }
+}
+
+/** The eval-mode measurements of a trained variant, compared with its train side. */
+export function measureEval(tf: Tf, exec: GraphExecutor, data: SyntheticData, train: TrainSide): VariantResult {
+  const evalSites = new Map<number, SiteStats & { n: number }>();
+  let same = 0;
+  let total = 0;
+  let diff = 0;
+  let norm = 0;
+  let hasClasses = true;
+  data.heldOut.forEach((batch, j) => {
+    const evalPass = exec.forward(batch, { training: false, updateStats: false, onBatchNorm: (n, out) => mergeStats(evalSites, n.id, channelStats(tf, toCF(tf, out))) });
+    const [yTrain, yEval] = [train.outputs[j], evalPass.outputs[0]];
+    diff += tf.tidy(() => tf.sum(tf.square(tf.sub(yEval, yTrain))).dataSync()[0]);
+    norm += tf.tidy(() => tf.sum(tf.square(yTrain)).dataSync()[0]);
+    const cTrain = train.classes[j];
+    const cEval = classes(tf, yEval);
+    if (cTrain && cEval) {
+      same += sameShare(cTrain, cEval) * cTrain.length;
+      total += cTrain.length;
+    } else hasClasses = false;
+    tf.dispose(evalPass.outputs);
+  });
+  return {
+    agreement: hasClasses && total > 0 ? same / total : undefined,
+    relativeDifference: Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12),
+    trainSites: train.sites,
+    evalSites,
+    calls: train.calls,
+  };
+}
+
+/** One variant measured on its own (`recorded`: the written model's training run, replayed when possible). */
+export function runVariant(tf: Tf, graph: ForwardGraph, data: SyntheticData, settings: ExperimentSettings, variant: Variant, wantBatchDependence: boolean, recorded?: TrainingRecord): VariantResult {
+  const exec = trainedExecutor(tf, graph, data, settings, variant, recorded);
+  const train = new TrainSide(tf, exec, data, settings);
+  try {
+    const result = measureEval(tf, exec, data, train);
+    if (wantBatchDependence) result.batchDependence = train.batchDependence();
+    return result;
   } finally {
+    train.dispose();
     exec.dispose();
   }
 }

@@ -19,6 +19,8 @@ export interface OpContext {
   layer(inst: ModuleInstance): { params: LayerParams; weight: Tensor };
   batchNormState(node: GraphNode, inst: ModuleInstance): BatchNormState;
   value(id: number): Act;
+  /** Set on recorded training passes: every BatchNorm call's running-statistics update. */
+  onBatchStats?: (node: GraphNode, inst: ModuleInstance, mean: Float32Array, biasedVar: Float32Array, n: number) => void;
 }
 
 type Unary = (tf: Tf, t: Tensor) => Tensor;
@@ -127,7 +129,11 @@ function cat(tf: Tf, xs: Act[], dim: number, node: GraphNode): Act {
 export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance, type: string, x: Act): Act {
   const { tf } = ctx;
   const line = node.range.start.line;
-  if (/^BatchNorm[123]d$/.test(type)) return batchNorm(tf, x, type, ctx.batchNormState(node, inst), ctx.bnCall);
+  if (/^BatchNorm[123]d$/.test(type)) {
+    const record = ctx.onBatchStats;
+    const call = record ? { ...ctx.bnCall, onBatchStats: (m: Float32Array, v: Float32Array, n: number) => record(node, inst, m, v, n) } : ctx.bnCall;
+    return batchNorm(tf, x, type, ctx.batchNormState(node, inst), call);
+  }
   const activation = MODULE_ACTIVATIONS[type];
   if (activation) return sameLayout(tf, x, ACTIVATIONS[activation](tf, x.t));
   const args = new ModuleArgs(inst, type);

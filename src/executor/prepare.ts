@@ -2,10 +2,11 @@
 import type { ModelClass, ModelIndex } from "../model/index-types.js";
 import type { Tf } from "./tensor-lib.js";
 import { type ConcreteModel, concreteModel, inferInputShapes } from "./instantiate.js";
-import { type ExperimentSettings, type SyntheticData, type Variant, type VariantResult, runVariant, syntheticData, syntheticBatch } from "./measure.js";
+import { type ExperimentSettings, type SyntheticData, type Variant, type VariantResult, TrainSide, measureEval, syntheticData, syntheticBatch, trainedExecutor } from "./measure.js";
 import { NotExecutable } from "./module-config.js";
 import { ExecutionError, GraphExecutor, whyNotExecutable } from "./run-graph.js";
 import { Rng } from "./rng.js";
+import { type TrainingRecord, recordTraining } from "./replay.js";
 
 export interface PreparedModel {
   readonly concrete: ConcreteModel;
@@ -48,8 +49,11 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
       }
       firstFailure ??= failure;
     }
-    const memo = new Map<string, VariantResult>();
+    const memo = new Map<string, { result: VariantResult; train: TrainSide }>();
+    /** Train sides by skipped set: splitting does not change train mode, so the fixed model borrows the written one's. */
+    const trainSides = new Map<string, { side: TrainSide; exec: GraphExecutor }>();
     let data: SyntheticData | undefined;
+    let recorded: TrainingRecord | undefined;
     const inputText = `input ${shapeText(shapes ?? candidates[0])} (${how === "given" ? "as configured" : "read off the first layer"})`;
     const model: PreparedModel = {
       concrete: concrete,
@@ -57,14 +61,32 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
       failure: shapes ? undefined : firstFailure,
       inputText,
       variant(key, variant, wantBatchDependence) {
-        const cached = memo.get(key);
-        if (cached && (!wantBatchDependence || cached.batchDependence !== undefined)) return cached;
-        data ??= syntheticData(tf, shapes!, settings);
-        const result = runVariant(tf, concrete!.graph, data, settings, variant, wantBatchDependence);
-        memo.set(key, result);
-        return result;
+        let run = memo.get(key);
+        if (!run) {
+          data ??= syntheticData(tf, shapes!, settings);
+          recorded ??= recordOnce(tf, concrete!, data, settings.seed);
+          const exec = trainedExecutor(tf, concrete!.graph, data, settings, variant, recorded);
+          const skipKey = [...exec.skip].map((i) => i.id).sort((a, b) => a - b).join(",");
+          let train = trainSides.get(skipKey);
+          try {
+            if (!train) {
+              train = { side: new TrainSide(tf, exec, data, settings), exec }; // kept: batch dependence may be asked later
+              trainSides.set(skipKey, train);
+            }
+            run = { result: measureEval(tf, exec, data, train.side), train: train.side };
+            memo.set(key, run);
+          } finally {
+            if (train?.exec !== exec) exec.dispose();
+          }
+        }
+        if (wantBatchDependence) run.result.batchDependence = run.train.batchDependence();
+        return run.result;
       },
       dispose() {
+        for (const t of trainSides.values()) {
+          t.side.dispose();
+          t.exec.dispose();
+        }
         if (data) tf.dispose([...data.train.flat(), ...data.heldOut.flat(), ...data.context.flat()]);
       },
     };
@@ -72,6 +94,16 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
   } catch (e) {
     if (e instanceof NotExecutable) return { ok: false, why: `not executed: ${concrete.constructorText} uses ${e.message}` };
     throw e;
+  }
+}
+
+/** The training steps of the model as written, run once and replayed by every variant. */
+function recordOnce(tf: Tf, concrete: ConcreteModel, data: SyntheticData, seed: number): TrainingRecord {
+  const exec = new GraphExecutor(tf, concrete.graph, seed);
+  try {
+    return recordTraining(tf, exec, data.train);
+  } finally {
+    exec.dispose();
   }
 }
 

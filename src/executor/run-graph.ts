@@ -44,6 +44,8 @@ export interface PassOptions {
   updateStats: boolean;
   /** Called with every BatchNorm call's output (channels-first logical layout is not guaranteed). */
   onBatchNorm?: (node: GraphNode, out: Act) => void;
+  /** Called with the inputs of every running-statistics update (train mode with updateStats). */
+  onBatchStats?: OpContext["onBatchStats"];
 }
 
 export interface PassResult {
@@ -118,6 +120,7 @@ export class GraphExecutor {
         bnCall: { training: opts.training, updateStats: opts.updateStats },
         layer: (inst) => this.layer(inst),
         batchNormState: (node, inst) => this.batchNormState(node, inst),
+        onBatchStats: opts.onBatchStats,
         value: (id) => {
           const v = values.get(id);
           if (!v) throw new NotExecutable(`a value the executor did not compute`, graph.nodes[id]?.range.start.line);
