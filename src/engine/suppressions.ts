@@ -29,14 +29,10 @@ function idList(text: string | undefined): string[] | "all" {
   return ids.length === 0 ? "all" : ids;
 }
 
-/** The comment node that starts at `index`, found by descending only into the children that contain it. */
+/** The comment node that starts at `index`, if any. */
 function commentAt(root: SyntaxNode, index: number): SyntaxNode | undefined {
-  let node: SyntaxNode | undefined = root;
-  while (node) {
-    if (node.type === "comment") return node.startIndex === index ? node : undefined;
-    node = node.children.find((c) => c.startIndex <= index && index < c.endIndex);
-  }
-  return undefined;
+  const node = root.descendantForIndex(index);
+  return node.type === "comment" && node.startIndex === index ? node : undefined;
 }
 
 /**
