@@ -24,7 +24,7 @@ function rssMB(pid) {
   }
 }
 
-/** A small real edit: rename a local in one block, so every version parses and has the same finding. */
+/** A small real edit within one line (a comment after a statement), so every version parses and has the same finding. */
 function edit(text, i) {
   return text.replace("identity = x\n", `identity = x  # edit ${i}\n`);
 }
@@ -75,6 +75,17 @@ export default async function (log) {
     if (i === 99) rssAfterWarmup = rssMB(child.pid);
   }
   const rssEnd = rssMB(child.pid);
+  // Edits that add or remove a line move every finding below them: these re-lint every unit of the file.
+  const lineEdits = [];
+  const withLines = (i) => text.replace("identity = x\n", `identity = x\n${"\n".repeat(1 + (i % 2))}`);
+  for (let i = 0; i < 30; i++) {
+    version++;
+    const wait = published(version);
+    const t = performance.now();
+    await conn.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges: [{ text: withLines(i) }] });
+    await wait;
+    lineEdits.push(performance.now() - t);
+  }
 
   await conn.sendRequest(ShutdownRequest.type);
   await conn.sendNotification(ExitNotification.type);
@@ -85,6 +96,7 @@ export default async function (log) {
   log(`lintText alone (baseline): median ${median(base).toFixed(1)} ms`);
   log(`didChange -> publishDiagnostics: median ${median(latencies).toFixed(1)} ms, p90 ${pct(latencies, 0.9).toFixed(1)} ms` +
     ` = ${(median(latencies) / median(base)).toFixed(2)}x the baseline median (target: 20 ms median)`);
+  log(`edits that add or remove a line: median ${median(lineEdits).toFixed(1)} ms = ${(median(lineEdits) / median(base)).toFixed(2)}x the baseline median`);
   log(`server RSS after 100 edits ${rssAfterWarmup.toFixed(0)} MB, after ${edits} edits ${rssEnd.toFixed(0)} MB` +
     ` = ${(rssEnd / rssAfterWarmup).toFixed(2)}x`);
 }

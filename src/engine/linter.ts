@@ -70,13 +70,28 @@ export async function lintText(text: string, filePath = "<text>", options: LintO
   const tooLarge = oversizeReason(Buffer.byteLength(text, "utf8"), options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
   if (tooLarge) return countResult(absolute, [fatalDiagnostic(tooLarge, FILE_START)], []);
   try {
-    return await lintSourceText(text, absolute, options);
+    return await lintSourceText(text, absolute, options, {});
   } catch (e) {
     return countResult(absolute, [fatalDiagnostic(`Internal error while linting: ${(e as Error).message}. Please report it with this file.`, FILE_START)], [], text);
   }
 }
 
-async function lintSourceText(text: string, absolute: string, options: LintOptions): Promise<LintResult> {
+/** What a partial lint (one unit of a file, see units.ts) knows about the rest of the file. */
+export interface PartialContext {
+  extraAttributeReads?: (name: string) => number;
+}
+
+/** `lintText` for one unit of a larger file: like lintText, with facts about the parts of the file left out. */
+export async function lintPartialText(text: string, filePath: string, options: LintOptions, partial: PartialContext): Promise<LintResult> {
+  const absolute = filePath.startsWith("<") ? filePath : resolve(filePath);
+  try {
+    return await lintSourceText(text, absolute, options, partial);
+  } catch (e) {
+    return countResult(absolute, [fatalDiagnostic(`Internal error while linting: ${(e as Error).message}. Please report it with this file.`, FILE_START)], [], text);
+  }
+}
+
+async function lintSourceText(text: string, absolute: string, options: LintOptions, partial: PartialContext): Promise<LintResult> {
   if (!FRAMEWORK_HINT.test(text)) return countResult(absolute, [], [], text);
   const tree = await parsePython(text);
   try {
@@ -88,7 +103,7 @@ async function lintSourceText(text: string, absolute: string, options: LintOptio
     }
     let index: ReturnType<typeof indexPython> | undefined;
     const getIndex = () => (index ??= indexPython(absolute, text, tree));
-    const analysis = analyzePython(getIndex, { text, inputShapes: options.inputShapes });
+    const analysis = analyzePython(getIndex, { text, inputShapes: options.inputShapes, extraAttributeReads: partial.extraAttributeReads });
     const messages: Diagnostic[] = [];
     const seen = new Set<string>();
     for (const rule of options.ruleSet ?? allRules) {

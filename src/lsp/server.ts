@@ -9,7 +9,10 @@ import {
   type Connection, type InitializeResult,
 } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { lintFile, lintText } from "../engine/linter.js";
+import { lintFile, type LintOptions } from "../engine/linter.js";
+import { IncrementalLinter } from "../engine/incremental.js";
+import { ConfigResolver } from "../config/discover.js";
+import { rules as allRules } from "../../rules/index.js";
 import type { LintResult } from "../engine/diagnostic.js";
 import type { Rule } from "../rule.js";
 import { collectFiles, LINTED_EXTENSIONS } from "../cli/files.js";
@@ -43,6 +46,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const published = new Map<string, { version: number; findings: PublishedFinding[] }>();
   const hoverCache = new Map<string, { version: number; infos: Promise<BatchNormInfo[]> }>();
   const pending = new Map<string, NodeJS.Timeout>();
+  /** One incremental linter per open document, made for the options it was linted with. */
+  const linters = new Map<string, { optionsKey: string; linter: IncrementalLinter }>();
+  const ruleIds = allRules.map((r) => r.meta.id);
+  let configs = new ConfigResolver(new Set(ruleIds));
+  const reportedConfigErrors = new Set<string>();
   /** Files on disk linted by the workspace command (not open): their diagnostics stay after close. */
   const diskLinted = new Set<string>();
 
@@ -73,9 +81,46 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     return out;
   }
 
+  /**
+   * Options for one file: its configuration file (found as the CLI finds it), with the editor's rule settings
+   * over it. Undefined when the configuration excludes the file. A broken configuration is logged once and
+   * ignored, so the editor keeps linting with the defaults.
+   */
+  async function optionsFor(uri: string): Promise<LintOptions | undefined> {
+    const editorRules = lintOptionsFrom(settings).rules ?? {};
+    if (!uri.startsWith("file:")) return { rules: editorRules, ruleSet: options.ruleSet };
+    const path = fileURLToPath(uri);
+    try {
+      const config = await configs.forFile(path);
+      if (!config) return { rules: editorRules, ruleSet: options.ruleSet };
+      const apply = await import("../config/apply.js");
+      if (apply.isExcluded(config, path)) return undefined;
+      return { ...apply.optionsForFile(config, path, {}, editorRules, ruleIds), ruleSet: options.ruleSet };
+    } catch (e) {
+      const message = (e as Error).message;
+      if (!reportedConfigErrors.has(message)) log(`configuration ignored: ${message}`);
+      reportedConfigErrors.add(message);
+      return { rules: editorRules, ruleSet: options.ruleSet };
+    }
+  }
+
+  function linterFor(uri: string, lintOptions: LintOptions): IncrementalLinter {
+    const { ruleSet: _, ...rest } = lintOptions;
+    const optionsKey = JSON.stringify(rest);
+    const known = linters.get(uri);
+    if (known?.optionsKey === optionsKey) return known.linter;
+    known?.linter.dispose();
+    const linter = new IncrementalLinter(filePathOf(uri), lintOptions);
+    linters.set(uri, { optionsKey, linter });
+    return linter;
+  }
+
   async function lint(text: string, uri: string): Promise<PublishedFinding[]> {
     try {
-      const result = await lintText(text, filePathOf(uri), { ...lintOptionsFrom(settings), ruleSet: options.ruleSet });
+      const lintOptions = await optionsFor(uri);
+      if (!lintOptions) return [];
+      // Each version re-lints only the classes an edit can affect (engine/incremental.ts).
+      const result = await linterFor(uri, lintOptions).lint(text);
       return toFindings(uri, result);
     } catch (e) {
       // Never crash, never keep stale findings: log and publish nothing for this version.
@@ -89,7 +134,13 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const doc = documents.get(uri);
     if (!doc || !isPythonDocument(doc)) return;
     const version = doc.version;
-    const findings = await lint(doc.getText(), uri);
+    const text: unknown = doc.getText();
+    // A client that opened a document without its text (a malformed didOpen): nothing to lint, nothing to publish.
+    if (typeof text !== "string") {
+      log(`${filePathOf(uri)}: the client sent no text for this document; not linted`);
+      return;
+    }
+    const findings = await lint(text, uri);
     // A newer version arrived while linting: its own lint is scheduled, so this result is already stale.
     if (documents.get(uri)?.version !== version) return;
     published.set(uri, { version, findings });
@@ -108,7 +159,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   async function publishFromDisk(path: string): Promise<number> {
     const uri = pathToFileURL(path).href;
-    const result = await lintFile(path, { ...lintOptionsFrom(settings), ruleSet: options.ruleSet });
+    const lintOptions = await optionsFor(uri);
+    if (!lintOptions) return 0;
+    const result = await lintFile(path, lintOptions);
     const findings = toFindings(uri, result);
     diskLinted.add(uri);
     await connection.sendDiagnostics({ uri, diagnostics: findings.map((f) => f.lsp) });
@@ -168,8 +221,12 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     relintOpenDocuments();
   });
 
-  // A configuration file changed on disk: its rules may differ now.
-  connection.onDidChangeWatchedFiles(() => relintOpenDocuments());
+  // A configuration file changed on disk: forget the configurations read so far, re-lint with the new ones.
+  connection.onDidChangeWatchedFiles(() => {
+    configs = new ConfigResolver(new Set(ruleIds));
+    reportedConfigErrors.clear();
+    relintOpenDocuments();
+  });
 
   // Fires on open too: a newly opened document is linted at once, edits after the typing pauses.
   const opened = new Set<string>();
@@ -186,6 +243,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     pending.delete(uri);
     published.delete(uri);
     hoverCache.delete(uri);
+    linters.get(uri)?.linter.dispose();
+    linters.delete(uri);
     if (diskLinted.has(uri) && uri.startsWith("file:")) void publishFromDisk(fileURLToPath(uri)).catch((err) => log(String(err)));
     else void connection.sendDiagnostics({ uri, diagnostics: [] });
   });

@@ -13,10 +13,10 @@ export interface ServerSettings {
 export const DEFAULT_SETTINGS: ServerSettings = { rules: {}, debounceMs: 200 };
 
 /**
- * Files whose change re-lints every open document. Parsing them belongs to the configuration loader; the
- * server only watches them so that a saved configuration takes effect without reopening files.
+ * Configuration files (those the CLI reads: src/config/discover.ts). A change to one re-reads the configuration
+ * and re-lints every open document.
  */
-export const CONFIG_FILE_GLOBS = ["**/bnlint.config.json", "**/.bnlintrc", "**/.bnlintrc.json", "**/pyproject.toml"];
+export const CONFIG_FILE_GLOBS = ["**/bnlint.toml", "**/pyproject.toml"];
 
 const SEVERITY_WORDS: Record<string, RuleSeverity> = { off: "off", warn: "warning", warning: "warning", error: "error", "0": "off", "1": "warning", "2": "error" };
 

@@ -206,3 +206,36 @@ describe("bnlint lsp workspace command", () => {
     }
   });
 });
+
+describe("bnlint lsp configuration files", () => {
+  it("honours the nearest bnlint.toml, skips excluded files, and re-reads it when a watched file changes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bnlint-cfg-"));
+    const client = await startStdioClient({ initializationOptions: { debounceMs: 0 } });
+    try {
+      writeFileSync(join(dir, "bnlint.toml"), 'rules = { "unused-batchnorm" = "off", "reused-batchnorm" = "warn" }\nexclude = ["legacy_*.py"]\n');
+      const modelUri = pathToFileURL(join(dir, "model.py")).href;
+      const legacyUri = pathToFileURL(join(dir, "legacy_model.py")).href;
+      client.open(modelUri, seedText);
+      client.open(legacyUri, seedText);
+      const p = await client.waitForDiagnostics(modelUri);
+      expect(p.diagnostics.some((d) => d.code === "unused-batchnorm")).toBe(false);
+      expect(p.diagnostics.filter((d) => d.code === "reused-batchnorm").map((d) => d.severity)).toEqual([2, 2, 2, 2]);
+      expect((await client.waitForDiagnostics(legacyUri)).diagnostics).toEqual([]);
+
+      // The editor's own rule settings win over the file, as --rule does on the command line.
+      let since = client.published.length;
+      await client.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { bnlint: { rules: { "unused-batchnorm": "error" } } } });
+      const q = await client.waitForDiagnostics(modelUri, () => true, since);
+      expect(q.diagnostics.filter((d) => d.code === "unused-batchnorm").map((d) => d.severity)).toEqual([1, 1]);
+
+      since = client.published.length;
+      writeFileSync(join(dir, "bnlint.toml"), "exclude = []\n");
+      await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(join(dir, "bnlint.toml")).href, type: FileChangeType.Changed }] });
+      const r = await client.waitForDiagnostics(legacyUri, (x) => x.diagnostics.length > 0, since);
+      expect(r.diagnostics.filter((d) => d.code === "reused-batchnorm").map((d) => d.severity)).toEqual([1, 1, 1, 1]);
+    } finally {
+      await client.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { createConnection } from "vscode-languageserver/node";
+import { createConnection, DidOpenTextDocumentNotification } from "vscode-languageserver/node";
 import { startServer } from "../../src/lsp/server.js";
 import { rules } from "../../rules/index.js";
 import { defineRule } from "../../src/rule.js";
@@ -38,6 +38,27 @@ describe("bnlint lsp robustness", () => {
       expect([...new Set(p.diagnostics.map((d) => d.code))].sort()).toEqual(["batchnorm-on-logits", "reused-batchnorm", "unused-batchnorm"]);
       expect(p.diagnostics).toHaveLength(7);
       expect(client.logs.some((l) => l.includes("Internal error in rule aaa-crashes: index out of range in a test rule"))).toBe(true);
+    } finally {
+      await client.stop();
+    }
+  });
+});
+
+describe("bnlint lsp malformed documents", () => {
+  it("logs a didOpen without text instead of an internal error, and goes on linting other documents", async () => {
+    const client = await startInProcessClient((reader, writer) => {
+      const connection = createConnection(reader, writer);
+      startServer(connection);
+      return connection;
+    });
+    try {
+      const broken = "file:///tmp/no_text.py";
+      await client.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: broken, languageId: "python", version: 1 } } as never);
+      const uri = pathToFileURL(SEED).href;
+      client.open(uri, readFileSync(SEED, "utf8"));
+      expect((await client.waitForDiagnostics(uri)).diagnostics).toHaveLength(7);
+      expect(client.logs.some((l) => l.includes("no_text.py: the client sent no text for this document; not linted"))).toBe(true);
+      expect(client.logs.some((l) => /internal error/i.test(l))).toBe(false);
     } finally {
       await client.stop();
     }

@@ -9,7 +9,8 @@ import { findSmallBatchLoops, type SmallBatchLoop } from "./loaders.js";
 import type { ScriptAnalysis } from "../../model/eval-mode.js";
 import { FileBudget } from "./interp-support.js";
 
-function countAttributeReads(root: SyntaxNode): Map<string, number> {
+/** Attribute reads under `root` by name: `x.name` outside `x.name = ...` stores, and identifier-like strings (`getattr`). */
+export function countAttributeReads(root: SyntaxNode): Map<string, number> {
   const counts = new Map<string, number>();
   const bump = (name: string): void => {
     counts.set(name, (counts.get(name) ?? 0) + 1);
@@ -59,6 +60,11 @@ export interface AnalysisOptions {
   text?: string;
   /** Input shape per model class name; `*` applies to every top-level model (`LintOptions.inputShapes`). */
   inputShapes?: Record<string, number[]>;
+  /**
+   * Attribute reads in code that belongs to the file but is left out of this text (the language server lints a
+   * file in parts: see engine/units.ts). Added to the reads counted here.
+   */
+  extraAttributeReads?: (name: string) => number;
 }
 
 function buildGraphs(index: ModelIndex): ForwardGraph[] {
@@ -107,7 +113,7 @@ export function analyzePython(index: ModelIndex | (() => ModelIndex), options: A
     },
     attributeReads(name: string): number {
       reads ??= countAttributeReads(getIndex().tree.rootNode);
-      return reads.get(name) ?? 0;
+      return (reads.get(name) ?? 0) + (options.extraAttributeReads?.(name) ?? 0);
     },
     scripts(): ScriptAnalysis {
       // A model with BatchNorm is an in-file class (its text names BatchNorm) or a torchvision builder.

@@ -34,3 +34,59 @@ export async function parsePython(text: string): Promise<Tree> {
   if (!tree) throw new Error("tree-sitter returned no tree");
   return { rootNode: PyNode.root(tree, text, namedById), delete: () => tree.delete() };
 }
+
+/** A parse that can be updated in place: the language server re-parses each edit against the previous tree. */
+export interface EditableTree extends Tree {
+  readonly text: string;
+}
+
+interface EditableTreeImpl extends EditableTree {
+  raw: import("web-tree-sitter").Tree;
+}
+
+function pointAt(text: string, index: number): { row: number; column: number } {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i >= 0 && i < index; i = text.indexOf("\n", i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: index - lineStart };
+}
+
+/**
+ * Parses `text`, reusing `previous` (tree-sitter's incremental parsing: only the edited region is re-parsed).
+ * The edit is found as the span between the common prefix and suffix of the two texts. `previous` is consumed:
+ * it is edited and deleted here, so callers keep only the returned tree.
+ */
+export async function reparsePython(text: string, previous?: EditableTree): Promise<EditableTree> {
+  const parser = await getPythonParser();
+  const old = previous as EditableTreeImpl | undefined;
+  let raw;
+  if (old) {
+    const before = old.text;
+    const max = Math.min(before.length, text.length);
+    let start = 0;
+    while (start < max && before.charCodeAt(start) === text.charCodeAt(start)) start++;
+    let suffix = 0;
+    while (suffix < max - start && before.charCodeAt(before.length - 1 - suffix) === text.charCodeAt(text.length - 1 - suffix)) suffix++;
+    const oldEnd = before.length - suffix;
+    const newEnd = text.length - suffix;
+    old.raw.edit({
+      startIndex: start,
+      oldEndIndex: oldEnd,
+      newEndIndex: newEnd,
+      startPosition: pointAt(before, start),
+      oldEndPosition: pointAt(before, oldEnd),
+      newEndPosition: pointAt(text, newEnd),
+    });
+    raw = parser.parse(text, old.raw);
+    old.raw.delete();
+  } else {
+    raw = parser.parse(text);
+  }
+  if (!raw) throw new Error("tree-sitter returned no tree");
+  const tree = raw;
+  const result: EditableTreeImpl = { text, raw: tree, rootNode: PyNode.root(tree, text, namedById), delete: () => tree.delete() };
+  return result;
+}
