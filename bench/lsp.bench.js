@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
   createProtocolConnection, StreamMessageReader, StreamMessageWriter, InitializeRequest, InitializedNotification,
-  PublishDiagnosticsNotification, DidOpenTextDocumentNotification, DidChangeTextDocumentNotification, ShutdownRequest, ExitNotification,
+  PublishDiagnosticsNotification, DidOpenTextDocumentNotification, DidChangeTextDocumentNotification, ShutdownRequest, ExitNotification, ExecuteCommandRequest,
 } from "vscode-languageserver-protocol/node";
 import { lintText } from "../dist/src/engine/linter.js";
 import { generateModelFile } from "./model-source.js";
@@ -42,7 +42,8 @@ export default async function (log) {
     base.push(performance.now() - t);
   };
 
-  const child = spawn(process.execPath, [BIN, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "inherit"] });
+  // --expose-gc: the bnlint.memoryUsage command then reports the live heap after a full collection.
+  const child = spawn(process.execPath, ["--expose-gc", BIN, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "inherit"] });
   const conn = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   let waiting;
   conn.onNotification(PublishDiagnosticsNotification.type, (p) => waiting?.(p));
@@ -69,12 +70,18 @@ export default async function (log) {
   for (let i = 0; i < 20; i++) await change(i); // warm-up
   const latencies = [];
   let rssAfterWarmup = rssMB(child.pid);
+  const liveHeapMB = async () => (await conn.sendRequest(ExecuteCommandRequest.type, { command: "bnlint.memoryUsage" })).heapUsed / 1048576;
+  let heapAfterWarmup = NaN;
   for (let i = 0; i < edits; i++) {
     latencies.push(await change(i));
     if (i % 10 === 0) await sampleBaseline(i);
-    if (i === 99) rssAfterWarmup = rssMB(child.pid);
+    if (i === 99) {
+      rssAfterWarmup = rssMB(child.pid);
+      heapAfterWarmup = await liveHeapMB();
+    }
   }
   const rssEnd = rssMB(child.pid);
+  const heapEnd = await liveHeapMB();
   // Edits that add or remove a line move every finding below them: these re-lint every unit of the file.
   const lineEdits = [];
   const withLines = (i) => text.replace("identity = x\n", `identity = x\n${"\n".repeat(1 + (i % 2))}`);
@@ -97,6 +104,7 @@ export default async function (log) {
   log(`didChange -> publishDiagnostics: median ${median(latencies).toFixed(1)} ms, p90 ${pct(latencies, 0.9).toFixed(1)} ms` +
     ` = ${(median(latencies) / median(base)).toFixed(2)}x the baseline median (target: 20 ms median)`);
   log(`edits that add or remove a line: median ${median(lineEdits).toFixed(1)} ms = ${(median(lineEdits) / median(base)).toFixed(2)}x the baseline median`);
+  log(`server live heap after GC: ${heapAfterWarmup.toFixed(1)} MB after 100 edits, ${heapEnd.toFixed(1)} MB after ${edits} edits = ${(heapEnd / heapAfterWarmup).toFixed(2)}x`);
   log(`server RSS after 100 edits ${rssAfterWarmup.toFixed(0)} MB, after ${edits} edits ${rssEnd.toFixed(0)} MB` +
     ` = ${(rssEnd / rssAfterWarmup).toFixed(2)}x`);
 }

@@ -1,13 +1,14 @@
 import { resolve } from "node:path";
 import { rules as allRules } from "../../rules/index.js";
 import type { Rule, RuleContext, RuleSeverity, ReportDescriptor } from "../rule.js";
-import { rangeFromIndices, rangeKey, rangeOf, type SourceRange } from "../model/source.js";
-import { parsePython, type SyntaxNode } from "../frontend/python/parser.js";
+import { rangeFromIndices, rangeKey, type SourceRange } from "../model/source.js";
+import { parsePython } from "../frontend/python/parser.js";
 import { indexPython } from "../frontend/python/indexer.js";
 import { analyzePython } from "../frontend/python/analyze.js";
 import { countResult, type Diagnostic, type LintResult } from "./diagnostic.js";
 import { loadSource, oversizeReason, DEFAULT_MAX_FILE_BYTES } from "./source-file.js";
 import { applyDirectives, collectDirectives } from "./suppressions.js";
+import { syntaxError } from "./syntax-error.js";
 
 export interface LintOptions {
   /** Severity per rule id, over each rule's default. */
@@ -50,17 +51,6 @@ export function fatalDiagnostic(message: string, range: SourceRange): Diagnostic
 
 const FILE_START: SourceRange = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 }, startIndex: 0, endIndex: 0 };
 
-function firstSyntaxError(root: SyntaxNode): SyntaxNode | undefined {
-  if (!root.hasError) return undefined;
-  const stack: SyntaxNode[] = [root];
-  while (stack.length > 0) {
-    const n = stack.shift()!;
-    if (n.type === "ERROR" || n.isMissing) return n;
-    for (const c of n.children) if (c && (c.hasError || c.isMissing)) stack.push(c);
-  }
-  return root;
-}
-
 /**
  * Lints Python source text. Never throws: bad input and internal failures become fatal diagnostics. Text over
  * `maxFileBytes` (UTF-8, default 5 MB, as for files) is refused unparsed, so every call ends in bounded time.
@@ -95,12 +85,8 @@ async function lintSourceText(text: string, absolute: string, options: LintOptio
   if (!FRAMEWORK_HINT.test(text)) return countResult(absolute, [], [], text);
   const tree = await parsePython(text);
   try {
-    const error = firstSyntaxError(tree.rootNode);
-    if (error) {
-      const where = rangeOf(error);
-      const what = error.isMissing ? `missing \`${error.type}\`` : `unexpected \`${error.text.split("\n")[0].slice(0, 40)}\``;
-      return countResult(absolute, [fatalDiagnostic(`Parsing error: invalid Python syntax (${what}); the file was not analysed`, where)], [], text);
-    }
+    const error = syntaxError(tree.rootNode, text);
+    if (error) return countResult(absolute, [fatalDiagnostic(error.message, error.range)], [], text);
     let index: ReturnType<typeof indexPython> | undefined;
     const getIndex = () => (index ??= indexPython(absolute, text, tree));
     const analysis = analyzePython(getIndex, { text, inputShapes: options.inputShapes, extraAttributeReads: partial.extraAttributeReads });

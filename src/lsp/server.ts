@@ -23,6 +23,8 @@ import { collectBatchNorms, hoverAt, type BatchNormInfo } from "./hover.js";
 import { CONFIG_FILE_GLOBS, DEFAULT_SETTINGS, lintOptionsFrom, parseSettings, type ServerSettings } from "./settings.js";
 
 export const LINT_WORKSPACE_COMMAND = "bnlint.lintWorkspace";
+/** Reports the server's memory (after a full garbage collection when node runs with --expose-gc), as rust-analyzer's memoryUsage does. */
+export const MEMORY_USAGE_COMMAND = "bnlint.memoryUsage";
 
 export interface ServerOptions {
   /** Rules to run instead of every rule (tests use it to add a rule that crashes). */
@@ -208,7 +210,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         hoverProvider: true,
-        executeCommandProvider: { commands: [LINT_WORKSPACE_COMMAND] },
+        executeCommandProvider: { commands: [LINT_WORKSPACE_COMMAND, MEMORY_USAGE_COMMAND] },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: "bnlint", version: VERSION },
@@ -275,6 +277,12 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   });
 
   connection.onExecuteCommand(async (params) => {
+    if (params.command === MEMORY_USAGE_COMMAND) {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+      return { rss, heapUsed, heapTotal, external, afterGc: gc !== undefined, openDocuments: documents.all().length };
+    }
     if (params.command !== LINT_WORKSPACE_COMMAND) return null;
     const paths = (params.arguments ?? []).filter((a): a is string => typeof a === "string");
     return lintWorkspace(paths);

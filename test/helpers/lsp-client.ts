@@ -32,6 +32,8 @@ interface StartOptions {
   initializationOptions?: unknown;
   workspaceFolders?: WorkspaceFolder[];
   capabilities?: ClientCapabilities;
+  /** Flags for node before the server's script (e.g. `--expose-gc`, so `bnlint.memoryUsage` collects first). */
+  nodeFlags?: string[];
 }
 
 function makeClient(connection: ProtocolConnection, onStop: () => Promise<void>): TestClient {
@@ -91,7 +93,7 @@ async function initialize(client: TestClient, options: StartOptions): Promise<vo
 
 /** Spawns `node bin/bnlint.js lsp --stdio` and initializes it. */
 export async function startStdioClient(options: StartOptions = {}): Promise<TestClient & { child: ChildProcess }> {
-  const child = spawn(process.execPath, [BNLINT_BIN, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), BNLINT_BIN, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));

@@ -69,6 +69,17 @@ describe("odd inputs to lintText", () => {
     expect(result.messages.every((m) => m.fatal)).toBe(true);
   });
 
+  it("blocks nested deeper than Python allows: the IndentationError's line, not line 1", async () => {
+    // CPython: "too many levels of indentation" at the 101st nested `if` (line 104 here, as CPython reports); 99 still compile.
+    const nested = (depth: number) => HEADER + Array.from({ length: depth }, (_, i) => `${" ".repeat(i)}if x:\n`).join("") + `${" ".repeat(depth)}pass\n`;
+    const headerLines = HEADER.split("\n").length - 1;
+    const result = await lintText(nested(2000), "deep.py");
+    expect(result.messages.map((m) => [m.range.start.line, m.message])).toEqual([
+      [headerLines + 101, "Parsing error: too many levels of indentation (Python allows 100, the top level included); the file was not analysed"],
+    ]);
+    expect((await lintText(nested(99), "ok.py")).messages.filter((m) => /indentation/.test(m.message))).toEqual([]);
+  });
+
   it("Python 3.12 syntax (PEP 695 generics, match, nested f-strings) keeps the real finding", async () => {
     const py312 = HEADER + "type Pair[T] = tuple[T, T]\n\n" + REUSE_MODEL.replace("class M(nn.Module):", "class M[T](nn.Module):").replace(
       "        return self.bn(x)",

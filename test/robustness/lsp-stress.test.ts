@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import {
-  DidChangeTextDocumentNotification, DidOpenTextDocumentNotification, HoverRequest, ErrorCodes, ResponseError,
+  ExecuteCommandRequest, DidChangeTextDocumentNotification, DidOpenTextDocumentNotification, HoverRequest, ErrorCodes, ResponseError,
 } from "vscode-languageserver-protocol/node";
 import { startStdioClient } from "../helpers/lsp-client.js";
 import { lintText } from "../../src/index.js";
@@ -49,7 +49,9 @@ function positionAt(text: string, offset: number): { line: number; character: nu
 
 describe("bnlint lsp under stress", () => {
   it("answers correctly after 10,000 random edits, opens, closes and invalid requests; RSS stays flat", async () => {
-    const client = await startStdioClient({ initializationOptions: { debounceMs: 1 } });
+    const client = await startStdioClient({ initializationOptions: { debounceMs: 1 }, nodeFlags: ["--expose-gc"] });
+    // Live heap after a full collection: what a leak would grow. RSS also counts heap V8 reserved and keeps.
+    const liveHeap = async () => ((await client.connection.sendRequest(ExecuteCommandRequest.type, { command: "bnlint.memoryUsage" })) as { heapUsed: number; afterGc: boolean });
     const pid = client.child.pid!;
     const seedText = readFileSync(SEED, "utf8");
     const uri = pathToFileURL("/tmp/bnlint-stress/model.py").href;
@@ -59,6 +61,7 @@ describe("bnlint lsp under stress", () => {
     await client.waitForDiagnostics(uri);
     const edits = editsFor(42, EDITS);
     let rssAtFirst = 0;
+    let heapAtFirst = 0;
     let invalidAnswered = 0;
     try {
       for (let i = 0; i < EDITS; i++) {
@@ -87,13 +90,20 @@ describe("bnlint lsp under stress", () => {
         }
         // Let the server lint now and then, as it does between an editor's keystrokes.
         if (i % 100 === 99) await client.waitForDiagnostics(uri, (p) => p.version === version, 0, 30_000);
-        if (i + 1 === FIRST_MEASURE) rssAtFirst = rssKb(pid);
+        if (i + 1 === FIRST_MEASURE) {
+          await client.waitForDiagnostics(uri, (p) => p.version === version, 0, 30_000);
+          rssAtFirst = rssKb(pid);
+          heapAtFirst = (await liveHeap()).heapUsed;
+        }
       }
       await client.waitForDiagnostics(uri, (p) => p.version === version, 0, 30_000);
       const rssAtEnd = rssKb(pid);
+      const heapAtEnd = await liveHeap();
       expect(invalidAnswered).toBe(EDITS / 500);
+      expect(heapAtEnd.afterGc).toBe(true);
+      expect(heapAtEnd.heapUsed).toBeLessThanOrEqual(heapAtFirst * 1.25);
       expect(rssAtEnd).toBeLessThanOrEqual(rssAtFirst * 1.5);
-      console.log(`server RSS: ${rssAtFirst} kB after ${FIRST_MEASURE} edits, ${rssAtEnd} kB after ${EDITS} (${(rssAtEnd / rssAtFirst).toFixed(2)}x)`);
+      console.log(`server live heap after GC: ${(heapAtFirst / 1048576).toFixed(1)} MB after ${FIRST_MEASURE} edits, ${(heapAtEnd.heapUsed / 1048576).toFixed(1)} MB after ${EDITS} (${(heapAtEnd.heapUsed / heapAtFirst).toFixed(2)}x); RSS ${rssAtFirst} kB, ${rssAtEnd} kB (${(rssAtEnd / rssAtFirst).toFixed(2)}x)`);
 
       // The final text gets exactly the findings the library reports for it.
       const expected = (await lintText(text, "/tmp/bnlint-stress/model.py")).messages.filter((m) => !m.fatal || !m.message.startsWith("Internal error"));

@@ -39,10 +39,6 @@ function escapeArgs(args: CallArgs): void {
   for (const v of allArgs(args)) escapeValue(v);
 }
 
-function arg(args: CallArgs, index: number, keyword?: string): ArgInfo | undefined {
-  return args.positional[index] ?? (keyword ? args.keywords.get(keyword) : undefined);
-}
-
 /** Calls `callee` with `args` at `site`. */
 export function callValue(interp: Interpreter, callee: Value, args: CallArgs, site: CallSite): Value {
   switch (callee.k) {
