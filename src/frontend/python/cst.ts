@@ -56,6 +56,7 @@ export class PyNode {
   private kids?: PyNode[];
   private named?: PyNode[];
   private fields?: (string | null)[];
+  private byField?: Map<string, PyNode | null>;
   private errorFlag?: boolean;
   readonly id: number;
   private cachedRange?: SourceRange;
@@ -80,6 +81,11 @@ export class PyNode {
 
   get endPosition(): Point {
     return this.file.point(this.endIndex);
+  }
+
+  /** tree-sitter's id of the node (unique within a tree), to match nodes web-tree-sitter hands back. */
+  get rawId(): number {
+    return this.raw.id;
   }
 
   /** This node's source range (1-based lines and columns), computed once. */
@@ -204,9 +210,27 @@ export class PyNode {
   }
 
   childForFieldName(name: string): PyNode | null {
-    const names = this.fieldNames();
-    for (let i = 0; i < names.length; i++) if (names[i] === name) return this.children[i];
-    return null;
+    if (this.fields) {
+      const names = this.fields;
+      for (let i = 0; i < names.length; i++) if (names[i] === name) return this.children[i];
+      return null;
+    }
+    // One wasm call for the asked field, rather than one per child to learn every child's field.
+    const cached = this.byField?.get(name);
+    if (cached !== undefined) return cached;
+    const raw = this.raw.childForFieldName(name);
+    let found: PyNode | null = null;
+    if (raw) {
+      const kids = this.children;
+      for (let i = 0; i < kids.length; i++) {
+        if (kids[i].startIndex === raw.startIndex && kids[i].rawId === raw.id) {
+          found = kids[i];
+          break;
+        }
+      }
+    }
+    (this.byField ??= new Map()).set(name, found);
+    return found;
   }
 
   childrenForFieldName(name: string): PyNode[] {
