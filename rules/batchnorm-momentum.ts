@@ -44,7 +44,9 @@ function numberLiteral(text: string): number | undefined {
 function candidateCalls(context: RuleContext): SyntaxNode[] {
   const root = context.index.tree.rootNode;
   const calls = new Map<number, SyntaxNode>();
-  for (const m of context.text.matchAll(/BatchNorm|momentum/g)) {
+  // A constructor call (`BatchNorm2d(`, `BatchNormalization(`) or a `momentum=` keyword: mentions in docstrings
+  // and imports are not calls, and skipping them saves walking the tree down to each of them.
+  for (const m of context.text.matchAll(/BatchNorm\w*\s*\(|momentum\s*=/g)) {
     let node: SyntaxNode | null = root.descendantForIndex(m.index!);
     for (let up = 0; node && up < 6; up++, node = node.parent) {
       if (node.type === "call") {
