@@ -63,12 +63,20 @@ export default async function (log) {
   t = performance.now();
   const confirmed = await lintText(text, seedPath, { confirm: true });
   const confirmMs = performance.now() - t;
+  // Again, warm: the first run also pays the executor's JIT and the kernels' first-use set-up, once per process.
+  const warm = [];
+  for (let i = 0; i < 3; i++) {
+    t = performance.now();
+    await lintText(text, seedPath, { confirm: true });
+    warm.push(performance.now() - t);
+  }
+  const warmMs = warm.sort((a, b) => a - b)[1];
   const tf = await loadTensorLib();
   const tree = await parsePython(text);
   const index = indexPython(seedPath, text, tree);
   const previousMs = previousExperimentMs(tf, index);
   const confirmedCount = confirmed.messages.filter((m) => m.confirmation?.status === "confirmed").length;
-  log(`confirm all ${confirmed.messages.length} findings of the seed model (${confirmedCount} confirmed): ${confirmMs.toFixed(0)} ms = ${(confirmMs / lintMs).toFixed(1)}x plain linting, ${(confirmMs / previousMs).toFixed(2)}x the previous experiment (${previousMs.toFixed(0)} ms: 60 steps per variant, no warm start); ${DEFAULT_EXPERIMENT.steps} steps x batch ${DEFAULT_EXPERIMENT.batch}, target under 1000 ms`);
+  log(`confirm all ${confirmed.messages.length} findings of the seed model (${confirmedCount} confirmed): first run in the process ${confirmMs.toFixed(0)} ms, warm ${warmMs.toFixed(0)} ms (median of 3) = ${(warmMs / lintMs).toFixed(1)}x plain linting, ${(warmMs / previousMs).toFixed(2)}x the previous experiment (${previousMs.toFixed(0)} ms: 60 steps per variant, no warm start, no replay or shared passes); ${DEFAULT_EXPERIMENT.steps} steps x batch ${DEFAULT_EXPERIMENT.batch}, target under 1000 ms`);
 
   const prep = prepareModel(tf, index, index.classByName.get("Keras_Cifar2"), DEFAULT_EXPERIMENT, {});
   tree.delete();

@@ -17,7 +17,7 @@ const pct = (x: number | undefined): string => (x === undefined ? "n/a" : `${Mat
 const num = (x: number): string => x.toFixed(2);
 const round = (x: number): number => Number(x.toFixed(4));
 
-function instanceAt(graph: ForwardGraph, path: string | undefined): ModuleInstance | undefined {
+export function instanceAt(graph: ForwardGraph, path: string | undefined): ModuleInstance | undefined {
   return path === undefined ? undefined : graph.instances.find((i) => i.paths.includes(path));
 }
 

@@ -6,8 +6,8 @@ import type { Diagnostic } from "../engine/diagnostic.js";
 import type { ModelIndex } from "../model/index-types.js";
 import { loadTensorLib } from "./tensor-lib.js";
 import { DEFAULT_EXPERIMENT, type ExperimentSettings } from "./measure.js";
-import { prepareModel, type Preparation } from "./prepare.js";
-import { confirmOnLogits, confirmReuse, confirmShapeMismatch, confirmUnused } from "./confirm.js";
+import { prepareModel, type Preparation, type PreparedModel } from "./prepare.js";
+import { confirmOnLogits, confirmReuse, confirmShapeMismatch, confirmUnused, instanceAt } from "./confirm.js";
 import { ExecutionError } from "./run-graph.js";
 import { NotExecutable } from "./module-config.js";
 
@@ -15,6 +15,15 @@ export interface ConfirmOptions {
   modelArgs?: Record<string, Record<string, number>>;
   inputShapes?: Record<string, number[]>;
   settings?: Partial<ExperimentSettings>;
+}
+
+/** The on-logits confirmations of one model run it without a BatchNorm: plan those variants before any runs. */
+function planSkips(model: PreparedModel, findings: Diagnostic[]): void {
+  for (const d of findings) {
+    if (d.ruleId !== "batchnorm-on-logits") continue;
+    const inst = instanceAt(model.concrete.graph, d.modulePath);
+    if (inst) model.plan(`skip:${d.modulePath}`, { skip: new Set([inst]) });
+  }
 }
 
 const CONFIRMABLE = new Set(["reused-batchnorm", "unused-batchnorm", "batchnorm-on-logits", "batchnorm-shape-mismatch"]);
@@ -36,6 +45,7 @@ export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnos
       if (!prep) {
         prep = prepareModel(tf, index, cls, settings, options);
         prepared.set(cls.name, prep);
+        if (prep.ok) planSkips(prep.model, targets.filter((o) => o.model === cls.name));
       }
       if (!prep.ok) {
         d.confirmation = { status: "not-run", summary: prep.why, metrics: {} };

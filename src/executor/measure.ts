@@ -6,9 +6,10 @@
 import type { ForwardGraph } from "../model/graph.js";
 import type { ModuleInstance } from "../model/values.js";
 import type { Tensor, Tf } from "./tensor-lib.js";
-import { toCF } from "./act.js";
+import { type Act, physicalAxis } from "./act.js";
 import { Rng } from "./rng.js";
-import { GraphExecutor } from "./run-graph.js";
+import { GraphExecutor, type PassOptions, type PassResult } from "./run-graph.js";
+import type { SharedPasses } from "./shared-passes.js";
 import { type TrainingRecord, canReplay, recordTraining, replayTraining } from "./replay.js";
 
 export interface ExperimentSettings {
@@ -87,11 +88,15 @@ function recordVariantTraining(tf: Tf, graph: ForwardGraph, data: SyntheticData,
   }
 }
 
-function channelStats(tf: Tf, t: Tensor): SiteStats {
+/** Mean over channels of each channel's mean and standard deviation, read in the tensor's own layout. */
+function channelStats(tf: Tf, a: Act): SiteStats {
   return tf.tidy(() => {
-    const axes = [0, ...Array.from({ length: t.rank - 2 }, (_, i) => i + 2)];
-    const m = tf.moments(t, axes);
-    return { mean: tf.mean(m.mean).dataSync()[0], std: tf.mean(tf.sqrt(m.variance)).dataSync()[0] };
+    const channel = physicalAxis(a, 1);
+    const axes = Array.from({ length: a.t.rank }, (_, i) => i).filter((i) => i !== channel);
+    const m = tf.moments(a.t, axes);
+    // One read from the backend for both numbers.
+    const [mean, std] = tf.stack([tf.mean(m.mean), tf.mean(tf.sqrt(m.variance))]).dataSync();
+    return { mean, std };
   });
 }
 
@@ -125,6 +130,22 @@ export function trainedExecutor(tf: Tf, graph: ForwardGraph, data: SyntheticData
 }
 
 /**
+ * How a variant's measurement passes share work (shared-passes.ts): the model as written keeps the values
+ * planned variants need; a planned variant starts from them.
+ */
+export type PassSharing = { passes: SharedPasses; role: "keep" } | { passes: SharedPasses; role: "reuse"; key: string };
+
+function forwardShared(exec: GraphExecutor, batch: Tensor[], opts: PassOptions, sharing: PassSharing | undefined, pass: string): PassResult {
+  if (sharing?.role === "keep" && sharing.passes.keep.size > 0) {
+    const result = exec.forward(batch, { ...opts, keep: sharing.passes.keep });
+    sharing.passes.store(pass, result.kept);
+    return result;
+  }
+  const reuse = sharing?.role === "reuse" ? sharing.passes.reuse(sharing.key, pass) : undefined;
+  return exec.forward(batch, reuse ? { ...opts, reuse } : opts);
+}
+
+/**
  * The train-mode measurements on the held-out batches. Train mode normalises with batch statistics, so they
  * depend only on which BatchNorms are skipped: variants that differ only in splitting share them.
  */
@@ -137,14 +158,14 @@ export class TrainSide {
   readonly classes: (Int32Array | undefined)[] = [];
   private dependence: { value: number | undefined } | undefined;
 
-  constructor(private readonly tf: Tf, private readonly exec: GraphExecutor, private readonly data: SyntheticData, private readonly settings: ExperimentSettings) {
-    for (const batch of data.heldOut) {
-      const pass = exec.forward(batch, { training: true, updateStats: false, onBatchNorm: (n, out) => mergeStats(this.sites, n.id, channelStats(tf, toCF(tf, out))) });
+  constructor(private readonly tf: Tf, private readonly exec: GraphExecutor, private readonly data: SyntheticData, private readonly settings: ExperimentSettings, private readonly sharing?: PassSharing) {
+    data.heldOut.forEach((batch, j) => {
+      const pass = forwardShared(exec, batch, { training: true, updateStats: false, onBatchNorm: (n, out) => mergeStats(this.sites, n.id, channelStats(tf, out)) }, sharing, `train:${j}`);
       this.calls = pass.calls;
       tf.dispose(pass.outputs.slice(1));
       this.outputs.push(pass.outputs[0]);
       this.classes.push(classes(tf, pass.outputs[0]));
-    }
+    });
   }
 
   /** Share of predictions that change when a sample sits in another batch (measured once, on first use). */
@@ -161,7 +182,7 @@ export class TrainSide {
     this.data.context.forEach((batch, j) => {
       const cTrain = this.classes[j];
       if (!cTrain) return;
-      const other = this.exec.forward(batch, { training: true, updateStats: false });
+      const other = forwardShared(this.exec, batch, { training: true, updateStats: false }, this.sharing, `context:${j}`);
       const cOther = classes(tf, other.outputs[0]);
       const count = half * (cTrain.length / settings.batch);
       if (cOther) {
@@ -179,7 +200,7 @@ export class TrainSide {
 }
 
 /** The eval-mode measurements of a trained variant, compared with its train side. */
-export function measureEval(tf: Tf, exec: GraphExecutor, data: SyntheticData, train: TrainSide): VariantResult {
+export function measureEval(tf: Tf, exec: GraphExecutor, data: SyntheticData, train: TrainSide, sharing?: PassSharing): VariantResult {
   const evalSites = new Map<number, SiteStats & { n: number }>();
   let same = 0;
   let total = 0;
@@ -187,7 +208,7 @@ export function measureEval(tf: Tf, exec: GraphExecutor, data: SyntheticData, tr
   let norm = 0;
   let hasClasses = true;
   data.heldOut.forEach((batch, j) => {
-    const evalPass = exec.forward(batch, { training: false, updateStats: false, onBatchNorm: (n, out) => mergeStats(evalSites, n.id, channelStats(tf, toCF(tf, out))) });
+    const evalPass = forwardShared(exec, batch, { training: false, updateStats: false, onBatchNorm: (n, out) => mergeStats(evalSites, n.id, channelStats(tf, out)) }, sharing, `eval:${j}`);
     const [yTrain, yEval] = [train.outputs[j], evalPass.outputs[0]];
     diff += tf.tidy(() => tf.sum(tf.square(tf.sub(yEval, yTrain))).dataSync()[0]);
     norm += tf.tidy(() => tf.sum(tf.square(yTrain)).dataSync()[0]);

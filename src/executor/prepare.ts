@@ -2,11 +2,12 @@
 import type { ModelClass, ModelIndex } from "../model/index-types.js";
 import type { Tf } from "./tensor-lib.js";
 import { type ConcreteModel, concreteModel, inferInputShapes } from "./instantiate.js";
-import { type ExperimentSettings, type SyntheticData, type Variant, type VariantResult, TrainSide, measureEval, syntheticData, syntheticBatch, trainedExecutor } from "./measure.js";
+import { type ExperimentSettings, type PassSharing, type SyntheticData, type Variant, type VariantResult, TrainSide, measureEval, syntheticData, syntheticBatch, trainedExecutor } from "./measure.js";
 import { NotExecutable } from "./module-config.js";
 import { ExecutionError, GraphExecutor, whyNotExecutable } from "./run-graph.js";
 import { Rng } from "./rng.js";
 import { type TrainingRecord, recordTraining } from "./replay.js";
+import { changedBySkip, SharedPasses } from "./shared-passes.js";
 
 export interface PreparedModel {
   readonly concrete: ConcreteModel;
@@ -17,6 +18,8 @@ export interface PreparedModel {
   readonly inputText: string;
   /** Memoised variants: "written", "split:<paths>", "skip:<paths>". */
   variant(key: string, variant: Variant, wantBatchDependence: boolean): VariantResult;
+  /** Announces a skip variant before any variant runs: its passes then start from the written model's values. */
+  plan(key: string, variant: Variant): void;
   dispose(): void;
 }
 
@@ -54,12 +57,16 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
     const trainSides = new Map<string, { side: TrainSide; exec: GraphExecutor }>();
     let data: SyntheticData | undefined;
     let recorded: TrainingRecord | undefined;
+    const shared = new SharedPasses(tf, concrete.graph);
     const inputText = `input ${shapeText(shapes ?? candidates[0])} (${how === "given" ? "as configured" : "read off the first layer"})`;
     const model: PreparedModel = {
       concrete: concrete,
       shapes,
       failure: shapes ? undefined : firstFailure,
       inputText,
+      plan(key, variant) {
+        if (memo.size === 0) shared.plan(key, variant);
+      },
       variant(key, variant, wantBatchDependence) {
         let run = memo.get(key);
         if (!run) {
@@ -67,13 +74,16 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
           recorded ??= recordOnce(tf, concrete!, data, settings.seed);
           const exec = trainedExecutor(tf, concrete!.graph, data, settings, variant, recorded);
           const skipKey = [...exec.skip].map((i) => i.id).sort((a, b) => a - b).join(",");
+          const written = !variant.split?.size && !variant.skip?.size;
+          const sharing: PassSharing | undefined = written ? { passes: shared, role: "keep" } : shared.has(key) ? { passes: shared, role: "reuse", key } : undefined;
           let train = trainSides.get(skipKey);
           try {
             if (!train) {
-              train = { side: new TrainSide(tf, exec, data, settings), exec }; // kept: batch dependence may be asked later
+              train = { side: new TrainSide(tf, exec, data, settings, sharing), exec }; // kept: batch dependence may be asked later
               trainSides.set(skipKey, train);
             }
-            run = { result: measureEval(tf, exec, data, train.side), train: train.side };
+            run = { result: measureEval(tf, exec, data, train.side, sharing), train: train.side };
+            if (sharing?.role === "reuse") fillUnchangedSites(run.result, memo.get("written")?.result, changedBySkip(concrete!.graph, variant));
             memo.set(key, run);
           } finally {
             if (train?.exec !== exec) exec.dispose();
@@ -88,12 +98,21 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
           t.exec.dispose();
         }
         if (data) tf.dispose([...data.train.flat(), ...data.heldOut.flat(), ...data.context.flat()]);
+        shared.dispose();
       },
     };
     return { ok: true, model };
   } catch (e) {
     if (e instanceof NotExecutable) return { ok: false, why: `not executed: ${concrete.constructorText} uses ${e.message}` };
     throw e;
+  }
+}
+
+/** A variant that reused the written model's values saw no BatchNorm call upstream of its change: those are the written model's. */
+function fillUnchangedSites(result: VariantResult, written: VariantResult | undefined, changed: ReadonlySet<number>): void {
+  if (!written) return;
+  for (const [from, into] of [[written.trainSites, result.trainSites], [written.evalSites, result.evalSites]] as const) {
+    for (const [id, stats] of from) if (!changed.has(id) && !into.has(id)) into.set(id, stats);
   }
 }
 

@@ -46,10 +46,18 @@ export interface PassOptions {
   onBatchNorm?: (node: GraphNode, out: Act) => void;
   /** Called with the inputs of every running-statistics update (train mode with updateStats). */
   onBatchStats?: OpContext["onBatchStats"];
+  /** Node values to keep past the pass (returned in `kept`, copies the caller disposes). */
+  keep?: ReadonlySet<number>;
+  /**
+   * Values of a pass of the model as written on the same batch in the same mode: nodes outside `changed` are
+   * taken from there instead of computed (their values are the same in this variant).
+   */
+  reuse?: { values: ReadonlyMap<number, Act>; changed: ReadonlySet<number> };
 }
 
 export interface PassResult {
   outputs: Tensor[];
+  kept?: Map<number, Act>;
   /** call_module runs per module instance id. */
   calls: Map<number, number>;
 }
@@ -112,6 +120,8 @@ export class GraphExecutor {
     const { tf, graph } = this;
     const calls = new Map<number, number>();
     const batch = inputs[0]?.shape[0] ?? 1;
+    const kept = opts.keep ? new Map<number, Act>() : undefined;
+    const reuse = opts.reuse;
     const outputs = tf.tidy(() => {
       const values = new Map<number, Act>();
       const ctx: OpContext = {
@@ -134,11 +144,19 @@ export class GraphExecutor {
           values.set(node.id, cf(inputs[inputIndex++]));
           continue;
         }
+        if (reuse && !reuse.changed.has(node.id)) {
+          const v = reuse.values.get(node.id);
+          if (v) values.set(node.id, v);
+          if (node.op === "call_module" && node.instance) calls.set(node.instance.id, (calls.get(node.instance.id) ?? 0) + 1);
+          continue;
+        }
         values.set(node.id, this.runNode(ctx, node, calls, opts));
       }
-      return graph.outputs.map((id) => toCF(tf, ctx.value(id)));
+      if (kept) for (const id of opts.keep!) if (values.has(id)) kept.set(id, { ...values.get(id)!, t: tf.keep(tf.clone(values.get(id)!.t)) });
+      // A reused value belongs to another pass: the caller gets its own copy.
+      return graph.outputs.map((id) => (reuse && !reuse.changed.has(id) ? tf.clone(toCF(tf, ctx.value(id))) : toCF(tf, ctx.value(id))));
     });
-    return { outputs, calls };
+    return { outputs, calls, kept };
   }
 
   private runNode(ctx: OpContext, node: GraphNode, calls: Map<number, number>, opts: PassOptions): Act {

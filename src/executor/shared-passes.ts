@@ -1,0 +1,75 @@
+/**
+ * A variant that replaces a late BatchNorm by the identity (the model without its BatchNorm on the logits)
+ * computes everything upstream of that BatchNorm exactly as the model as written does: same weights, same
+ * inputs and, since its running statistics are replayed from the same training record, the same eval-mode
+ * statistics. The written model's measurement passes keep the values at the border of the changed part, and
+ * the variant's passes start from there instead of running the whole model again.
+ */
+import type { ForwardGraph } from "../model/graph.js";
+import type { Act } from "./act.js";
+import type { Tf } from "./tensor-lib.js";
+import type { Variant } from "./measure.js";
+
+/** Nodes whose value differs from the model as written: the skipped calls and everything downstream. */
+export function changedBySkip(graph: ForwardGraph, variant: Variant): Set<number> {
+  const changed = new Set<number>();
+  for (const n of graph.nodes) {
+    const skipped = n.op === "call_module" && !!n.instance && !!variant.skip?.has(n.instance);
+    if (skipped || n.inputs.some((id) => changed.has(id))) changed.add(n.id);
+  }
+  return changed;
+}
+
+/** Unchanged nodes a pass of the variant reads: inputs of changed nodes, and unchanged outputs. */
+function border(graph: ForwardGraph, changed: ReadonlySet<number>): Set<number> {
+  const out = new Set<number>();
+  for (const n of graph.nodes) {
+    if (!changed.has(n.id)) continue;
+    for (const id of n.inputs) if (!changed.has(id)) out.add(id);
+  }
+  for (const id of graph.outputs) if (!changed.has(id)) out.add(id);
+  return out;
+}
+
+export class SharedPasses {
+  /** Changed nodes per planned variant, by its key. */
+  private readonly changed = new Map<string, Set<number>>();
+  /** What the written model's passes keep: the border of every planned variant. */
+  readonly keep = new Set<number>();
+  private readonly values = new Map<string, Map<number, Act>>();
+
+  constructor(
+    private readonly tf: Tf,
+    private readonly graph: ForwardGraph,
+  ) {}
+
+  /** Announces a skip-only variant before the written model's passes run, so they keep what it needs. */
+  plan(key: string, variant: Variant): void {
+    if (variant.split?.size || !variant.skip?.size || this.changed.has(key)) return;
+    const changed = changedBySkip(this.graph, variant);
+    this.changed.set(key, changed);
+    for (const id of border(this.graph, changed)) this.keep.add(id);
+  }
+
+  /** Stores the kept values of the written model's pass `pass` ("train:0", "eval:2", "context:1"). */
+  store(pass: string, kept: Map<number, Act> | undefined): void {
+    if (kept) this.values.set(pass, kept);
+  }
+
+  /** Pass options for a planned variant's pass, when the written model's same pass kept its values. */
+  reuse(key: string, pass: string): { values: ReadonlyMap<number, Act>; changed: ReadonlySet<number> } | undefined {
+    const changed = this.changed.get(key);
+    const values = this.values.get(pass);
+    return changed && values ? { values, changed } : undefined;
+  }
+
+  /** Whether `key` is a planned variant (its passes can reuse the written model's). */
+  has(key: string): boolean {
+    return this.changed.has(key);
+  }
+
+  dispose(): void {
+    for (const m of this.values.values()) this.tf.dispose([...m.values()].map((a) => a.t));
+    this.values.clear();
+  }
+}
