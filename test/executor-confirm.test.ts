@@ -27,6 +27,24 @@ describe("--confirm", () => {
     expect(byRule("batchnorm-on-logits")[0].confirmation!.summary).toMatch(/% of predictions change when the same sample sits in a different batch/);
   });
 
+  it("confirms missing-eval with how far training mode moves predictions and BatchNorm outputs", { timeout: 300_000 }, async () => {
+    const dir = new URL("../fixtures/missing-eval/", import.meta.url).pathname;
+    const mnist = `${dir}mnist_test_without_eval.py`;
+    const [finding] = (await lintText(readFileSync(mnist, "utf8"), mnist, { confirm: true })).messages;
+    expect(finding.ruleId).toBe("missing-eval");
+    expect(finding.confirmation!.status).toBe("confirmed");
+    expect(finding.confirmation!.summary).toMatch(/^called in training mode, as this code calls it: on batches whose samples resemble each other \(as one class or one source would\) \d+% of predictions differ from those after model\.eval\(\) and the output of `self\.bn\d` \(line 2[23]\) differs from eval mode by \d+% of its size; on independent samples/);
+    const metrics = finding.confirmation!.metrics;
+    expect(metrics.batchNormOutputDifference as number).toBeGreaterThanOrEqual(0.1);
+    expect(metrics.smallBatch).toBe(2);
+    for (const key of ["disagreement", "smallBatchDisagreement", "correlatedBatchDisagreement", "batchDependence"]) expect(typeof metrics[key], key).toBe("number");
+
+    // A torchvision model is not a class of the file: nothing to execute, said plainly.
+    const resnet = `${dir}pretrained_resnet_inference.py`;
+    const [tv] = (await lintText(readFileSync(resnet, "utf8"), resnet, { confirm: true })).messages;
+    expect(tv.confirmation).toEqual({ status: "not-run", summary: "`torchvision.models.resnet18()` is not a model class of this file: bnlint executes only those", metrics: {} });
+  });
+
   it("says which construct stopped execution", async () => {
     const text = [
       "import torch.nn as nn",

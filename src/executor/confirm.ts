@@ -12,6 +12,10 @@ export const SITE_SHIFT_MIN = 0.1;
 export const SITE_SHIFT_RATIO = 2;
 /** A BatchNorm on the logits is confirmed when it adds this much batch dependence or train/eval disagreement. */
 export const LOGITS_EFFECT_MIN = 0.05;
+/** A model called in training mode is confirmed to misbehave when this share of its predictions is affected. */
+export const TRAIN_MODE_EFFECT_MIN = 0.05;
+/** Small batches, as inference code often runs them (2: the least BatchNorm1d accepts in training mode). */
+const SMALL_BATCH = 2;
 
 const pct = (x: number | undefined): string => (x === undefined ? "n/a" : `${Math.round(x * 100)}%`);
 const num = (x: number): string => x.toFixed(2);
@@ -124,6 +128,41 @@ export function confirmOnLogits(model: PreparedModel, settings: ExperimentSettin
       batchDependenceWithout: round(dependenceWithout),
       disagreement: round(disagreement),
       disagreementWithout: round(disagreementWithout),
+      steps: settings.steps,
+      model: model.concrete.constructorText,
+    },
+  };
+}
+
+/**
+ * `missing-eval`: the evaluation code calls the model in training mode. The numbers: how many predictions change
+ * when the same sample sits in another batch (train-mode BatchNorm normalises each batch with its own
+ * statistics), and how many differ from what the model predicts after `model.eval()`.
+ */
+export function confirmMissingEval(model: PreparedModel, settings: ExperimentSettings): Confirmation {
+  const written = model.variant("written", {}, true);
+  if (written.batchDependence === undefined || written.agreement === undefined) return notRun(`the output of ${model.concrete.constructorText} has no class dimension to compare predictions`);
+  const dependence = written.batchDependence;
+  const disagreement = 1 - written.agreement;
+  const small = model.smallBatchDisagreement(SMALL_BATCH);
+  const correlated = model.correlatedBatches();
+  // The BatchNorm call whose output moves most between the modes on batches of resembling samples.
+  const site = correlated && [...correlated.sites].sort((a, b) => b[1] - a[1])[0];
+  const siteNode = site && model.concrete.graph.nodes[site[0]];
+  const confirmed = [dependence, disagreement, small ?? 0, correlated?.predictions ?? 0].some((x) => x >= TRAIN_MODE_EFFECT_MIN) || (site?.[1] ?? 0) >= SITE_SHIFT_MIN;
+  const independent = `${pct(disagreement)} in batches of ${settings.batch}${small === undefined ? "" : `, ${pct(small)} in batches of ${SMALL_BATCH}`}`;
+  const resembling = correlated?.predictions === undefined ? "" : `on batches whose samples resemble each other (as one class or one source would) ${pct(correlated.predictions)} of predictions differ from those after model.eval()`;
+  const siteText = site && siteNode ? `${resembling ? " and" : "on batches whose samples resemble each other"} the output of \`self.${siteNode.target}\` (line ${siteNode.range.start.line}) differs from eval mode by ${pct(site[1])} of its size` : "";
+  return {
+    status: confirmed ? "confirmed" : "not-confirmed",
+    summary: `called in training mode, as this code calls it: ${resembling}${siteText}; on independent samples ${independent}; ${pct(dependence)} of predictions change when the same sample sits in a different batch${confirmed ? "" : "; the numbers do not show training mode changing the model's outputs"}. Ran ${setup(model, settings)}.`,
+    metrics: {
+      batchDependence: round(dependence),
+      disagreement: round(disagreement),
+      ...(small === undefined ? {} : { smallBatchDisagreement: round(small), smallBatch: SMALL_BATCH }),
+      ...(correlated?.predictions === undefined ? {} : { correlatedBatchDisagreement: round(correlated.predictions) }),
+      ...(site && siteNode ? { batchNormOutputDifference: round(site[1]), batchNormLine: siteNode.range.start.line } : {}),
+      relativeDifference: round(written.relativeDifference),
       steps: settings.steps,
       model: model.concrete.constructorText,
     },

@@ -7,7 +7,7 @@ import type { ModelIndex } from "../model/index-types.js";
 import { loadTensorLib } from "./tensor-lib.js";
 import { DEFAULT_EXPERIMENT, type ExperimentSettings } from "./measure.js";
 import { prepareModel, type Preparation, type PreparedModel } from "./prepare.js";
-import { confirmOnLogits, confirmReuse, confirmShapeMismatch, confirmUnused, instanceAt } from "./confirm.js";
+import { confirmMissingEval, confirmOnLogits, confirmReuse, confirmShapeMismatch, confirmUnused, instanceAt } from "./confirm.js";
 import { ExecutionError } from "./run-graph.js";
 import { NotExecutable } from "./module-config.js";
 
@@ -26,7 +26,7 @@ function planSkips(model: PreparedModel, findings: Diagnostic[]): void {
   }
 }
 
-const CONFIRMABLE = new Set(["reused-batchnorm", "unused-batchnorm", "batchnorm-on-logits", "batchnorm-shape-mismatch"]);
+const CONFIRMABLE = new Set(["reused-batchnorm", "unused-batchnorm", "batchnorm-on-logits", "batchnorm-shape-mismatch", "missing-eval"]);
 
 export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnostic[], options: ConfirmOptions = {}): Promise<void> {
   const targets = diagnostics.filter((d) => d.ruleId !== null && CONFIRMABLE.has(d.ruleId) && !d.fatal);
@@ -38,7 +38,8 @@ export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnos
     for (const d of targets) {
       const cls = d.model ? index.classByName.get(d.model) : undefined;
       if (!cls) {
-        d.confirmation = { status: "not-run", summary: "the finding names no model class to execute", metrics: {} };
+        const summary = d.model ? `\`${d.model}\` is not a model class of this file: bnlint executes only those` : "the finding names no model class to execute";
+        d.confirmation = { status: "not-run", summary, metrics: {} };
         continue;
       }
       let prep = prepared.get(cls.name);
@@ -62,6 +63,7 @@ export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnos
           d.confirmation = confirmReuse(model, settings, d, [...new Set(reused)]);
         } else if (d.ruleId === "unused-batchnorm") d.confirmation = confirmUnused(model, settings, d);
         else if (d.ruleId === "batchnorm-on-logits") d.confirmation = confirmOnLogits(model, settings, d);
+        else if (d.ruleId === "missing-eval") d.confirmation = confirmMissingEval(model, settings);
       } catch (e) {
         if (e instanceof ExecutionError) d.confirmation = { status: "not-run", summary: `execution stopped at line ${e.node.range.start.line}: ${e.pyType}: ${e.text}`, metrics: {} };
         else if (e instanceof NotExecutable) d.confirmation = { status: "not-run", summary: `not executed: ${model.concrete.constructorText} uses ${e.message}`, metrics: {} };

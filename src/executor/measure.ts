@@ -44,6 +44,8 @@ export interface VariantResult {
   calls: Map<number, number>;
   /** Share of predictions that change when a sample sits in another batch (train mode). */
   batchDependence?: number;
+  /** Eval-mode top-1 class per position, per held-out batch (eval mode treats each sample on its own). */
+  evalClasses: (Int32Array | undefined)[];
 }
 
 export interface Variant {
@@ -207,6 +209,7 @@ export function measureEval(tf: Tf, exec: GraphExecutor, data: SyntheticData, tr
   let diff = 0;
   let norm = 0;
   let hasClasses = true;
+  const evalClasses: (Int32Array | undefined)[] = [];
   data.heldOut.forEach((batch, j) => {
     const evalPass = forwardShared(exec, batch, { training: false, updateStats: false, onBatchNorm: (n, out) => mergeStats(evalSites, n.id, channelStats(tf, out)) }, sharing, `eval:${j}`);
     const [yTrain, yEval] = [train.outputs[j], evalPass.outputs[0]];
@@ -214,6 +217,7 @@ export function measureEval(tf: Tf, exec: GraphExecutor, data: SyntheticData, tr
     norm += tf.tidy(() => tf.sum(tf.square(yTrain)).dataSync()[0]);
     const cTrain = train.classes[j];
     const cEval = classes(tf, yEval);
+    evalClasses.push(cEval);
     if (cTrain && cEval) {
       same += sameShare(cTrain, cEval) * cTrain.length;
       total += cTrain.length;
@@ -226,7 +230,96 @@ export function measureEval(tf: Tf, exec: GraphExecutor, data: SyntheticData, tr
     trainSites: train.sites,
     evalSites,
     calls: train.calls,
+    evalClasses,
   };
+}
+
+/**
+ * Share of the written model's predictions that differ from eval mode when the held-out samples run in train
+ * mode in batches of `size` (inference code often runs small batches, where batch statistics are noisiest).
+ */
+export function smallBatchDisagreement(tf: Tf, exec: GraphExecutor, data: SyntheticData, evalClasses: readonly (Int32Array | undefined)[], size: number): number | undefined {
+  let differ = 0;
+  let total = 0;
+  data.heldOut.forEach((batch, j) => {
+    const reference = evalClasses[j];
+    const n = batch[0].shape[0];
+    if (!reference || n % size !== 0) return;
+    const perSample = reference.length / n; // positions per sample (1 for a [N, classes] output)
+    for (let start = 0; start < n; start += size) {
+      const part = batch.map((t) => tf.slice(t, start, size));
+      try {
+        const pass = exec.forward(part, { training: true, updateStats: false });
+        const predicted = classes(tf, pass.outputs[0]);
+        tf.dispose(pass.outputs);
+        if (!predicted) return;
+        for (let i = 0; i < predicted.length; i++) if (predicted[i] !== reference[start * perSample + i]) differ++;
+        total += predicted.length;
+      } finally {
+        tf.dispose(part);
+      }
+    }
+  });
+  return total > 0 ? differ / total : undefined;
+}
+
+export interface CorrelatedBatches {
+  /** Share of predictions that differ between train and eval mode; undefined without a class dimension. */
+  predictions?: number;
+  /** Per BatchNorm call node: ‖train-mode output − eval-mode output‖ / ‖eval-mode output‖. */
+  sites: Map<number, number>;
+}
+
+/**
+ * Train vs eval mode on batches whose samples resemble each other: each sample is 0.7 × a component shared by
+ * its batch (see sharedComponent) + 0.7 × its own noise (unit variance, as the other batches). Real evaluation batches are often like
+ * that (one class, one recording, one patient): train-mode BatchNorm subtracts what the samples share, eval
+ * mode keeps it. Measured at every BatchNorm call and on the predictions.
+ */
+/**
+ * What the samples of one batch share: the first sample's features for flat inputs; for images and sequences
+ * (`[N, C, ...]`), a value per channel (the first sample's first position), as a colour cast or a recording's
+ * level would be. (A whole shared noise image would barely move per-channel statistics.)
+ */
+function sharedComponent(tf: Tf, t: Tensor): Tensor {
+  if (t.rank <= 2) return tf.slice(t, 0, 1);
+  return tf.slice(t, Array(t.rank).fill(0), [1, t.shape[1]!, ...Array(t.rank - 2).fill(1)]);
+}
+
+export function correlatedBatches(tf: Tf, exec: GraphExecutor, data: SyntheticData): CorrelatedBatches {
+  let differ = 0;
+  let total = 0;
+  let hasClasses = true;
+  const diff = new Map<number, number>();
+  const norm = new Map<number, number>();
+  for (const batch of data.heldOut) {
+    const mixed = batch.map((t) => tf.tidy(() => tf.add(tf.mul(sharedComponent(tf, t), Math.SQRT1_2), tf.mul(t, Math.SQRT1_2))));
+    const trainOut = new Map<number, Tensor>();
+    try {
+      const train = exec.forward(mixed, { training: true, updateStats: false, onBatchNorm: (n, out) => trainOut.set(n.id, tf.keep(tf.clone(out.t))) });
+      const evalPass = exec.forward(mixed, {
+        training: false,
+        updateStats: false,
+        onBatchNorm: (n, out) => {
+          const t = trainOut.get(n.id);
+          if (!t || t.size !== out.t.size) return;
+          const [d, e] = tf.tidy(() => [tf.sum(tf.square(tf.sub(t, out.t))).dataSync()[0], tf.sum(tf.square(out.t)).dataSync()[0]]);
+          diff.set(n.id, (diff.get(n.id) ?? 0) + d);
+          norm.set(n.id, (norm.get(n.id) ?? 0) + e);
+        },
+      });
+      const [a, b] = [classes(tf, train.outputs[0]), classes(tf, evalPass.outputs[0])];
+      tf.dispose([...train.outputs, ...evalPass.outputs]);
+      if (a && b) {
+        for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differ++;
+        total += a.length;
+      } else hasClasses = false;
+    } finally {
+      tf.dispose([...mixed, ...trainOut.values()]);
+    }
+  }
+  const sites = new Map([...diff].map(([id, d]) => [id, Math.sqrt(d) / Math.max(Math.sqrt(norm.get(id) ?? 0), 1e-12)]));
+  return { predictions: hasClasses && total > 0 ? differ / total : undefined, sites };
 }
 
 /** One variant measured on its own (`recorded`: the written model's training run, replayed when possible). */

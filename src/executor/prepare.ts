@@ -2,7 +2,7 @@
 import type { ModelClass, ModelIndex } from "../model/index-types.js";
 import type { Tf } from "./tensor-lib.js";
 import { type ConcreteModel, concreteModel, inferInputShapes } from "./instantiate.js";
-import { type ExperimentSettings, type PassSharing, type SyntheticData, type Variant, type VariantResult, TrainSide, measureEval, syntheticData, syntheticBatch, trainedExecutor } from "./measure.js";
+import { type ExperimentSettings, type PassSharing, type SyntheticData, type Variant, type VariantResult, type CorrelatedBatches, TrainSide, correlatedBatches, measureEval, smallBatchDisagreement, syntheticData, syntheticBatch, trainedExecutor } from "./measure.js";
 import { NotExecutable } from "./module-config.js";
 import { ExecutionError, GraphExecutor, whyNotExecutable } from "./run-graph.js";
 import { Rng } from "./rng.js";
@@ -20,6 +20,10 @@ export interface PreparedModel {
   variant(key: string, variant: Variant, wantBatchDependence: boolean): VariantResult;
   /** Announces a skip variant before any variant runs: its passes then start from the written model's values. */
   plan(key: string, variant: Variant): void;
+  /** The model as written, in train mode on held-out batches of `size`: the share of predictions unlike eval mode. */
+  smallBatchDisagreement(size: number): number | undefined;
+  /** The model as written on held-out batches whose samples share a component: train vs eval mode. */
+  correlatedBatches(): CorrelatedBatches | undefined;
   dispose(): void;
 }
 
@@ -64,6 +68,16 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
       shapes,
       failure: shapes ? undefined : firstFailure,
       inputText,
+      smallBatchDisagreement(size) {
+        const written = model.variant("written", {}, false);
+        const exec = trainSides.get("")?.exec;
+        return exec && data ? smallBatchDisagreement(tf, exec, data, written.evalClasses, size) : undefined;
+      },
+      correlatedBatches() {
+        model.variant("written", {}, false);
+        const exec = trainSides.get("")?.exec;
+        return exec && data ? correlatedBatches(tf, exec, data) : undefined;
+      },
       plan(key, variant) {
         if (memo.size === 0) shared.plan(key, variant);
       },
