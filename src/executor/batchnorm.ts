@@ -4,7 +4,7 @@
  * mean and the *unbiased* variance by `momentum` (or by 1/num_batches_tracked when momentum is None); in
  * eval mode it uses the running statistics; without `track_running_stats` it always uses batch statistics.
  */
-import type { Tf } from "./tensor-lib.js";
+import type { Tensor, Tf } from "./tensor-lib.js";
 import { type Act, logicalShape, toCL } from "./act.js";
 import { BATCHNORM_RANKS, type BatchNormState } from "./params.js";
 
@@ -43,17 +43,34 @@ export interface BatchNormCall {
   onBatchStats?: (mean: Float32Array, biasedVar: Float32Array, n: number) => void;
 }
 
+/**
+ * Per-channel mean and biased variance of a tensor whose channels are its last axis. The backend reduces over
+ * leading axes by transposing the whole activation first (slow for 5-d video and volume tensors); a product
+ * with a row of 1/n makes the same sums where the data lie. Two passes: the variance is taken around the mean.
+ */
+export function channelMoments(tf: Tf, t: Tensor): { mean: Tensor; variance: Tensor } {
+  return tf.tidy(() => {
+    const channels = t.shape[t.rank - 1]!;
+    const rows = t.size / channels;
+    const x = tf.reshape(t, [rows, channels]);
+    const average = tf.fill([1, rows], 1 / rows);
+    const mean = tf.matMul(average, x);
+    const variance = tf.matMul(average, tf.square(tf.sub(x, mean)));
+    return { mean: tf.reshape(mean, [channels]), variance: tf.reshape(variance, [channels]) };
+  });
+}
+
 export function batchNorm(tf: Tf, x: Act, type: string, st: BatchNormState, call: BatchNormCall): Act {
   const shape = logicalShape(x);
   checkBatchNormInput(type, shape, st, call.training);
   const t = toCL(tf, x); // channels on the last axis, where tf.batchNorm broadcasts its statistics
-  const axes = Array.from({ length: t.rank - 1 }, (_, i) => i);
   const useBatchStats = call.training || !st.trackRunningStats;
   return tf.tidy(() => {
     let mean;
     let variance;
     if (useBatchStats) {
-      const m = tf.moments(t, axes);
+      // Up to 4-d the backend's own reduction is as fast; for 5-d tensors its transpose dominates.
+      const m = t.rank >= 5 ? channelMoments(tf, t) : tf.moments(t, Array.from({ length: t.rank - 1 }, (_, i) => i));
       mean = m.mean;
       variance = m.variance;
       if (call.training && st.trackRunningStats && call.updateStats) {

@@ -147,7 +147,9 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Rec
 }
 
 /** Spatial sizes tried, in order, when the input shape is read off the first layer. */
-export const SPATIAL_CANDIDATES = [32, 28, 64, 224, 16];
+export const SPATIAL_CANDIDATES = [32, 28, 64, 224, 112, 16];
+/** For 3-d inputs (`Conv3d`, `BatchNorm3d` first): each size is used for depth, height and width. */
+export const VOLUME_CANDIDATES = [16, 32, 8];
 
 /** Nodes that keep the tensor's shape, so the first layer after them fixes the input shape. */
 function consumers(graph: ForwardGraph, id: number): GraphNode[] {
@@ -163,7 +165,8 @@ export function inferInputShapes(graph: ForwardGraph, batch: number, given: numb
   const templates = graph.inputs.map((id) => firstLayerShape(graph, id));
   const spatialRanks = templates.map((t) => t.spatialRank);
   const oneChannel = templates.some((t) => t.channels === 1 && t.spatialRank === 2);
-  const candidates = spatialRanks.some((r) => r > 0) ? (oneChannel ? [28, 32, 64, 16] : SPATIAL_CANDIDATES) : [0];
+  // Volumes (video, medical scans) are tried small: a 3-d convolution costs a cube of the size.
+  const candidates = spatialRanks.some((r) => r === 3) ? VOLUME_CANDIDATES : spatialRanks.some((r) => r > 0) ? (oneChannel ? [28, 32, 64, 16] : SPATIAL_CANDIDATES) : [0];
   return {
     shapes: candidates.map((s) => templates.map((t) => [batch, t.channels, ...Array(t.spatialRank).fill(t.spatialRank === 1 ? s * 2 : s)])),
     how: "inferred",
@@ -181,7 +184,7 @@ function firstLayerShape(graph: ForwardGraph, inputId: number): { channels: numb
       if (n.op === "call_module" && n.instance?.qualname) {
         const type = moduleType(n.instance);
         const args = new ModuleArgs(n.instance, type);
-        const conv = /^Conv([12])d$/.exec(type);
+        const conv = /^Conv([123])d$/.exec(type);
         if (conv) return { channels: args.number("in_channels"), spatialRank: Number(conv[1]) };
         if (type === "Linear") return { channels: args.number("in_features"), spatialRank: 0 };
         const bn = /^BatchNorm([123])d$/.exec(type);

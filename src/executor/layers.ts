@@ -6,7 +6,7 @@ import { NotExecutable } from "./module-config.js";
 import type { LayerParams } from "./params.js";
 
 export interface ConvSpec {
-  rank: 1 | 2;
+  rank: 1 | 2 | 3;
   stride: number[];
   padding: number[] | "same" | "valid";
   dilation: number[];
@@ -28,9 +28,13 @@ function pair(v: number[], rank: number, fill = 1): [number, number] {
   return rank === 1 ? [fill, v[0]] : [v[0], v[1]];
 }
 
-/** Filter in tfjs layout `[kh, kw, in/groups, out]` from PyTorch's `[out, in/groups, (kh,) kw]`. */
+/**
+ * Filter in tfjs layout `[kh, kw, in/groups, out]` from PyTorch's `[out, in/groups, (kh,) kw]`; for 3-d
+ * convolutions `[kd, kh, kw, in, out]` from `[out, in, kd, kh, kw]`.
+ */
 export function convFilter(tf: Tf, p: LayerParams, rank: number): Tensor {
   const [out, inG, ...k] = p.weightShape!;
+  if (rank === 3) return tf.transpose(tf.tensor5d(p.weight!, [out, inG, k[0], k[1], k[2]]), [2, 3, 4, 1, 0]);
   const [kh, kw] = rank === 1 ? [1, k[0]] : [k[0], k[1]];
   return tf.transpose(tf.tensor4d(p.weight!, [out, inG, kh, kw]), [2, 3, 1, 0]);
 }
@@ -55,6 +59,7 @@ export function conv(tf: Tf, x: Act, p: LayerParams, filter: Tensor, spec: ConvS
     }
   }
   if (spec.stride.some((s) => s > 1) && spec.dilation.some((d) => d > 1)) throw new NotExecutable(`\`${type}\` with both stride and dilation`, spec.line);
+  if (spec.rank === 3) return conv3d(tf, x, p, filter, spec, type);
   const t = as2d(tf, toCL(tf, x), spec.rank);
   const strides = pair(spec.stride, spec.rank);
   const dilations = pair(spec.dilation, spec.rank);
@@ -73,6 +78,47 @@ export function conv(tf: Tf, x: Act, p: LayerParams, filter: Tensor, spec: ConvS
   }
   if (p.bias) y = tf.add(y, tf.tensor1d(p.bias));
   return from2d(tf, y, spec.rank);
+}
+
+/** `Conv3d` on `[N, D, H, W, C]`: groups of one; explicit padding is applied first (tfjs pads only "same"). */
+function conv3d(tf: Tf, x: Act, p: LayerParams, filter: Tensor, spec: ConvSpec, type: string): Act {
+  if (spec.groups !== 1) throw new NotExecutable(`\`${type}\` with groups`, spec.line);
+  if (spec.dilation.some((d) => d !== 1)) throw new NotExecutable(`\`${type}\` with dilation`, spec.line);
+  if (spec.padding === "same" && spec.stride.some((s) => s !== 1)) throw new NotExecutable(`\`${type}(padding="same")\` with a stride`, spec.line);
+  let t = toCL(tf, x);
+  const pad = spec.padding;
+  if (Array.isArray(pad) && pad.some((v) => v > 0)) t = tf.pad(t, [[0, 0], ...pad.map((v): [number, number] => [v, v]), [0, 0]]);
+  if (pad === "same") {
+    // "same" with stride 1: PyTorch pads (k - 1) / 2 on each side (odd kernels), or one more at the end.
+    const k = filter.shape.slice(0, 3) as number[];
+    t = tf.pad(t, [[0, 0], ...k.map((v): [number, number] => [Math.floor((v - 1) / 2), Math.ceil((v - 1) / 2)]), [0, 0]]);
+  }
+  let y = conv3dAsConv2d(tf, t, filter, spec.stride as [number, number, number]);
+  if (p.bias) y = tf.add(y, tf.tensor1d(p.bias));
+  return { t: y, cl: true };
+}
+
+/**
+ * A "valid" 3-d convolution as one 2-d convolution per kernel depth, summed: the backend's 2-d kernel (XNNPACK)
+ * is many times faster than its 3-d one. `t` is `[N, D, H, W, C]`, `filter` `[kd, kh, kw, C, out]`.
+ */
+function conv3dAsConv2d(tf: Tf, t: Tensor, filter: Tensor, [sd, sh, sw]: [number, number, number]): Tensor {
+  const [n, d, h, w, c] = t.shape as number[];
+  const [kd, kh, kw, , out] = filter.shape as number[];
+  const depthOut = Math.floor((d - kd) / sd) + 1;
+  if (depthOut < 1) throw new TorchError("RuntimeError", `Calculated padded input size per channel: (${d} x ${h} x ${w}). Kernel size: (${kd} x ${kh} x ${kw}). Kernel size can't be greater than actual input size`);
+  // Depth planes picked with a gather on a rank-3 view: the backend slices rank-5 tensors element by element.
+  const flat = tf.reshape(t, [n, d, h * w * c]);
+  const flatFilter = tf.reshape(filter, [kd, kh * kw * c * out]);
+  let sum: Tensor | undefined;
+  for (let i = 0; i < kd; i++) {
+    const planes = tf.gather(flat, Array.from({ length: depthOut }, (_, j) => i + j * sd), 1);
+    const weights = tf.reshape(tf.gather(flatFilter, [i], 0), [kh, kw, c, out]);
+    const y = tf.conv2d(tf.reshape(planes, [n * depthOut, h, w, c]) as never, weights as never, [sh, sw], "valid", "NHWC");
+    sum = sum ? tf.add(sum, y) : y;
+  }
+  const [, ho, wo] = sum!.shape as number[];
+  return tf.reshape(sum!, [n, depthOut, ho, wo, out]);
 }
 
 function explicitPad([ph, pw]: [number, number]): [[number, number], [number, number], [number, number], [number, number]] {
@@ -95,7 +141,7 @@ export function linear(tf: Tf, x: Act, p: LayerParams, weight: Tensor): Act {
 
 export interface PoolSpec {
   kind: "max" | "avg";
-  rank: 1 | 2;
+  rank: 1 | 2 | 3;
   kernel: number[];
   stride: number[];
   padding: number[];
@@ -114,6 +160,12 @@ export function pool(tf: Tf, x: Act, spec: PoolSpec, type: string): Act {
     if (spec.ceilMode && span % spec.stride[i] !== 0) throw new NotExecutable(`\`${type}(ceil_mode=True)\` where rounding up changes the size`, spec.line);
   });
   if (spec.padding.some((p) => p > 0) && spec.kind === "avg" && !spec.countIncludePad) throw new NotExecutable(`\`${type}(count_include_pad=False)\` with padding`, spec.line);
+  if (spec.rank === 3) {
+    let v = toCL(tf, x);
+    if (spec.padding.some((p) => p > 0)) v = tf.pad(v, [[0, 0], ...spec.padding.map((p): [number, number] => [p, p]), [0, 0]], spec.kind === "max" ? -Infinity : 0);
+    const [k, s] = [spec.kernel as [number, number, number], spec.stride as [number, number, number]];
+    return { t: spec.kind === "max" ? tf.maxPool3d(v as never, k, s, "valid", undefined, "NDHWC") : tf.avgPool3d(v as never, k, s, "valid", undefined, "NDHWC"), cl: true };
+  }
   let t = as2d(tf, toCL(tf, x), spec.rank);
   const pad = pair(spec.padding, spec.rank, 0);
   if (pad[0] > 0 || pad[1] > 0) t = tf.pad(t, explicitPad(pad), spec.kind === "max" ? -Infinity : 0);

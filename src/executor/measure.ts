@@ -7,6 +7,7 @@ import type { ForwardGraph } from "../model/graph.js";
 import type { ModuleInstance } from "../model/values.js";
 import type { Tensor, Tf } from "./tensor-lib.js";
 import { type Act, physicalAxis } from "./act.js";
+import { channelMoments } from "./batchnorm.js";
 import { Rng } from "./rng.js";
 import { GraphExecutor, type PassOptions, type PassResult } from "./run-graph.js";
 import type { SharedPasses } from "./shared-passes.js";
@@ -95,7 +96,7 @@ function channelStats(tf: Tf, a: Act): SiteStats {
   return tf.tidy(() => {
     const channel = physicalAxis(a, 1);
     const axes = Array.from({ length: a.t.rank }, (_, i) => i).filter((i) => i !== channel);
-    const m = tf.moments(a.t, axes);
+    const m = a.t.rank >= 5 && channel === a.t.rank - 1 ? channelMoments(tf, a.t) : tf.moments(a.t, axes);
     // One read from the backend for both numbers.
     const [mean, std] = tf.stack([tf.mean(m.mean), tf.mean(tf.sqrt(m.variance))]).dataSync();
     return { mean, std };

@@ -6,7 +6,7 @@ import type { GraphNode } from "../model/graph.js";
 import type { ModuleInstance } from "../model/values.js";
 import type { Tensor, Tf } from "./tensor-lib.js";
 import { type Act, cf, logicalShape, physicalAxis, toCF, toCL } from "./act.js";
-import { batchNorm, type BatchNormCall } from "./batchnorm.js";
+import { batchNorm, type BatchNormCall, TorchError } from "./batchnorm.js";
 import { adaptivePool, conv, linear, pool } from "./layers.js";
 import { ModuleArgs, NotExecutable } from "./module-config.js";
 import { NodeArgs } from "./node-args.js";
@@ -96,6 +96,16 @@ function softmaxLike(tf: Tf, x: Act, dim: number, log: boolean): Act {
   return sameLayout(tf, x, log ? y : tf.exp(y));
 }
 
+/** PyTorch's broadcasting rule, with its message, so a mismatch reads as PyTorch would report it. */
+function checkBroadcast(a: number[], b: number[], node: GraphNode): void {
+  for (let i = 1; i <= Math.min(a.length, b.length); i++) {
+    const [x, y] = [a[a.length - i], b[b.length - i]];
+    if (x !== y && x !== 1 && y !== 1) {
+      throw new NotExecutableShape(`The size of tensor a (${x}) must match the size of tensor b (${y}) at non-singleton dimension ${Math.max(a.length, b.length) - i}`, node);
+    }
+  }
+}
+
 function binary(tf: Tf, name: string, a: Act | number, b: Act | number, line: number): Act {
   const fns: Record<string, (x: Tensor | number, y: Tensor | number) => Tensor> = {
     add: (x, y) => tf.add(x as Tensor, y as Tensor),
@@ -137,9 +147,9 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
   const activation = MODULE_ACTIVATIONS[type];
   if (activation) return sameLayout(tf, x, ACTIVATIONS[activation](tf, x.t));
   const args = new ModuleArgs(inst, type);
-  const convMatch = /^Conv([12])d$/.exec(type);
+  const convMatch = /^Conv([123])d$/.exec(type);
   if (convMatch) {
-    const rank = Number(convMatch[1]) as 1 | 2;
+    const rank = Number(convMatch[1]) as 1 | 2 | 3;
     if (args.get("padding_mode", "zeros") !== "zeros") throw new NotExecutable(`\`${type}\` with padding_mode other than zeros`, line);
     const padArg = args.get("padding", 0);
     const padding = padArg === "same" || padArg === "valid" ? padArg : args.ints("padding", rank, 0);
@@ -150,9 +160,9 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
     const { params, weight } = ctx.layer(inst);
     return linear(tf, x, params, weight);
   }
-  const poolMatch = /^(Max|Avg)Pool([12])d$/.exec(type);
+  const poolMatch = /^(Max|Avg)Pool([123])d$/.exec(type);
   if (poolMatch) {
-    const rank = Number(poolMatch[2]) as 1 | 2;
+    const rank = Number(poolMatch[2]) as 1 | 2 | 3;
     const kernel = args.ints("kernel_size", rank);
     const strideArg = args.get("stride", null);
     if (poolMatch[1] === "Max" && (args.bool("return_indices", false) || args.ints("dilation", rank, 1).some((d) => d !== 1))) throw new NotExecutable(`\`${type}\` with dilation or return_indices`, line);
@@ -176,6 +186,13 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
     return adaptivePool(tf, x, adaptive[1] === "Max" ? "max" : "avg", rank, sizes, type, line);
   }
   if (type === "LeakyReLU") return sameLayout(tf, x, tf.leakyRelu(x.t, args.number("negative_slope", 0.01)));
+  if (type === "PReLU") {
+    // One slope per channel (dim 1), or one for all: with channels last, both broadcast over the last axis.
+    const { weight } = ctx.layer(inst);
+    const t = x.t.rank >= 3 ? toCL(tf, x) : x.t;
+    if (weight.size !== 1 && t.shape[t.rank - 1] !== weight.size) throw new TorchError("RuntimeError", `Mismatch of parameter numbers and input channel size. Found parameter numbers = ${weight.size} and channel size = ${logicalShape(x)[1]}.`);
+    return { t: tf.prelu(t, weight), cl: x.t.rank >= 3 };
+  }
   if (type === "Flatten") return flatten(tf, x, args.number("start_dim", 1), args.number("end_dim", -1));
   if (type === "Softmax" || type === "LogSoftmax") {
     const dim = args.get("dim", null);
@@ -210,7 +227,9 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
         if (n === undefined) throw new NotExecutable(`an operand of \`${op}\` with no known value`, line);
         return n;
       };
-      return binary(tf, op, operand(0), operand(1), line);
+      const [x, y] = [operand(0), operand(1)];
+      if (typeof x !== "number" && typeof y !== "number") checkBroadcast(logicalShape(x), logicalShape(y), node);
+      return binary(tf, op, x, y, line);
     }
     case "operator.neg":
       return sameLayout(tf, input(), tf.neg(input().t));

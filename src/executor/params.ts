@@ -68,7 +68,12 @@ export function newBatchNormState(inst: ModuleInstance): BatchNormState {
   };
 }
 
+/** Layers larger than this are not run: the arguments (often bnlint's defaults) make the model too big. */
+const MAX_LAYER_WEIGHTS = 1 << 26;
+
 function kaimingUniform(rng: Rng, shape: number[], fanIn: number, hasBias: boolean): LayerParams {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (!(size <= MAX_LAYER_WEIGHTS)) throw new NotExecutable(`a layer of ${size.toLocaleString("en-US")} weights (more than bnlint runs; set the model's arguments with --model-args)`);
   const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
   const weight = rng.uniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), -bound, bound);
   const bias = hasBias ? rng.uniform(new Float32Array(shape[0]), -bound, bound) : undefined;
@@ -80,7 +85,7 @@ export function initLayerParams(inst: ModuleInstance, seed: number): LayerParams
   const type = moduleType(inst);
   const rng = new Rng(seed ^ hash(instanceKey(inst)));
   const args = new ModuleArgs(inst, type);
-  const conv = /^Conv([12])d$/.exec(type);
+  const conv = /^Conv([123])d$/.exec(type);
   if (conv) {
     const rank = Number(conv[1]);
     const cin = args.number("in_channels");
@@ -90,6 +95,10 @@ export function initLayerParams(inst: ModuleInstance, seed: number): LayerParams
     if (cin % groups !== 0 || cout % groups !== 0) throw new NotExecutable(`\`${type}\` channels are not divisible by groups`, inst.ctorRange.start.line);
     const fanIn = (cin / groups) * kernel.reduce((a, b) => a * b, 1);
     return kaimingUniform(rng, [cout, cin / groups, ...kernel], fanIn, args.bool("bias", true));
+  }
+  if (type === "PReLU") {
+    const n = args.number("num_parameters", 1);
+    return { weight: new Float32Array(n).fill(args.number("init", 0.25)), weightShape: [n] };
   }
   if (type === "Linear") {
     const fin = args.number("in_features");

@@ -91,7 +91,7 @@ export class GraphExecutor {
       const params = this.layerParams.get(inst) ?? initLayerParams(inst, this.seed);
       if (!params) throw new NotExecutable(`\`${moduleType(inst)}\` has no parameters the executor knows`, inst.ctorRange.start.line);
       const { tf } = this;
-      const conv = /^Conv([12])d$/.exec(moduleType(inst));
+      const conv = /^Conv([123])d$/.exec(moduleType(inst));
       const weight = tf.keep(conv ? convFilter(tf, params, Number(conv[1])) : tf.tensor(params.weight!, params.weightShape!));
       l = { params, weight };
       this.layers.set(inst.id, l);
