@@ -82,10 +82,11 @@ run("executor agrees with PyTorch", async () => {
     console.log(`executor ran ${cases.length} fixture models; not run:\n  ${skipped.join("\n  ")}`);
     const names = cases.map((c) => c.name);
     expect(names).toContain("seed/keras_cifar2.py:Keras_Cifar2");
-    // 3-d convolutions, BatchNorm3d and 3-d pooling; PReLU.
+    // 3-d convolutions, BatchNorm3d and 3-d pooling; PReLU; transposed convolutions.
     expect(names).toContain("reused-batchnorm/video_bn3d.py:TinyC3D");
     expect(names).toContain("clean/face_embedding.py:FaceEmbedder");
-    expect(cases.length).toBeGreaterThanOrEqual(40);
+    expect(names).toContain("reused-batchnorm/sequential_star_literal.py:TinyDecoder");
+    expect(cases.length).toBeGreaterThanOrEqual(41);
   });
 
   cases.forEach((c, i) => {

@@ -72,7 +72,7 @@ async function exportPrepared(tf: Awaited<ReturnType<typeof loadTensorLib>>, ind
       const layer = exec.layerParams.get(inst);
       if (layer) {
         add(`${path}.weight`, layer.weightShape!, layer.weight);
-        add(`${path}.bias`, [layer.weightShape![0]], layer.bias);
+        add(`${path}.bias`, [layer.bias?.length ?? 0], layer.bias);
       }
       if (isBatchNorm(inst)) {
         const st = exec.instanceState(inst);

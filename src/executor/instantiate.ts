@@ -186,6 +186,7 @@ function firstLayerShape(graph: ForwardGraph, inputId: number): { channels: numb
         const args = new ModuleArgs(n.instance, type);
         const conv = /^Conv([123])d$/.exec(type);
         if (conv) return { channels: args.number("in_channels"), spatialRank: Number(conv[1]) };
+        if (type === "ConvTranspose2d") return { channels: args.number("in_channels"), spatialRank: 2 };
         if (type === "Linear") return { channels: args.number("in_features"), spatialRank: 0 };
         const bn = /^BatchNorm([123])d$/.exec(type);
         if (bn) return { channels: args.number("num_features"), spatialRank: bn[1] === "1" ? 0 : Number(bn[1]) };

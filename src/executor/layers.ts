@@ -80,6 +80,39 @@ export function conv(tf: Tf, x: Act, p: LayerParams, filter: Tensor, spec: ConvS
   return from2d(tf, y, spec.rank);
 }
 
+/** tfjs's `[kh, kw, out, in]` from PyTorch's ConvTranspose2d weight `[in, out, kh, kw]` (no flip: both are the adjoint of the same correlation). */
+export function transposedConvFilter(tf: Tf, p: LayerParams): Tensor {
+  const [cin, cout, kh, kw] = p.weightShape!;
+  return tf.transpose(tf.tensor4d(p.weight!, [cin, cout, kh, kw]), [2, 3, 1, 0]);
+}
+
+export interface TransposedConvSpec {
+  stride: number[];
+  padding: number[];
+  outputPadding: number[];
+  line: number;
+}
+
+/**
+ * `ConvTranspose2d` (groups and dilation of 1): tfjs's full ("valid") transposed convolution, then PyTorch's
+ * `padding` cropped from each side and `output_padding` given back at the end.
+ */
+export function convTranspose2d(tf: Tf, x: Act, p: LayerParams, filter: Tensor, spec: TransposedConvSpec, type: string): Act {
+  const shape = logicalShape(x);
+  const [cin, cout, kh, kw] = p.weightShape!;
+  if (shape.length !== 4) throw new TorchError("RuntimeError", `Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input of size: [${shape.join(", ")}]`);
+  if (shape[1] !== cin) throw new TorchError("RuntimeError", `Given transposed=1, weight of size [${p.weightShape!.join(", ")}], expected input[${shape.join(", ")}] to have ${cin} channels, but got ${shape[1]} channels instead`);
+  if (spec.outputPadding.some((op, i) => op > spec.padding[i])) throw new NotExecutable(`\`${type}\` with output_padding larger than padding`, spec.line);
+  const [n, , h, w] = shape;
+  const full = [(h - 1) * spec.stride[0] + kh, (w - 1) * spec.stride[1] + kw];
+  const y = tf.conv2dTranspose(toCL(tf, x) as never, filter as never, [n, full[0], full[1], cout], spec.stride as [number, number], "valid");
+  const size = full.map((f, i) => f - 2 * spec.padding[i] + spec.outputPadding[i]);
+  if (size.some((s) => s < 1)) throw new TorchError("RuntimeError", `Given input size per channel: (${h} x ${w}). Calculated output size per channel: (${size.join(" x ")}). Output size is too small`);
+  let out = tf.slice(y, [0, spec.padding[0], spec.padding[1], 0], [n, size[0], size[1], cout]);
+  if (p.bias) out = tf.add(out, tf.tensor1d(p.bias));
+  return { t: out, cl: true };
+}
+
 /** `Conv3d` on `[N, D, H, W, C]`: groups of one; explicit padding is applied first (tfjs pads only "same"). */
 function conv3d(tf: Tf, x: Act, p: LayerParams, filter: Tensor, spec: ConvSpec, type: string): Act {
   if (spec.groups !== 1) throw new NotExecutable(`\`${type}\` with groups`, spec.line);

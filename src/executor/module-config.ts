@@ -15,6 +15,7 @@ export type PyArg = number | boolean | string | null | PyArg[];
 export const SIGNATURES: Record<string, string[]> = {
   Conv1d: ["in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode"],
   Conv2d: ["in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode"],
+  ConvTranspose2d: ["in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding", "groups", "bias", "dilation", "padding_mode"],
   Conv3d: ["in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode"],
   Linear: ["in_features", "out_features", "bias"],
   BatchNorm1d: ["num_features", "eps", "momentum", "affine", "track_running_stats"],

@@ -7,7 +7,7 @@ import type { ModuleInstance } from "../model/values.js";
 import type { Tensor, Tf } from "./tensor-lib.js";
 import { type Act, cf, logicalShape, physicalAxis, toCF, toCL } from "./act.js";
 import { batchNorm, type BatchNormCall, TorchError } from "./batchnorm.js";
-import { adaptivePool, conv, linear, pool } from "./layers.js";
+import { adaptivePool, conv, convTranspose2d, linear, pool } from "./layers.js";
 import { ModuleArgs, NotExecutable } from "./module-config.js";
 import { NodeArgs } from "./node-args.js";
 import type { BatchNormState, LayerParams } from "./params.js";
@@ -159,6 +159,12 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
   if (type === "Linear") {
     const { params, weight } = ctx.layer(inst);
     return linear(tf, x, params, weight);
+  }
+  if (type === "ConvTranspose2d") {
+    if (args.number("groups", 1) !== 1 || args.ints("dilation", 2, 1).some((d) => d !== 1)) throw new NotExecutable(`\`${type}\` with groups or dilation`, line);
+    if (args.get("padding_mode", "zeros") !== "zeros") throw new NotExecutable(`\`${type}\` with padding_mode other than zeros`, line);
+    const { params, weight } = ctx.layer(inst);
+    return convTranspose2d(tf, x, params, weight, { stride: args.ints("stride", 2, 1), padding: args.ints("padding", 2, 0), outputPadding: args.ints("output_padding", 2, 0), line }, type);
   }
   const poolMatch = /^(Max|Avg)Pool([123])d$/.exec(type);
   if (poolMatch) {

@@ -71,12 +71,12 @@ export function newBatchNormState(inst: ModuleInstance): BatchNormState {
 /** Layers larger than this are not run: the arguments (often bnlint's defaults) make the model too big. */
 const MAX_LAYER_WEIGHTS = 1 << 26;
 
-function kaimingUniform(rng: Rng, shape: number[], fanIn: number, hasBias: boolean): LayerParams {
+function kaimingUniform(rng: Rng, shape: number[], fanIn: number, hasBias: boolean, outputs = shape[0]): LayerParams {
   const size = shape.reduce((a, b) => a * b, 1);
   if (!(size <= MAX_LAYER_WEIGHTS)) throw new NotExecutable(`a layer of ${size.toLocaleString("en-US")} weights (more than bnlint runs; set the model's arguments with --model-args)`);
   const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
   const weight = rng.uniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), -bound, bound);
-  const bias = hasBias ? rng.uniform(new Float32Array(shape[0]), -bound, bound) : undefined;
+  const bias = hasBias ? rng.uniform(new Float32Array(outputs), -bound, bound) : undefined;
   return { weight, weightShape: shape, bias };
 }
 
@@ -95,6 +95,13 @@ export function initLayerParams(inst: ModuleInstance, seed: number): LayerParams
     if (cin % groups !== 0 || cout % groups !== 0) throw new NotExecutable(`\`${type}\` channels are not divisible by groups`, inst.ctorRange.start.line);
     const fanIn = (cin / groups) * kernel.reduce((a, b) => a * b, 1);
     return kaimingUniform(rng, [cout, cin / groups, ...kernel], fanIn, args.bool("bias", true));
+  }
+  if (type === "ConvTranspose2d") {
+    // PyTorch's weight is [in, out / groups, kh, kw]; its fan-in is read off dimension 1.
+    const [cin, cout, groups] = [args.number("in_channels"), args.number("out_channels"), args.number("groups", 1)];
+    const kernel = args.ints("kernel_size", 2);
+    if (cin % groups !== 0 || cout % groups !== 0) throw new NotExecutable(`\`${type}\` channels are not divisible by groups`, inst.ctorRange.start.line);
+    return kaimingUniform(rng, [cin, cout / groups, ...kernel], (cout / groups) * kernel[0] * kernel[1], args.bool("bias", true), cout);
   }
   if (type === "PReLU") {
     const n = args.number("num_parameters", 1);

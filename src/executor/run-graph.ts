@@ -7,7 +7,7 @@ import { TorchError } from "./batchnorm.js";
 import { NotExecutable } from "./module-config.js";
 import { type OpContext, NotExecutableShape, runFunction, runMethod, runModule } from "./ops.js";
 import { type BatchNormState, type LayerParams, initLayerParams, moduleType, newBatchNormState } from "./params.js";
-import { convFilter } from "./layers.js";
+import { convFilter, transposedConvFilter } from "./layers.js";
 import { isBatchNorm } from "../model/queries.js";
 
 /** Every module instance of the model: those its `__init__` created and those of submodules that run. */
@@ -91,8 +91,9 @@ export class GraphExecutor {
       const params = this.layerParams.get(inst) ?? initLayerParams(inst, this.seed);
       if (!params) throw new NotExecutable(`\`${moduleType(inst)}\` has no parameters the executor knows`, inst.ctorRange.start.line);
       const { tf } = this;
-      const conv = /^Conv([123])d$/.exec(moduleType(inst));
-      const weight = tf.keep(conv ? convFilter(tf, params, Number(conv[1])) : tf.tensor(params.weight!, params.weightShape!));
+      const type = moduleType(inst);
+      const conv = /^Conv([123])d$/.exec(type);
+      const weight = tf.keep(conv ? convFilter(tf, params, Number(conv[1])) : type === "ConvTranspose2d" ? transposedConvFilter(tf, params) : tf.tensor(params.weight!, params.weightShape!));
       l = { params, weight };
       this.layers.set(inst.id, l);
     }
