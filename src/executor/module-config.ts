@@ -21,6 +21,7 @@ export const SIGNATURES: Record<string, string[]> = {
   BatchNorm1d: ["num_features", "eps", "momentum", "affine", "track_running_stats"],
   BatchNorm2d: ["num_features", "eps", "momentum", "affine", "track_running_stats"],
   BatchNorm3d: ["num_features", "eps", "momentum", "affine", "track_running_stats"],
+  SyncBatchNorm: ["num_features", "eps", "momentum", "affine", "track_running_stats", "process_group"],
   MaxPool1d: ["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"],
   MaxPool2d: ["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"],
   MaxPool3d: ["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"],

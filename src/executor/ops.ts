@@ -139,7 +139,8 @@ function cat(tf: Tf, xs: Act[], dim: number, node: GraphNode): Act {
 export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance, type: string, x: Act): Act {
   const { tf } = ctx;
   const line = node.range.start.line;
-  if (/^BatchNorm[123]d$/.test(type)) {
+  // SyncBatchNorm as one process runs it: BatchNorm over the local batch.
+  if (/^BatchNorm[123]d$/.test(type) || type === "SyncBatchNorm") {
     const record = ctx.onBatchStats;
     const call = record ? { ...ctx.bnCall, onBatchStats: (m: Float32Array, v: Float32Array, n: number) => record(node, inst, m, v, n) } : ctx.bnCall;
     return batchNorm(tf, x, type, ctx.batchNormState(node, inst), call);
