@@ -7,6 +7,7 @@ export { lintText, lintFile };
 export type { LintOptions, LintResult };
 export type { Diagnostic, Fix, Confirmation } from "./engine/diagnostic.js";
 export { rules } from "../rules/index.js";
+export { IncrementalLinter } from "./engine/incremental.js";
 
 /** Lints files and folders (folders are walked, respecting .gitignore). One result per file. */
 export async function lintFiles(paths: string[], options: LintOptions = {}): Promise<LintResult[]> {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { lintText } from "../../src/engine/linter.js";
-import { IncrementalLinter } from "../../src/engine/incremental.js";
+import { IncrementalLinter } from "../../src/index.js";
 import { splitIntoUnits, toFileOffset, wordsOf } from "../../src/engine/units.js";
 import type { LintResult } from "../../src/engine/diagnostic.js";
 import { fixtureFiles, readText } from "../helpers/expectations.js";
