@@ -15,14 +15,15 @@ const THREE_MODELS = `${FIXTURES}reused-batchnorm/three_independent_models.py`;
 const visible = (r: LintResult) => r.messages.map(({ ruleId, severity, message, range, related, fix, suggestions }) => ({ ruleId, severity, message, range, related, fix, suggestions }));
 
 describe("incremental lint", () => {
-  it("gives the whole-file findings for every fixture, and re-lints nothing when the text is unchanged", async () => {
+  it("gives the whole-file findings for every fixture (LF and CRLF), and re-lints nothing when the text is unchanged", async () => {
     for (const file of fixtureFiles(FIXTURES)) {
-      const text = readText(file);
-      const linter = new IncrementalLinter(file);
-      expect(visible(await linter.lint(text)), file).toEqual(visible(await lintText(text, file)));
-      await linter.lint(text);
-      expect(linter.lastLintedUnits, file).toBe(0);
-      linter.dispose();
+      for (const text of [readText(file), readText(file).replace(/\n/g, "\r\n")]) {
+        const linter = new IncrementalLinter(file);
+        expect(visible(await linter.lint(text)), file).toEqual(visible(await lintText(text, file)));
+        await linter.lint(text);
+        expect(linter.lastLintedUnits, file).toBe(0);
+        linter.dispose();
+      }
     }
   });
 
