@@ -30,6 +30,12 @@ export interface LintUnit {
 
 const WORD = /[A-Za-z_]\w*/g;
 
+/**
+ * Every unit is about as long as the file has lines (the blanked classes keep theirs): past this many
+ * characters over all units (thousands of classes in a generated file), the file is one unit.
+ */
+export const MAX_UNITS_CHARS = 8_000_000;
+
 /** The distinct identifier-like words of a text. */
 export function wordsOf(text: string): string[] {
   return [...new Set(text.match(WORD) ?? [])];
@@ -75,7 +81,8 @@ export function splitIntoUnits(text: string, classes: readonly TopLevelClass[], 
     if (group) group.push(i);
     else groups.set(root, [i]);
   });
-  if (groups.size < 2) return [{ classes: classes.map((_, i) => i), text, replaced: [] }];
+  const lines = newlinesIn(text, 0, text.length) + 1;
+  if (groups.size < 2 || groups.size * lines > MAX_UNITS_CHARS) return [{ classes: classes.map((_, i) => i), text, replaced: [] }];
   // Pieces shared by every unit: the text between classes, each class, and each class's blank replacement.
   const gaps = classes.map((c, i) => text.slice(i === 0 ? 0 : classes[i - 1].endIndex, c.startIndex));
   const tail = text.slice(classes[classes.length - 1].endIndex);

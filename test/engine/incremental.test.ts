@@ -114,6 +114,13 @@ describe("lint units", () => {
     expect(units[1].text).toBe(`import torch${"\n".repeat(8)}class C:\n    z = 3\n    w = 4\n\nrun(C)\n`);
   });
 
+  it("keeps a file of thousands of classes whole rather than building thousands of file-long units", () => {
+    const many = Array.from({ length: 3000 }, (_, i) => `class C${i}:\n    x = ${i}\n`).join("\n");
+    const found = [...many.matchAll(/class (C\d+):\n {4}x = \d+/g)].map((m) => ({ name: m[1], startIndex: m.index!, endIndex: m.index! + m[0].length }));
+    expect(splitIntoUnits(many, found, () => [])).toHaveLength(1);
+    expect(splitIntoUnits(many, found.slice(0, 3), () => [])).toHaveLength(3);
+  });
+
   it("maps unit offsets back to file offsets", () => {
     const unitOffset = units[1].text.indexOf("w = 4");
     expect(toFileOffset(units[1], unitOffset)).toBe(text.indexOf("w = 4"));
