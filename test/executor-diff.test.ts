@@ -88,7 +88,9 @@ run("executor agrees with PyTorch", async () => {
     expect(names).toContain("reused-batchnorm/sequential_star_literal.py:TinyDecoder");
     // SyncBatchNorm as one process computes it (the PyTorch side runs it through BatchNorm's forward on CPU).
     expect(names).toContain("clean/syncbn_per_stage.py:SyncStem");
-    expect(cases.length).toBeGreaterThanOrEqual(42);
+    // nn.Upsample (bilinear) and F.interpolate (nearest).
+    expect(names).toContain("clean/unet_upsampling.py:TinyUNet");
+    expect(cases.length).toBeGreaterThanOrEqual(43);
   });
 
   cases.forEach((c, i) => {

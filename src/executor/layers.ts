@@ -80,6 +80,36 @@ export function conv(tf: Tf, x: Act, p: LayerParams, filter: Tensor, spec: ConvS
   return from2d(tf, y, spec.rank);
 }
 
+export interface ResizeSpec {
+  /** Output height and width, or undefined to scale by `scale`. */
+  size?: number[];
+  scale?: number[];
+  mode: string;
+  alignCorners: boolean;
+  line: number;
+}
+
+/**
+ * `F.interpolate` / `nn.Upsample` on 4-d tensors. PyTorch's `nearest` picks floor(out × in / out_size), tfjs's
+ * legacy nearest-neighbour resize does the same; `bilinear` without `align_corners` samples at half-pixel
+ * centres, as tfjs does with `halfPixelCenters`.
+ */
+export function resize(tf: Tf, x: Act, spec: ResizeSpec, type: string): Act {
+  const shape = logicalShape(x);
+  if (shape.length !== 4) throw new NotExecutable(`\`${type}\` on a ${shape.length}-d tensor`, spec.line);
+  const [h, w] = shape.slice(2);
+  const size = spec.size ?? [Math.floor(h * spec.scale![0]), Math.floor(w * spec.scale![1])];
+  if (spec.size === undefined && spec.scale!.some((s) => !Number.isInteger(s))) throw new NotExecutable(`\`${type}\` with a fractional scale_factor`, spec.line);
+  const t = toCL(tf, x) as never;
+  const out = size as [number, number];
+  if (spec.mode === "nearest") {
+    if (spec.alignCorners) throw new NotExecutable(`\`${type}(mode="nearest", align_corners=True)\``, spec.line);
+    return { t: tf.image.resizeNearestNeighbor(t, out, false, false), cl: true };
+  }
+  if (spec.mode === "bilinear") return { t: spec.alignCorners ? tf.image.resizeBilinear(t, out, true) : tf.image.resizeBilinear(t, out, false, true), cl: true };
+  throw new NotExecutable(`\`${type}(mode="${spec.mode}")\``, spec.line);
+}
+
 /** tfjs's `[kh, kw, out, in]` from PyTorch's ConvTranspose2d weight `[in, out, kh, kw]` (no flip: both are the adjoint of the same correlation). */
 export function transposedConvFilter(tf: Tf, p: LayerParams): Tensor {
   const [cin, cout, kh, kw] = p.weightShape!;

@@ -29,6 +29,7 @@ export const SIGNATURES: Record<string, string[]> = {
   AvgPool2d: ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"],
   AvgPool3d: ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"],
   PReLU: ["num_parameters", "init"],
+  Upsample: ["size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"],
   AdaptiveAvgPool1d: ["output_size"],
   AdaptiveAvgPool2d: ["output_size"],
   AdaptiveMaxPool2d: ["output_size"],

@@ -87,6 +87,23 @@ export class NodeArgs {
     return walk(a);
   }
 
+  /** `True` / `False` (`None` counts as false), or `fallback` when absent. */
+  bool(index: number, keyword: string, fallback: boolean): boolean {
+    const a = this.raw(index, keyword);
+    if (a === undefined) return fallback;
+    if (a.kind === "other" && (a.text === "True" || a.text === "False" || a.text === "None")) return a.text === "True";
+    throw new NotExecutable(`\`${this.node.target}(${keyword}=…)\` has no known value`, this.node.range.start.line);
+  }
+
+  /** A string literal argument (`mode="bilinear"`), or `fallback` when absent; anything else is not executable. */
+  string(index: number, keyword: string, fallback: string): string {
+    const a = this.raw(index, keyword);
+    if (a === undefined) return fallback;
+    const m = a.kind === "other" ? /^[rbuRBU]?(["'])(.*)\1$/.exec(a.text) : null;
+    if (!m) throw new NotExecutable(`\`${this.node.target}(${keyword}=…)\` is not a string literal`, this.node.range.start.line);
+    return m[2];
+  }
+
   /** Argument `index` when it is a plain number (for binary operators: `x * 0.5`). */
   numberAt(index: number): number | undefined {
     const a = this.node.extra?.args[index + this.offset];

@@ -7,7 +7,7 @@ import type { ModuleInstance } from "../model/values.js";
 import type { Tensor, Tf } from "./tensor-lib.js";
 import { type Act, cf, logicalShape, physicalAxis, toCF, toCL } from "./act.js";
 import { batchNorm, type BatchNormCall, TorchError } from "./batchnorm.js";
-import { adaptivePool, conv, convTranspose2d, linear, pool } from "./layers.js";
+import { adaptivePool, conv, convTranspose2d, linear, pool, resize } from "./layers.js";
 import { ModuleArgs, NotExecutable } from "./module-config.js";
 import { NodeArgs } from "./node-args.js";
 import type { BatchNormState, LayerParams } from "./params.js";
@@ -193,6 +193,12 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
     return adaptivePool(tf, x, adaptive[1] === "Max" ? "max" : "avg", rank, sizes, type, line);
   }
   if (type === "LeakyReLU") return sameLayout(tf, x, tf.leakyRelu(x.t, args.number("negative_slope", 0.01)));
+  if (type === "Upsample") {
+    const size = args.get("size", null);
+    const scale = args.get("scale_factor", null);
+    const pair = (v: unknown): number[] => (typeof v === "number" ? [v, v] : (v as number[]));
+    return resize(tf, x, { size: size === null ? undefined : pair(size), scale: scale === null ? undefined : pair(scale), mode: String(args.get("mode", "nearest")), alignCorners: args.bool("align_corners", false), line }, type);
+  }
   if (type === "PReLU") {
     // One slope per channel (dim 1), or one for all: with channels last, both broadcast over the last axis.
     const { weight } = ctx.layer(inst);
@@ -218,6 +224,14 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
   const activation = FUNCTION_ACTIVATIONS[name];
   if (activation) return sameLayout(tf, input(), ACTIVATIONS[activation](tf, input().t));
   switch (name) {
+    case "torch.nn.functional.interpolate":
+    case "torch.nn.functional.upsample": {
+      const size = a.ints(1, "size", 2, null);
+      const scale = a.get(2, "scale_factor", null);
+      if (size === null && scale === null) throw new NotExecutable("`interpolate` without `size` or `scale_factor`", line);
+      const scales = scale === null ? undefined : typeof scale === "number" ? [scale, scale] : (scale as number[]);
+      return resize(tf, input(), { size: size ?? undefined, scale: scales, mode: a.string(3, "mode", "nearest"), alignCorners: a.bool(4, "align_corners", false), line }, "interpolate");
+    }
     case "operator.add":
     case "operator.sub":
     case "operator.mul":
