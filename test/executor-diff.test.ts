@@ -90,7 +90,9 @@ run("executor agrees with PyTorch", async () => {
     expect(names).toContain("clean/syncbn_per_stage.py:SyncStem");
     // nn.Upsample (bilinear) and F.interpolate (nearest).
     expect(names).toContain("clean/unet_upsampling.py:TinyUNet");
-    expect(cases.length).toBeGreaterThanOrEqual(43);
+    // Squeeze-and-excitation: mean(..., keepdim=True) and a broadcast product.
+    expect(names).toContain("clean/partial_norm.py:TinyEfficientNet");
+    expect(cases.length).toBeGreaterThanOrEqual(44);
   });
 
   cases.forEach((c, i) => {

@@ -92,6 +92,7 @@ export class NodeArgs {
     const a = this.raw(index, keyword);
     if (a === undefined) return fallback;
     if (a.kind === "other" && (a.text === "True" || a.text === "False" || a.text === "None")) return a.text === "True";
+    if (a.kind === "num" && (constValue(a.sym) === 0 || constValue(a.sym) === 1)) return constValue(a.sym) === 1;
     throw new NotExecutable(`\`${this.node.target}(${keyword}=…)\` has no known value`, this.node.range.start.line);
   }
 

@@ -296,7 +296,7 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
 
 function mean(tf: Tf, x: Act, a: NodeArgs, index: number, node: GraphNode): Act {
   const dims = a.get(index, "dim", null);
-  const keep = a.get(index + 1, "keepdim", 0) === 1;
+  const keep = a.bool(index + 1, "keepdim", false);
   const t = toCF(tf, x);
   const axes = dims === null ? undefined : typeof dims === "number" ? [dims] : dims;
   if (!keep && axes === undefined) throw new NotExecutable("`mean()` of a whole tensor", node.range.start.line);
