@@ -9,8 +9,11 @@ const BATCH_SIZE_TEXT = /^\s*[\w.]+\s*(\.size\(\s*0?\s*\)(\[0\])?|\.shape\[0\]|\
 export type Scalar = number | number[] | null;
 
 export class NodeArgs {
-  /** `offset` skips the receiver of a method call. */
-  constructor(readonly node: GraphNode, readonly batch: number, readonly offset = 0) {}
+  /**
+   * `offset` skips the receiver of a method call; `shapeOf` gives a computed tensor's shape, for sizes read
+   * off it (`size=lat.shape[-2:]`).
+   */
+  constructor(readonly node: GraphNode, readonly batch: number, readonly offset = 0, private readonly shapeOf?: (node: number) => number[]) {}
 
   private raw(index: number, keyword: string): ExtraArg | undefined {
     return this.node.extra?.kwargs.get(keyword) ?? this.node.extra?.args[index + this.offset];
@@ -39,6 +42,17 @@ export class NodeArgs {
         throw new NotExecutable(`\`${a.text}\` has no known value`, this.node.range.start.line);
       case "tensor":
         throw new NotExecutable(`a tensor as \`${what}\` is not supported`, this.node.range.start.line);
+      case "dims": {
+        if (!this.shapeOf) throw new NotExecutable(`\`${a.text}\` has no known value`, this.node.range.start.line);
+        const shape = this.shapeOf(a.dims.node);
+        const at = (i: number) => (i < 0 ? shape.length + i : i);
+        if (a.dims.index !== undefined) {
+          const d = shape[at(a.dims.index)];
+          if (d === undefined) throw new NotExecutable(`\`${a.text}\`: dimension ${a.dims.index} of a ${shape.length}-d tensor`, this.node.range.start.line);
+          return d;
+        }
+        return shape.slice(a.dims.start === undefined ? 0 : at(a.dims.start), a.dims.end === undefined ? shape.length : at(a.dims.end));
+      }
     }
   }
 

@@ -219,7 +219,7 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
   const { tf } = ctx;
   const line = node.range.start.line;
   const name = node.target;
-  const a = new NodeArgs(node, ctx.batch);
+  const a = new NodeArgs(node, ctx.batch, 0, (id) => logicalShape(ctx.value(id)));
   const input = (): Act => ctx.value(node.inputs[0]);
   const activation = FUNCTION_ACTIVATIONS[name];
   if (activation) return sameLayout(tf, input(), ACTIVATIONS[activation](tf, input().t));
@@ -307,7 +307,7 @@ export function runMethod(ctx: OpContext, node: GraphNode): Act {
   const { tf } = ctx;
   const line = node.range.start.line;
   const x = ctx.value(node.inputs[0]);
-  const a = new NodeArgs(node, ctx.batch, 1);
+  const a = new NodeArgs(node, ctx.batch, 1, (id) => logicalShape(ctx.value(id)));
   const activation = METHOD_ACTIVATIONS[node.target];
   if (activation) return sameLayout(tf, x, ACTIVATIONS[activation](tf, x.t));
   switch (node.target) {

@@ -5,7 +5,7 @@
  * statistics. The written model's measurement passes keep the values at the border of the changed part, and
  * the variant's passes start from there instead of running the whole model again.
  */
-import type { ForwardGraph } from "../model/graph.js";
+import type { ExtraArg, ForwardGraph, GraphNode } from "../model/graph.js";
 import type { Act } from "./act.js";
 import type { Tf } from "./tensor-lib.js";
 import type { Variant } from "./measure.js";
@@ -20,12 +20,18 @@ export function changedBySkip(graph: ForwardGraph, variant: Variant): Set<number
   return changed;
 }
 
-/** Unchanged nodes a pass of the variant reads: inputs of changed nodes, and unchanged outputs. */
+/** Tensors whose sizes a node's arguments read (`size=lat.shape[-2:]`): not inputs, but needed to run it. */
+function sizeSources(n: GraphNode): number[] {
+  const walk = (a: ExtraArg): number[] => (a.kind === "dims" ? [a.dims.node] : a.kind === "tuple" ? a.items.flatMap(walk) : []);
+  return [...(n.extra?.args ?? []), ...(n.extra?.kwargs.values() ?? [])].flatMap(walk);
+}
+
+/** Unchanged nodes a pass of the variant reads: inputs of changed nodes (and tensors they read sizes off), and unchanged outputs. */
 function border(graph: ForwardGraph, changed: ReadonlySet<number>): Set<number> {
   const out = new Set<number>();
   for (const n of graph.nodes) {
     if (!changed.has(n.id)) continue;
-    for (const id of n.inputs) if (!changed.has(id)) out.add(id);
+    for (const id of [...n.inputs, ...sizeSources(n)]) if (!changed.has(id)) out.add(id);
   }
   for (const id of graph.outputs) if (!changed.has(id)) out.add(id);
   return out;

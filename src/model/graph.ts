@@ -1,5 +1,5 @@
 import type { SourceRange } from "./source.js";
-import type { ModuleInstance } from "./values.js";
+import type { ModuleInstance, TensorDims } from "./values.js";
 import type { ModelClass, FunctionDef } from "./index-types.js";
 import type { Sym } from "./symbolic.js";
 
@@ -64,7 +64,9 @@ export type ExtraArg =
   | { readonly kind: "tensor"; readonly node: number }
   | { readonly kind: "num"; readonly sym: Sym }
   | { readonly kind: "tuple"; readonly items: readonly ExtraArg[] }
-  | { readonly kind: "other"; readonly text: string };
+  | { readonly kind: "other"; readonly text: string }
+  /** Sizes read off another tensor at run time (`size=lat.shape[-2:]`): the executor reads them, passes do not. */
+  | { readonly kind: "dims"; readonly dims: TensorDims; readonly text: string };
 
 export interface ForwardGraph {
   readonly modelClass: ModelClass;

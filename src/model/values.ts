@@ -71,7 +71,16 @@ export type Value =
   /** `super()` inside a method of `cls`, bound to `self`. */
   | { readonly k: "super"; readonly self: Value; readonly cls: ModelClass }
   /** Unknown; `sym` is the symbol it stands for when used as a number (an `__init__` parameter). */
-  | { readonly k: "unknown"; readonly sym?: Sym; readonly why?: string };
+  /** `dims`: a value read off a tensor's shape (`x.size(2)`, `x.shape[-2:]`), known only when the model runs. */
+  | { readonly k: "unknown"; readonly sym?: Sym; readonly why?: string; readonly dims?: TensorDims };
+
+/** Dimensions of a tensor node: one (`index`) or a slice (`start`, `end`, as Python's, negative from the end). */
+export interface TensorDims {
+  readonly node: number;
+  readonly index?: number;
+  readonly start?: number;
+  readonly end?: number;
+}
 
 export const UNKNOWN: Value = { k: "unknown" };
 export const NONE: Value = { k: "none" };

@@ -480,6 +480,12 @@ function callMethod(interp: Interpreter, recv: Value, name: string, args: CallAr
   }
   if (recv.k === "tensor") {
     if (!interp.recording) return UNKNOWN;
+    if (name === "size" && p.length === 1 && args.keywords.size === 0) {
+      // `x.size(2)`: known when the model runs (`x.size(0)` stays as text: a batch size, read as such).
+      const sym = numOf(p[0].value);
+      const c = sym ? constValue(sym) : undefined;
+      if (c !== undefined && Number.isInteger(c) && c !== 0) return { k: "unknown", why: "size", dims: { node: recv.node, index: c } };
+    }
     if (NON_TENSOR_METHODS.has(name)) return UNKNOWN;
     for (const v of allArgs(args)) if (instancesIn(v).length > 0) escapeValue(v);
     const inputs = [recv.node, ...allArgs(args).flatMap((v) => tensorsIn(v))];

@@ -117,6 +117,7 @@ export class Interpreter {
 
   extraArgOf(v: Value, text: string, depth = 0): ExtraArg {
     if (v.k === "tensor") return { kind: "tensor", node: v.node };
+    if (v.k === "unknown" && v.dims) return { kind: "dims", dims: v.dims, text };
     const sym = numOf(v);
     if (sym && v.k !== "bool") return { kind: "num", sym };
     if (v.k === "tuple" && depth < 3) return { kind: "tuple", items: v.items.map((i) => this.extraArgOf(i, "", depth + 1)) };
@@ -874,7 +875,39 @@ export class Interpreter {
       return { k: "tensor", node: this.addNode("call_function", "operator.getitem", inputs, rangeOf(node), { extra: { args, kwargs: new Map() } }) };
     }
     if (keys.length !== 1) return UNKNOWN;
+    if (base.k === "method" && base.name === "shape" && base.recv.k === "tensor") return this.shapeItem(base.recv.node, keys[0], subs[0], scope);
     return this.index1(base, keys[0], subs[0]);
+  }
+
+  /**
+   * `x.shape[i]` and `x.shape[a:b]`: sizes only known at run time, kept with their tensor for the executor.
+   * `x.shape[0]` stays as text: the executor reads batch sizes off it as before.
+   */
+  private shapeItem(node: number, key: Value, keyNode: SyntaxNode, scope: Scope): Value {
+    const constant = (n: SyntaxNode | null | undefined): number | undefined => {
+      if (!n) return undefined;
+      const sym = numOf(this.evalExpr(n, scope));
+      const c = sym ? constValue(sym) : undefined;
+      return c !== undefined && Number.isInteger(c) ? c : undefined;
+    };
+    if (keyNode.type === "slice") {
+      const parts = keyNode.namedChildren.filter((c) => c.type !== "comment");
+      // `a:b`, `a:`, `:b`; a step is not followed.
+      const colon = keyNode.children.filter((c) => c.type === ":").length;
+      if (colon !== 1) return UNKNOWN;
+      const text = keyNode.text;
+      const before = text.indexOf(":");
+      const startNode = parts.find((p) => p.endIndex <= keyNode.startIndex + before);
+      const endNode = parts.find((p) => p.startIndex > keyNode.startIndex + before);
+      const start = startNode ? constant(startNode) : undefined;
+      const end = endNode ? constant(endNode) : undefined;
+      if ((startNode && start === undefined) || (endNode && end === undefined)) return UNKNOWN;
+      return { k: "unknown", why: "shape", dims: { node, start, end } };
+    }
+    const sym = numOf(key);
+    const c = sym ? constValue(sym) : undefined;
+    if (c === undefined || !Number.isInteger(c) || c === 0) return UNKNOWN;
+    return { k: "unknown", why: "shape", dims: { node, index: c } };
   }
 
   /** `base[key]` for lists, tuples, dicts and module containers. */
