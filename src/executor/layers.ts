@@ -244,7 +244,31 @@ export function adaptivePool(tf: Tf, x: Act, kind: "max" | "avg", rank: 1 | 2, o
   if (shape.length !== rank + 2) throw new NotExecutable(`\`${type}\` on a ${shape.length}-d tensor`, line);
   const spatial = shape.slice(2);
   const out = outSize.map((o, i) => o ?? spatial[i]);
-  if (out.some((o, i) => spatial[i] % o !== 0)) throw new NotExecutable(`\`${type}(${out.join(", ")})\` on a ${spatial.join("x")} input (sizes that do not divide)`, line);
-  const kernel = spatial.map((s, i) => s / out[i]);
-  return pool(tf, x, { kind, rank, kernel, stride: kernel, padding: kernel.map(() => 0), ceilMode: false, countIncludePad: true, line }, type);
+  if (out.some((o) => o < 1)) throw new NotExecutable(`\`${type}(${out.join(", ")})\``, line);
+  if (out.every((o, i) => spatial[i] % o === 0)) {
+    const kernel = spatial.map((s, i) => s / out[i]);
+    return pool(tf, x, { kind, rank, kernel, stride: kernel, padding: kernel.map(() => 0), ceilMode: false, countIncludePad: true, line }, type);
+  }
+  if (out.reduce((a, b) => a * b, 1) > MAX_ADAPTIVE_CELLS) throw new NotExecutable(`\`${type}(${out.join(", ")})\` on a ${spatial.join("x")} input (too many uneven windows)`, line);
+  return unevenAdaptivePool(tf, x, kind, spatial, out);
+}
+
+/** Output cells pooled one by one when the windows are uneven; past this many, the model is not run. */
+const MAX_ADAPTIVE_CELLS = 256;
+
+/**
+ * Adaptive pooling where the output size does not divide the input: PyTorch's window for output i along a
+ * dimension of size n → m is [floor(i·n/m), ceil((i+1)·n/m)), so windows overlap or differ in size.
+ */
+function unevenAdaptivePool(tf: Tf, x: Act, kind: "max" | "avg", spatial: number[], out: number[]): Act {
+  const t = toCF(tf, x);
+  const windows = (n: number, m: number) => Array.from({ length: m }, (_, i) => [Math.floor((i * n) / m), Math.ceil(((i + 1) * n) / m)]);
+  const axes = spatial.map((_, i) => i + 2);
+  const reduce = (v: Tensor) => (kind === "max" ? tf.max(v, axes, true) : tf.mean(v, axes, true));
+  const perDim = spatial.map((n, d) => windows(n, out[d]));
+  const cell = (d: number, begin: number[], size: number[]): Tensor => {
+    if (d === spatial.length) return reduce(tf.slice(t, [0, 0, ...begin], [-1, -1, ...size]));
+    return tf.concat(perDim[d].map(([a, b]) => cell(d + 1, [...begin, a], [...size, b - a])), d + 2);
+  };
+  return { t: cell(0, [], []), cl: false };
 }

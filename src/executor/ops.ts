@@ -256,6 +256,13 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
       return sameLayout(tf, input(), tf.neg(input().t));
     case "operator.pos":
       return input();
+    case "torch.transpose":
+      return swapDims(tf, input(), a.number(1, "dim0"), a.number(2, "dim1"), node);
+    case "torch.permute": {
+      const dims = a.get(1, "dims");
+      if (!Array.isArray(dims)) throw new NotExecutable("`torch.permute` without a tuple of dims", line);
+      return permuteDims(tf, input(), dims, node);
+    }
     case "torch.flatten":
       return flatten(tf, input(), a.number(1, "start_dim", 0), a.number(2, "end_dim", -1));
     case "torch.reshape":
@@ -294,6 +301,26 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
   throw new NotExecutable(`\`${name}\` (the executor does not implement it)`, line);
 }
 
+/** `x.permute(dims)` on the logical (PyTorch) layout, with PyTorch's error for a wrong number of dims. */
+function permuteDims(tf: Tf, x: Act, dims: number[], node: GraphNode): Act {
+  const t = toCF(tf, x);
+  const perm = dims.map((d) => (d < 0 ? d + t.rank : d));
+  if (perm.length !== t.rank || new Set(perm).size !== t.rank || perm.some((d) => d < 0 || d >= t.rank)) {
+    throw new NotExecutableShape(`permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${t.rank} is not equal to len(dims) = ${dims.length}`, node);
+  }
+  return cf(tf.transpose(t, perm));
+}
+
+/** `x.transpose(a, b)`: swaps two logical dimensions. */
+function swapDims(tf: Tf, x: Act, d0: number, d1: number, node: GraphNode): Act {
+  const rank = logicalShape(x).length;
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  const [a, b] = [d0 < 0 ? d0 + rank : d0, d1 < 0 ? d1 + rank : d1];
+  if (a < 0 || b < 0 || a >= rank || b >= rank) throw new NotExecutableShape(`Dimension out of range (expected to be in range of [${-rank}, ${rank - 1}], but got ${a < 0 || a >= rank ? d0 : d1})`, node);
+  [perm[a], perm[b]] = [perm[b], perm[a]];
+  return permuteDims(tf, x, perm, node);
+}
+
 function mean(tf: Tf, x: Act, a: NodeArgs, index: number, node: GraphNode): Act {
   const dims = a.get(index, "dim", null);
   const keep = a.bool(index + 1, "keepdim", false);
@@ -328,6 +355,10 @@ export function runMethod(ctx: OpContext, node: GraphNode): Act {
     }
     case "unsqueeze":
       return cf(tf.expandDims(toCF(tf, x), a.number(0, "dim")));
+    case "transpose":
+      return swapDims(tf, x, a.number(0, "dim0"), a.number(1, "dim1"), node);
+    case "permute":
+      return permuteDims(tf, x, a.rest(0), node);
   }
   throw new NotExecutable(`method \`.${node.target}()\` (the executor does not implement it)`, line);
 }
