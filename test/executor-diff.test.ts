@@ -97,7 +97,9 @@ run("executor agrees with PyTorch", async () => {
     expect(names).toContain("reused-batchnorm/submodule_block.py:Net");
     // Adaptive pooling whose output does not divide the input (PyTorch's uneven windows), and transpose.
     expect(names).toContain("clean/shapes_mel_transpose.py:MelFrontEnd");
-    expect(cases.length).toBeGreaterThanOrEqual(47);
+    // Max-over-time pooling: `x.max(dim=2).values`.
+    expect(names).toContain("unused-batchnorm/commented_out_call.py:TextCNN");
+    expect(cases.length).toBeGreaterThanOrEqual(48);
   });
 
   cases.forEach((c, i) => {

@@ -355,6 +355,16 @@ export function runMethod(ctx: OpContext, node: GraphNode): Act {
     }
     case "unsqueeze":
       return cf(tf.expandDims(toCF(tf, x), a.number(0, "dim")));
+    case "max":
+    case "min": {
+      // With `dim`, PyTorch returns (values, indices); the graph records the values (`.values`, `[0]`).
+      if (!a.has(0, "dim")) throw new NotExecutable(`\`.${node.target}()\` without \`dim\``, line);
+      const dim = a.number(0, "dim");
+      const t = toCF(tf, x);
+      const axis = dim < 0 ? dim + t.rank : dim;
+      const keep = a.bool(1, "keepdim", false);
+      return cf(node.target === "max" ? tf.max(t, axis, keep) : tf.min(t, axis, keep));
+    }
     case "transpose":
       return swapDims(tf, x, a.number(0, "dim0"), a.number(1, "dim1"), node);
     case "permute":

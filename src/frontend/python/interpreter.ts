@@ -12,6 +12,9 @@ import { canonicalName } from "../../model/knowledge.js";
 import {
   BudgetExceeded, FileBudget, LIMITS, checkListSize, escapeValue, iterationAtom, listItems, numOf, tensorsIn, truthiness, valueKey,
 } from "./interp-support.js";
+
+/** Tensor methods that, given `dim`, return a (values, indices) pair. */
+const VALUES_INDICES_METHODS = new Set(["max", "min", "median", "mode"]);
 import { callValue, type CallArgs } from "./calls.js";
 
 /** Where the interpreter is: the frame of one Python function being run abstractly. */
@@ -806,6 +809,13 @@ export class Interpreter {
     return this.getAttribute(base, attr.text, scope);
   }
 
+  /** The target of a recorded call node (`max` for `x.max(dim=2)`), or "" for other nodes. */
+  private graphNodeTarget(id: number): string {
+    const n = this.nodes[id];
+    const withDim = n?.extra !== undefined && (n.extra.kwargs.has("dim") || n.extra.args.length >= 2);
+    return n && n.op === "call_method" && withDim ? n.target : "";
+  }
+
   getAttribute(base: Value, name: string, _scope?: Scope): Value {
     switch (base.k) {
       case "qualname":
@@ -821,9 +831,12 @@ export class Interpreter {
         }
         return { k: "method", recv: base, name };
       }
+      case "tensor":
+        // `x.max(dim=2).values`: the reductions that return (values, indices) are recorded as their values.
+        if (name === "values" && this.recording && VALUES_INDICES_METHODS.has(this.graphNodeTarget(base.node))) return base;
+        return { k: "method", recv: base, name };
       case "list":
       case "dict":
-      case "tensor":
         return { k: "method", recv: base, name };
       case "factory":
         if (base.userClass) return this.classAttribute(base.userClass, name) ?? UNKNOWN;
