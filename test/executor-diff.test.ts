@@ -11,6 +11,7 @@ import { indexPython } from "../src/frontend/python/indexer.js";
 import { analyzePython } from "../src/frontend/python/analyze.js";
 import { exportExecution, type ExportManifest } from "../src/executor/export.js";
 import { fixtureFiles, MODEL_FIXTURE_FOLDERS, readText } from "./helpers/expectations.js";
+import type { ModelIndex } from "../src/model/index-types.js";
 
 const PYTHON = "/usr/bin/python3";
 const root = new URL("../fixtures/", import.meta.url).pathname;
@@ -40,6 +41,26 @@ function relativeError(a: number[], b: number[], scale: number[] = []): number {
   return Math.sqrt(d) / Math.max(Math.sqrt(n), s, 1e-12);
 }
 
+/**
+ * The numeric constructor arguments of a fixture's `# torch-check: Class(args)` lines, by parameter name, so the
+ * executor runs the model as the PyTorch checks do (instead of bnlint's defaults for arguments the file never
+ * passes). Lines with non-numeric arguments are skipped; the first line of a class wins.
+ */
+function torchCheckArgs(text: string, index: ModelIndex): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const m of text.matchAll(/#\s*torch-check:\s*([A-Za-z_]\w*)\(([^)]*)\)/g)) {
+    const [, name, argText] = m;
+    const init = index.classByName.get(name)?.methods.get("__init__");
+    if (!init || out[name]) continue;
+    const args = argText.split(",").map((s) => s.trim()).filter(Boolean);
+    if (args.some((a) => !/^-?\d+(\.\d+)?$/.test(a))) continue;
+    const params = init.params.slice(1); // after self
+    if (args.length > params.length) continue;
+    out[name] = Object.fromEntries(args.map((a, i) => [params[i].name, Number(a)]));
+  }
+  return out;
+}
+
 interface Case {
   name: string;
   dir: string;
@@ -64,10 +85,11 @@ run("executor agrees with PyTorch", async () => {
     try {
       const index = indexPython(file, text, tree);
       const analysis = analyzePython(index);
+      const modelArgs = torchCheckArgs(text, index);
       for (const cls of analysis.topLevelModels) {
         const name = `${relative(root, file)}:${cls.name}`;
         const dir = join(work, String(cases.length));
-        const out = await exportExecution(index, cls, dir, settings);
+        const out = await exportExecution(index, cls, dir, settings, { modelArgs });
         if ("why" in out) skipped.push(`${name}: ${out.why}`);
         else cases.push({ name, dir, manifest: out.manifest });
       }
@@ -99,7 +121,10 @@ run("executor agrees with PyTorch", async () => {
     expect(names).toContain("clean/shapes_mel_transpose.py:MelFrontEnd");
     // Max-over-time pooling: `x.max(dim=2).values`.
     expect(names).toContain("unused-batchnorm/commented_out_call.py:TextCNN");
-    expect(cases.length).toBeGreaterThanOrEqual(48);
+    // With the `# torch-check:` arguments: a strided 3-d encoder and a projecting ResNet bottleneck.
+    expect(names).toContain("clean/modulelist_per_iteration.py:VNetEncoder");
+    expect(names).toContain("clean/shapes_residual_downsample.py:Bottleneck");
+    expect(cases.length).toBeGreaterThanOrEqual(50);
   });
 
   cases.forEach((c, i) => {
