@@ -103,27 +103,23 @@ run("executor agrees with PyTorch", async () => {
   it("runs the seed model and most fixture models", () => {
     console.log(`executor ran ${cases.length} fixture models; not run:\n  ${skipped.join("\n  ")}`);
     const names = cases.map((c) => c.name);
-    expect(names).toContain("seed/keras_cifar2.py:Keras_Cifar2");
-    // 3-d convolutions, BatchNorm3d and 3-d pooling; PReLU; transposed convolutions.
-    expect(names).toContain("reused-batchnorm/video_bn3d.py:TinyC3D");
-    expect(names).toContain("clean/face_embedding.py:FaceEmbedder");
-    expect(names).toContain("reused-batchnorm/sequential_star_literal.py:TinyDecoder");
-    // SyncBatchNorm as one process computes it (the PyTorch side runs it through BatchNorm's forward on CPU).
-    expect(names).toContain("clean/syncbn_per_stage.py:SyncStem");
-    // nn.Upsample (bilinear) and F.interpolate (nearest).
-    expect(names).toContain("clean/unet_upsampling.py:TinyUNet");
-    // Squeeze-and-excitation: mean(..., keepdim=True) and a broadcast product.
-    expect(names).toContain("clean/partial_norm.py:TinyEfficientNet");
-    // Sizes read off tensors at run time: `F.interpolate(size=lat.shape[-2:])`, `x.size(2)`.
-    expect(names).toContain("reused-batchnorm/syncbn_reuse.py:FPNLevel");
-    expect(names).toContain("reused-batchnorm/submodule_block.py:Net");
-    // Adaptive pooling whose output does not divide the input (PyTorch's uneven windows), and transpose.
-    expect(names).toContain("clean/shapes_mel_transpose.py:MelFrontEnd");
-    // Max-over-time pooling: `x.max(dim=2).values`.
-    expect(names).toContain("unused-batchnorm/commented_out_call.py:TextCNN");
-    // With the `# torch-check:` arguments: a strided 3-d encoder and a projecting ResNet bottleneck.
-    expect(names).toContain("clean/modulelist_per_iteration.py:VNetEncoder");
-    expect(names).toContain("clean/shapes_residual_downsample.py:Bottleneck");
+    // One model per operator family the executor must keep running, checked against PyTorch below.
+    const required = [
+      "seed/keras_cifar2.py:Keras_Cifar2",
+      "reused-batchnorm/video_bn3d.py:TinyC3D", // Conv3d, BatchNorm3d, 3-d pooling
+      "clean/face_embedding.py:FaceEmbedder", // PReLU
+      "reused-batchnorm/sequential_star_literal.py:TinyDecoder", // ConvTranspose2d
+      "clean/syncbn_per_stage.py:SyncStem", // SyncBatchNorm as one process runs it
+      "clean/unet_upsampling.py:TinyUNet", // nn.Upsample (bilinear), F.interpolate (nearest)
+      "clean/partial_norm.py:TinyEfficientNet", // mean(..., keepdim=True), broadcast product
+      "reused-batchnorm/syncbn_reuse.py:FPNLevel", // F.interpolate(size=lat.shape[-2:])
+      "reused-batchnorm/submodule_block.py:Net", // x.size(2)
+      "clean/shapes_mel_transpose.py:MelFrontEnd", // uneven adaptive pooling, transpose
+      "unused-batchnorm/commented_out_call.py:TextCNN", // x.max(dim=2).values
+      "clean/modulelist_per_iteration.py:VNetEncoder", // strided Conv3d, with its torch-check arguments
+      "clean/shapes_residual_downsample.py:Bottleneck", // projecting bottleneck, with its torch-check arguments
+    ];
+    for (const name of required) expect(names).toContain(name);
     expect(cases.length).toBeGreaterThanOrEqual(50);
   });
 
