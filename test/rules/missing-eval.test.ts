@@ -17,6 +17,18 @@ const model = py`
 
 runRuleTests(rule, {
   valid: [
+    { name: "BatchNorm without running statistics behaves the same in both modes", code: model.replace("nn.BatchNorm1d(8)", "nn.BatchNorm1d(8, track_running_stats=False)") + py`
+      net = Net()
+      net.train()
+      with torch.no_grad():
+          print(net(torch.randn(2, 4)))
+    ` },
+    { name: "the same, with track_running_stats=False given by position", code: model.replace("nn.BatchNorm1d(8)", "nn.BatchNorm1d(8, 1e-5, 0.1, True, False)") + py`
+      def test(net, x):
+          return net(x)
+
+      test(Net(), torch.randn(2, 4))
+    ` },
     { name: "eval() before the no_grad block", code: model + py`
       net = Net()
       opt = torch.optim.SGD(net.parameters(), lr=0.1)
