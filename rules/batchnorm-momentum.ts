@@ -42,12 +42,12 @@ function numberLiteral(text: string): number | undefined {
  * would cost more than the rest of the lint.
  */
 function candidateCalls(context: RuleContext): SyntaxNode[] {
-  const root = context.index.tree.rootNode;
   const calls = new Map<number, SyntaxNode>();
   // A constructor call (`BatchNorm2d(`, `BatchNormalization(`) or a `momentum=` keyword: mentions in docstrings
-  // and imports are not calls, and skipping them saves walking the tree down to each of them.
+  // and imports are not calls, and skipping them saves walking the tree down to each of them. The index is only
+  // built once a candidate is found.
   for (const m of context.text.matchAll(/BatchNorm\w*\s*\(|momentum\s*=/g)) {
-    let node: SyntaxNode | null = root.descendantForIndex(m.index!);
+    let node: SyntaxNode | null = context.index.tree.rootNode.descendantForIndex(m.index!);
     for (let up = 0; node && up < 6; up++, node = node.parent) {
       if (node.type === "call") {
         calls.set(node.startIndex, node);
@@ -60,8 +60,8 @@ function candidateCalls(context: RuleContext): SyntaxNode[] {
 
 function literalSites(context: RuleContext): MomentumSite[] {
   const sites: MomentumSite[] = [];
-  const { imports } = context.index;
   for (const call of candidateCalls(context)) {
+    const { imports } = context.index;
     const fn = call?.childForFieldName("function");
     if (!call || !fn) continue;
     const q = qualifiedNameOf(fn, imports);

@@ -8,6 +8,8 @@ import { analyzeScripts } from "./scripts.js";
 import { findSmallBatchLoops, type SmallBatchLoop } from "./loaders.js";
 import type { ScriptAnalysis } from "../../model/eval-mode.js";
 import { FileBudget } from "./interp-support.js";
+import { BATCHNORM_BUILDER_TEXT } from "../../model/builders.js";
+import { classesReachingBatchNorm } from "./batchnorm-reach.js";
 
 /** Attribute reads under `root` by name: `x.name` outside `x.name = ...` stores, and identifier-like strings (`getattr`). */
 export function countAttributeReads(root: SyntaxNode): Map<string, number> {
@@ -50,8 +52,14 @@ function topLevelModels(index: ModelIndex): Set<ModelClass> {
  * without that text has no graph finding and its graphs are not built.
  */
 const GRAPH_RULE_TEXT = /BatchNorm/;
-/** Evaluation-mode analysis needs a BatchNorm model: an in-file class naming BatchNorm, or a torchvision builder. */
-const SCRIPT_MODEL_TEXT = /BatchNorm|torchvision/;
+/**
+ * Evaluation-mode analysis needs a BatchNorm model: an in-file class naming BatchNorm, or a call of a torchvision
+ * builder, whose name the text spells whatever the import (`resnet18`, `models.resnet18`, `as backbone`). A file
+ * that only imports torchvision (torchvision's own sources, data scripts) has no such model.
+ */
+function mayHaveScriptModel(text: string): boolean {
+  return text.includes("BatchNorm") || BATCHNORM_BUILDER_TEXT.test(text);
+}
 /** Batch-of-one analysis looks at loops over a DataLoader. */
 const LOADER_TEXT = /DataLoader/;
 
@@ -70,8 +78,9 @@ export interface AnalysisOptions {
 function buildGraphs(index: ModelIndex): ForwardGraph[] {
   const graphs: ForwardGraph[] = [];
   const budget = new FileBudget();
+  const reaching = classesReachingBatchNorm(index);
   for (const cls of index.classes) {
-    if (!cls.isModel) continue;
+    if (!cls.isModel || !reaching.has(cls)) continue;
     const g = buildForwardGraph(index, cls, budget);
     if (g) graphs.push(g);
   }
@@ -117,7 +126,7 @@ export function analyzePython(index: ModelIndex | (() => ModelIndex), options: A
     },
     scripts(): ScriptAnalysis {
       // A model with BatchNorm is an in-file class (its text names BatchNorm) or a torchvision builder.
-      scripts ??= SCRIPT_MODEL_TEXT.test(source ?? getIndex().text) ? analyzeScripts(getIndex(), analysis.graphs) : { trainModeEvalCalls: [] };
+      scripts ??= mayHaveScriptModel(source ?? getIndex().text) ? analyzeScripts(getIndex(), analysis.graphs) : { trainModeEvalCalls: [] };
       return scripts;
     },
     smallBatchLoops(): readonly SmallBatchLoop[] {
