@@ -71,53 +71,59 @@ function boundNames(stmt: SyntaxNode): string[] | undefined {
 }
 
 interface Unit {
-  readonly start: number;
-  readonly end: number;
-  readonly binds: readonly string[];
+  readonly node: SyntaxNode;
   reaches: boolean;
+}
+
+const isWordChar = (code: number): boolean =>
+  (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code > 127;
+
+/** Start offsets of `name` as a whole word in `text`. */
+function* wordOccurrences(text: string, name: string): Generator<number> {
+  for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + name.length)) {
+    if (!isWordChar(text.charCodeAt(i - 1)) && !isWordChar(text.charCodeAt(i + name.length))) yield i;
+  }
 }
 
 /**
  * The model classes whose text reaches a BatchNorm, directly or through top-level names: a breadth-first walk
- * from the statements that spell a live "BatchNorm" to every statement that mentions a name they bind.
+ * from the statements that spell a live "BatchNorm" to every statement that mentions a name they bind. Names are
+ * found by text search, so a file pays for the few names that matter rather than for a word list of every line.
  */
 export function classesReachingBatchNorm(index: ModelIndex): Set<ModelClass> {
   const root = index.tree.rootNode;
   const text = index.text;
-  const live = liveBatchNormMentions(root, text);
-  const units: Unit[] = [];
-  const unitsByWord = new Map<string, Unit[]>();
-  const queue: Unit[] = [];
-  for (const stmt of root.namedChildren) {
-    if (!stmt || stmt.type === "comment") continue;
-    const words = new Set(text.slice(stmt.startIndex, stmt.endIndex).match(WORD) ?? []);
-    const unit: Unit = {
-      start: stmt.startIndex,
-      end: stmt.endIndex,
-      binds: boundNames(stmt) ?? [...words],
-      reaches: live.some((i) => i >= stmt.startIndex && i < stmt.endIndex),
-    };
-    units.push(unit);
-    for (const w of words) {
-      const list = unitsByWord.get(w);
-      if (list) list.push(unit);
-      else unitsByWord.set(w, [unit]);
+  const units: Unit[] = root.namedChildren.filter((n) => n.type !== "comment").map((node) => ({ node, reaches: false }));
+  const unitAt = (offset: number): Unit | undefined => {
+    let lo = 0;
+    let hi = units.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const u = units[mid];
+      if (offset < u.node.startIndex) hi = mid - 1;
+      else if (offset >= u.node.endIndex) lo = mid + 1;
+      else return u;
     }
-    if (unit.reaches) queue.push(unit);
-  }
+    return undefined;
+  };
+  const queue: Unit[] = [];
+  const reach = (u: Unit | undefined): void => {
+    if (u && !u.reaches) {
+      u.reaches = true;
+      queue.push(u);
+    }
+  };
+  for (const offset of liveBatchNormMentions(root, text)) reach(unitAt(offset));
   const seenNames = new Set<string>();
   while (queue.length > 0) {
-    for (const name of queue.pop()!.binds) {
+    const u = queue.pop()!;
+    const binds = boundNames(u.node) ?? text.slice(u.node.startIndex, u.node.endIndex).match(WORD) ?? [];
+    for (const name of binds) {
       if (seenNames.has(name)) continue;
       seenNames.add(name);
-      for (const u of unitsByWord.get(name) ?? []) {
-        if (!u.reaches) {
-          u.reaches = true;
-          queue.push(u);
-        }
-      }
+      for (const offset of wordOccurrences(text, name)) reach(unitAt(offset));
     }
   }
   // A class inside a compound statement (`if`, `try`) gets that statement's answer, which covers its text.
-  return new Set(index.classes.filter((cls) => units.find((u) => cls.range.startIndex >= u.start && cls.range.startIndex < u.end)?.reaches ?? true));
+  return new Set(index.classes.filter((cls) => unitAt(cls.range.startIndex)?.reaches ?? true));
 }
