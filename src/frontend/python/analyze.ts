@@ -11,23 +11,33 @@ import { FileBudget } from "./interp-support.js";
 import { BATCHNORM_BUILDER_TEXT } from "../../model/builders.js";
 import { classesReachingBatchNorm } from "./batchnorm-reach.js";
 
-/** Attribute reads under `root` by name: `x.name` outside `x.name = ...` stores, and identifier-like strings (`getattr`). */
-export function countAttributeReads(root: SyntaxNode): Map<string, number> {
+/**
+ * `.name` not followed by `=` (an attribute store, `self.bn = ...` or `self.bn: nn.Module = ...`), or a quoted
+ * identifier (`getattr(self, "bn")`).
+ */
+const ATTRIBUTE_READ = /\.\s*([A-Za-z_]\w*)(\s*(?::[^=\n]*)?=(?!=))?|(['"])([A-Za-z_]\w*)\3/g;
+
+/**
+ * Attribute reads in `text` by name: `x.name` outside `x.name = ...` stores, and identifier-like strings
+ * (`getattr`). Read off the text rather than the syntax tree, which would mean materialising every node of the
+ * file; a mention in a docstring counts as a read, which only makes bnlint quieter.
+ */
+export function countAttributeReads(node: SyntaxNode): Map<string, number> {
+  // Comments are blanked: a commented-out call (`# x = self.bn2(x)`) is not a read.
+  const source = node.text;
+  const pieces: string[] = [];
+  let from = 0;
+  for (const [start, end] of node.offsetsOfType("comment")) {
+    pieces.push(source.slice(from, start - node.startIndex), " ");
+    from = end - node.startIndex;
+  }
+  pieces.push(source.slice(from));
+  const text = pieces.join("");
   const counts = new Map<string, number>();
-  const bump = (name: string): void => {
+  for (const m of text.matchAll(ATTRIBUTE_READ)) {
+    if (m[2] !== undefined) continue; // a store
+    const name = m[1] ?? m[4];
     counts.set(name, (counts.get(name) ?? 0) + 1);
-  };
-  for (const node of root.descendantsOfType(["attribute", "string_content"])) {
-    if (!node) continue;
-    if (node.type === "string_content") {
-      if (/^[A-Za-z_]\w*$/.test(node.text)) bump(node.text);
-      continue;
-    }
-    const parent = node.parent;
-    const isStore = parent?.type === "assignment" && parent.childForFieldName("left")?.id === node.id;
-    if (isStore) continue;
-    const attr = node.childForFieldName("attribute");
-    if (attr) bump(attr.text);
   }
   return counts;
 }

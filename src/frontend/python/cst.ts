@@ -252,6 +252,14 @@ export class PyNode {
     return out;
   }
 
+  /**
+   * Start and end offsets of every descendant of `type`, found by tree-sitter's own walk in wasm: nothing on the
+   * way is materialised, so this costs little even over a whole file when the type is rare (comments).
+   */
+  offsetsOfType(type: string): [number, number][] {
+    return this.raw.descendantsOfType(type).flatMap((n) => (n ? [[n.startIndex, n.endIndex] as [number, number]] : []));
+  }
+
   /** The smallest descendant whose range contains `index` (reading only the children on the way down). */
   descendantForIndex(index: number): PyNode {
     let node: PyNode = this;
