@@ -69,7 +69,8 @@ async function exportPrepared(tf: Awaited<ReturnType<typeof loadTensorLib>>, ind
     for (const inst of allInstances(graph)) {
       const path = inst.paths[0];
       if (path === undefined) continue;
-      const layer = exec.layerParams.get(inst);
+      if (!exec.hasSizes(inst)) continue; // a lazy module that never ran
+      const layer = exec.layerParams.get(inst.id);
       if (layer) {
         add(`${path}.weight`, layer.weightShape!, layer.weight);
         add(`${path}.bias`, [layer.bias?.length ?? 0], layer.bias);

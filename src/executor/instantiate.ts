@@ -147,6 +147,8 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Rec
 }
 
 /** Spatial sizes tried, in order, when the input shape is read off the first layer. */
+/** Features of a vector input read first by a lazy module (`LazyLinear`, `LazyBatchNorm1d`). */
+export const LAZY_INPUT_FEATURES = 16;
 export const SPATIAL_CANDIDATES = [32, 28, 64, 224, 112, 16];
 /** For 3-d inputs (`Conv3d`, `BatchNorm3d` first): each size is used for depth, height and width. */
 export const VOLUME_CANDIDATES = [16, 32, 8];
@@ -163,17 +165,18 @@ function consumers(graph: ForwardGraph, id: number): GraphNode[] {
 export function inferInputShapes(graph: ForwardGraph, batch: number, given: number[] | undefined): { shapes: number[][][]; how: string } {
   if (given) return { shapes: [graph.inputs.map(() => [batch, ...given.slice(1)])], how: "given" };
   const templates = graph.inputs.map((id) => firstLayerShape(graph, id));
+  const how = templates.some((t) => t.lazy) ? "lazy" : "inferred";
   const spatialRanks = templates.map((t) => t.spatialRank);
   const oneChannel = templates.some((t) => t.channels === 1 && t.spatialRank === 2);
   // Volumes (video, medical scans) are tried small: a 3-d convolution costs a cube of the size.
   const candidates = spatialRanks.some((r) => r === 3) ? VOLUME_CANDIDATES : spatialRanks.some((r) => r > 0) ? (oneChannel ? [28, 32, 64, 16] : SPATIAL_CANDIDATES) : [0];
   return {
     shapes: candidates.map((s) => templates.map((t) => [batch, t.channels, ...Array(t.spatialRank).fill(t.spatialRank === 1 ? s * 2 : s)])),
-    how: "inferred",
+    how,
   };
 }
 
-function firstLayerShape(graph: ForwardGraph, inputId: number): { channels: number; spatialRank: number } {
+function firstLayerShape(graph: ForwardGraph, inputId: number): { channels: number; spatialRank: number; lazy?: boolean } {
   const seen = new Set<number>();
   const queue = [inputId];
   while (queue.length > 0) {
@@ -190,6 +193,12 @@ function firstLayerShape(graph: ForwardGraph, inputId: number): { channels: numb
         if (type === "Linear") return { channels: args.number("in_features"), spatialRank: 0 };
         const bn = /^BatchNorm([123])d$/.exec(type);
         if (bn) return { channels: args.number("num_features"), spatialRank: bn[1] === "1" ? 0 : Number(bn[1]) };
+        // A lazy first layer takes any size: images get 3 channels, feature vectors LAZY_INPUT_FEATURES.
+        const lazy = /^Lazy(Linear|Conv([123])d|BatchNorm([123])d)$/.exec(type);
+        if (lazy) {
+          const rank = Number(lazy[2] ?? lazy[3] ?? 0);
+          return lazy[1] === "Linear" || (rank === 1 && lazy[3]) ? { channels: LAZY_INPUT_FEATURES, spatialRank: 0, lazy: true } : { channels: 3, spatialRank: rank, lazy: true };
+        }
       }
       queue.push(n.id);
     }

@@ -297,8 +297,20 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
     }
     case "torch.mean":
       return mean(tf, input(), a, 1, node);
+    case "torch.squeeze":
+      return squeeze(tf, input(), a.get(1, "dim", null) as number | null);
+    case "torch.unsqueeze":
+      return cf(tf.expandDims(toCF(tf, input()), a.number(1, "dim")));
   }
   throw new NotExecutable(`\`${name}\` (the executor does not implement it)`, line);
+}
+
+/** `squeeze(x)` drops every size-1 dimension; `squeeze(x, dim)` drops `dim` if its size is 1, else keeps `x`. */
+function squeeze(tf: Tf, x: Act, dim: number | null): Act {
+  const t = toCF(tf, x);
+  if (dim === null) return cf(tf.squeeze(t));
+  const axis = dim < 0 ? dim + t.rank : dim;
+  return cf(t.shape[axis] === 1 ? tf.squeeze(t, [axis]) : t);
 }
 
 /** `x.permute(dims)` on the logical (PyTorch) layout, with PyTorch's error for a wrong number of dims. */
@@ -348,11 +360,8 @@ export function runMethod(ctx: OpContext, node: GraphNode): Act {
       return softmaxLike(tf, x, a.number(0, "dim"), node.target === "log_softmax");
     case "mean":
       return mean(tf, x, a, 0, node);
-    case "squeeze": {
-      const t = toCF(tf, x);
-      const dim = a.get(0, "dim", null);
-      return cf(dim === null ? tf.squeeze(t) : t.shape[(dim as number) < 0 ? (dim as number) + t.rank : (dim as number)] === 1 ? tf.squeeze(t, [dim as number]) : t);
-    }
+    case "squeeze":
+      return squeeze(tf, x, a.get(0, "dim", null) as number | null);
     case "unsqueeze":
       return cf(tf.expandDims(toCF(tf, x), a.number(0, "dim")));
     case "max":

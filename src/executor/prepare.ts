@@ -62,7 +62,7 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
     let data: SyntheticData | undefined;
     let recorded: TrainingRecord | undefined;
     const shared = new SharedPasses(tf, concrete.graph);
-    const inputText = `input ${shapeText(shapes ?? candidates[0])} (${how === "given" ? "as configured" : "read off the first layer"})`;
+    const inputText = `input ${shapeText(shapes ?? candidates[0])} (${how === "given" ? "as configured" : how === "lazy" ? "chosen for a lazy first layer; set it with --input-shape" : "read off the first layer"})`;
     const model: PreparedModel = {
       concrete: concrete,
       shapes,

@@ -9,6 +9,7 @@ import { type OpContext, NotExecutableShape, runFunction, runMethod, runModule }
 import { type BatchNormState, type LayerParams, initLayerParams, moduleType, newBatchNormState } from "./params.js";
 import { convFilter, transposedConvFilter } from "./layers.js";
 import { isBatchNorm } from "../model/queries.js";
+import { isLazy, materialize } from "./lazy.js";
 
 /** Every module instance of the model: those its `__init__` created and those of submodules that run. */
 export function allInstances(graph: ForwardGraph): ModuleInstance[] {
@@ -65,8 +66,11 @@ export interface PassResult {
 export class GraphExecutor {
   private readonly layers = new Map<number, { params: LayerParams; weight: Tensor }>();
   private readonly bnStates = new Map<string, BatchNormState>();
-  /** Layer parameters of every module (exported for the differential test). */
-  readonly layerParams = new Map<ModuleInstance, LayerParams>();
+  /** Layer parameters of every module by instance id (exported for the differential test). */
+  readonly layerParams = new Map<number, LayerParams>();
+  /** Lazy modules as the eager modules they became at their first call, by instance id (lazy.ts). */
+  private readonly materialized = new Map<number, ModuleInstance>();
+  private readonly splitIds: ReadonlySet<number>;
 
   /**
    * `variant.split`: BatchNorm instances that get their own state at every call (the fixed model: one BatchNorm per
@@ -79,17 +83,35 @@ export class GraphExecutor {
   constructor(readonly tf: Tf, readonly graph: ForwardGraph, readonly seed: number, variant: { split?: ReadonlySet<ModuleInstance>; skip?: ReadonlySet<ModuleInstance> } = {}) {
     this.split = variant.split ?? new Set();
     this.skip = variant.skip ?? new Set();
+    this.splitIds = new Set([...this.split].map((i) => i.id));
     for (const inst of allInstances(graph)) {
-      const p = inst.qualname ? safeInit(inst, seed) : undefined;
-      if (p) this.layerParams.set(inst, p);
+      const p = inst.qualname && !isLazy(inst) ? safeInit(inst, seed) : undefined;
+      if (p) this.layerParams.set(inst.id, p);
     }
+  }
+
+  /** The module as it runs: a lazy one becomes its eager module on its first input, once. */
+  private concrete(inst: ModuleInstance, input: Act): ModuleInstance {
+    if (!isLazy(inst)) return inst;
+    let m = this.materialized.get(inst.id);
+    if (!m) {
+      m = materialize(inst, input);
+      this.materialized.set(inst.id, m);
+    }
+    return m;
+  }
+
+  /** False for a lazy module that never ran: PyTorch has no parameters or statistics for it either. */
+  hasSizes(inst: ModuleInstance): boolean {
+    return !isLazy(inst) || this.materialized.has(inst.id);
   }
 
   private layer(inst: ModuleInstance): { params: LayerParams; weight: Tensor } {
     let l = this.layers.get(inst.id);
     if (!l) {
-      const params = this.layerParams.get(inst) ?? initLayerParams(inst, this.seed);
+      const params = this.layerParams.get(inst.id) ?? initLayerParams(inst, this.seed);
       if (!params) throw new NotExecutable(`\`${moduleType(inst)}\` has no parameters the executor knows`, inst.ctorRange.start.line);
+      this.layerParams.set(inst.id, params);
       const { tf } = this;
       const type = moduleType(inst);
       const conv = /^Conv([123])d$/.exec(type);
@@ -102,10 +124,10 @@ export class GraphExecutor {
 
   /** The BatchNorm state a call uses: the instance's, or (split) one per call node. */
   batchNormState(node: GraphNode, inst: ModuleInstance): BatchNormState {
-    const key = this.split.has(inst) ? `${inst.id}@${node.id}` : String(inst.id);
+    const key = this.splitIds.has(inst.id) ? `${inst.id}@${node.id}` : String(inst.id);
     let st = this.bnStates.get(key);
     if (!st) {
-      st = newBatchNormState(inst);
+      st = newBatchNormState(this.materialized.get(inst.id) ?? inst);
       this.bnStates.set(key, st);
     }
     return st;
@@ -165,10 +187,11 @@ export class GraphExecutor {
     try {
       switch (node.op) {
         case "call_module": {
-          const inst = node.instance!;
-          calls.set(inst.id, (calls.get(inst.id) ?? 0) + 1);
+          const written = node.instance!;
+          calls.set(written.id, (calls.get(written.id) ?? 0) + 1);
           if (!input || node.inputs.length !== 1) throw new NotExecutable(`\`self.${node.target}\` called with ${node.inputs.length} tensors`, node.range.start.line);
-          if (this.skip.has(inst)) return input;
+          if (this.skip.has(written)) return input;
+          const inst = this.concrete(written, input);
           const out = runModule(ctx, node, inst, moduleType(inst), input);
           if (isBatchNorm(inst)) opts.onBatchNorm?.(node, out);
           return out;

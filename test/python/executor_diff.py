@@ -13,8 +13,10 @@ import importlib.util
 import json
 import os
 import sys
+import warnings
 
 sys.dont_write_bytecode = True
+warnings.filterwarnings("ignore", message="Lazy modules are a new feature")
 
 import numpy as np
 import torch
@@ -36,6 +38,23 @@ def main(export_dir):
     spec.loader.exec_module(module)
     model = getattr(module, m["className"])(**m["kwargs"])
 
+    inputs = np.fromfile(os.path.join(export_dir, "inputs.bin"), dtype=np.float32)
+    batches = []
+    at = 0
+    for _ in range(m["batches"]):
+        batch = []
+        for shape in m["inputShapes"]:
+            n = int(np.prod(shape))
+            batch.append(torch.from_numpy(inputs[at:at + n].copy()).reshape(shape))
+            at += n
+        batches.append(batch)
+
+    # Lazy modules get their sizes from a first forward pass; in eval mode it moves no running statistics.
+    if any(isinstance(mod, nn.modules.lazy.LazyModuleMixin) for mod in model.modules()):
+        model.eval()
+        with torch.no_grad():
+            model(*[torch.zeros_like(t) for t in batches[0]])
+
     weights = np.fromfile(os.path.join(export_dir, "weights.bin"), dtype=np.float32)
     state = model.state_dict()
     at = 0
@@ -52,17 +71,6 @@ def main(export_dir):
         if isinstance(mod, nn.modules.dropout._DropoutNd):
             mod.p = 0.0
     F.dropout = lambda x, *a, **k: x
-
-    inputs = np.fromfile(os.path.join(export_dir, "inputs.bin"), dtype=np.float32)
-    batches = []
-    at = 0
-    for _ in range(m["batches"]):
-        batch = []
-        for shape in m["inputShapes"]:
-            n = int(np.prod(shape))
-            batch.append(torch.from_numpy(inputs[at:at + n].copy()).reshape(shape))
-            at += n
-        batches.append(batch)
 
     with torch.no_grad():
         model.train()
