@@ -120,9 +120,11 @@ run("executor agrees with PyTorch", async () => {
       "clean/shapes_residual_downsample.py:Bottleneck", // projecting bottleneck, with its torch-check arguments
       "reused-batchnorm/lazy_bn_reuse.py:LazyRegressor", // LazyLinear, LazyBatchNorm1d, torch.squeeze
       "clean/lazy_conv_stem.py:LazyStem", // LazyConv2d, LazyBatchNorm2d
+      "reused-batchnorm/sequential_subclass.py:Encoder", // nn.Sequential subclass listing one BatchNorm twice
+      "clean/sequential_subclass_attributes.py:TinyDenseTail", // Sequential subclass with children set as attributes
     ];
     for (const name of required) expect(names).toContain(name);
-    expect(cases.length).toBeGreaterThanOrEqual(52);
+    expect(cases.length).toBeGreaterThanOrEqual(54);
   });
 
   cases.forEach((c, i) => {

@@ -4,6 +4,7 @@ import type { ForwardGraph, GraphNode } from "../model/graph.js";
 import type { ModuleInstance } from "../model/values.js";
 import { callChain, runsOf } from "../model/queries.js";
 import type { PreparedModel } from "./prepare.js";
+import { allInstances } from "./run-graph.js";
 import type { ExperimentSettings, SiteStats, VariantResult } from "./measure.js";
 
 /** A site's eval-mode output must move this far (|Δmean| + |Δstd|, per channel) from train mode… */
@@ -21,8 +22,9 @@ const pct = (x: number | undefined): string => (x === undefined ? "n/a" : `${Mat
 const num = (x: number): string => x.toFixed(2);
 const round = (x: number): number => Number(x.toFixed(4));
 
+/** The module at `path`, wherever it was created (a submodule's own `__init__` included). */
 export function instanceAt(graph: ForwardGraph, path: string | undefined): ModuleInstance | undefined {
-  return path === undefined ? undefined : graph.instances.find((i) => i.paths.includes(path));
+  return path === undefined ? undefined : allInstances(graph).find((i) => i.paths.includes(path));
 }
 
 /** The run of `inst` that a finding points at: its call chain passes through the finding's range. */

@@ -105,28 +105,57 @@ function constructLibraryModule(interp: Interpreter, qualname: string, args: Cal
     ctorText: text,
     ownerClass: site.scope.owner,
   };
+  if (CONTAINER_TYPES.has(qualname)) return { k: "instance", inst: interp.newInstance({ ...base, args: [], ...containerChildren(qualname, args) }) };
+  if (!TORCH_NN_CLASSES.has(qualname)) escapeArgs(args);
+  return { k: "instance", inst: interp.newInstance(base) };
+}
+
+/** The children a container's constructor arguments give it: `Sequential(a, b)`, `Sequential(OrderedDict)`, `ModuleList(list)`, `ModuleDict(dict)`. */
+function containerChildren(qualname: string, args: CallArgs): Pick<ModuleInstance, "children" | "childrenExact" | "dictChildren"> {
   if (qualname === "torch.nn.Sequential") {
     const first = args.positional[0];
-    if (args.positional.length === 1 && first.value.k === "dict") {
-      const children = [...first.value.entries.values()];
-      return { k: "instance", inst: interp.newInstance({ ...base, args: [], children, childrenExact: first.value.exact }) };
-    }
-    const children: ListItem[] = args.positional.map((a) => ({ value: a.value, range: a.range }));
-    return { k: "instance", inst: interp.newInstance({ ...base, args: [], children, childrenExact: !args.spread }) };
+    if (args.positional.length === 1 && first.value.k === "dict") return { children: [...first.value.entries.values()], childrenExact: first.value.exact };
+    return { children: args.positional.map((a) => ({ value: a.value, range: a.range })), childrenExact: !args.spread };
   }
   if (qualname === "torch.nn.ModuleList") {
     const list = args.positional[0] ? listItems(args.positional[0].value) : { items: [], exact: true };
     if (!list) escapeArgs(args);
-    return { k: "instance", inst: interp.newInstance({ ...base, args: [], children: list ? [...list.items] : [], childrenExact: list ? list.exact : false }) };
+    return { children: list ? [...list.items] : [], childrenExact: list ? list.exact : false };
   }
-  if (qualname === "torch.nn.ModuleDict") {
-    const d = args.positional[0]?.value;
-    const dictChildren = d?.k === "dict" ? new Map(d.entries) : new Map<string, ListItem>();
-    if (d && d.k !== "dict") escapeValue(d);
-    return { k: "instance", inst: interp.newInstance({ ...base, args: [], dictChildren }) };
-  }
-  if (!TORCH_NN_CLASSES.has(qualname)) escapeArgs(args);
-  return { k: "instance", inst: interp.newInstance(base) };
+  const d = args.positional[0]?.value;
+  if (d && d.k !== "dict") escapeValue(d);
+  return { dictChildren: d?.k === "dict" ? new Map(d.entries) : new Map<string, ListItem>() };
+}
+
+/** The container class (`nn.Sequential`, …) a user class derives from, directly or through in-file bases. */
+export function containerBase(cls: ModelClass, seen = new Set<ModelClass>()): string | undefined {
+  if (seen.has(cls)) return undefined;
+  seen.add(cls);
+  return cls.baseNames.find((b) => CONTAINER_TYPES.has(b)) ?? cls.bases.map((b) => containerBase(b, seen)).find((c) => c !== undefined);
+}
+
+/**
+ * `super().__init__(...)` in a class deriving from nn.Sequential or nn.ModuleList (torchvision's
+ * `class ASPPConv(nn.Sequential)`): the instance gets the children the container's constructor would.
+ * Undefined for other classes (ModuleDict subclasses are left to the generic, silent path).
+ */
+function initContainerBase(args: CallArgs, site: CallSite): Value | undefined {
+  const self = site.scope.self;
+  const container = site.scope.cls ? containerBase(site.scope.cls) : undefined;
+  if ((container !== "torch.nn.Sequential" && container !== "torch.nn.ModuleList") || self?.k !== "instance") return undefined;
+  Object.assign(self.inst, containerChildren(container, args));
+  return NONE;
+}
+
+/**
+ * A module stored on an instance of a Sequential or ModuleList subclass (`self.norm = nn.BatchNorm2d(c)`,
+ * `self.add_module("norm", …)`) is registered as its next child, as PyTorch's `__setattr__` does, so the
+ * container runs it. Replacing a module already stored makes the order unknown: the children become inexact.
+ */
+export function registerContainerChild(inst: ModuleInstance, name: string, value: Value, range: SourceRange): void {
+  if (!inst.userClass || !inst.children) return;
+  if (inst.attrs.get(name)?.k === "instance") inst.childrenExact = false;
+  else if (value.k === "instance") inst.children.push({ value, range });
 }
 
 function deepCopy(interp: Interpreter, v: Value, site: CallSite, depth = 0): Value {
@@ -158,6 +187,10 @@ function deepCopy(interp: Interpreter, v: Value, site: CallSite, depth = 0): Val
 
 function callQualname(interp: Interpreter, name: string, args: CallArgs, site: CallSite): Value {
   if (name.startsWith("builtins.")) return callBuiltin(interp, name.slice(9), args, site);
+  if (name === "super.__init__") {
+    const initialised = initContainerBase(args, site);
+    if (initialised) return initialised;
+  }
   if (isModuleClassName(name)) {
     return constructLibraryModule(interp, name, args, site, site.calleeNode.text);
   }
@@ -389,7 +422,13 @@ export function callModule(interp: Interpreter, inst: ModuleInstance, args: Call
   const range = site.rangeOverride ?? rangeOf(site.node);
   const calleeRange = site.rangeOverride ?? rangeOf(site.calleeNode);
   const frame: Frame = { range, description: `${site.rangeOverride ? (inst.paths[0] ?? site.calleeNode.text) : site.calleeNode.text} (${instanceLabel(inst)})` };
-  if (inst.qualname === "torch.nn.Sequential") {
+  // A class deriving from nn.Sequential without a forward of its own runs its children in order, as Sequential does.
+  const derived = !!inst.userClass && !findMethod(inst.userClass, "forward") && containerBase(inst.userClass) === "torch.nn.Sequential" && !!inst.children;
+  if (derived && !inst.childrenExact) {
+    markEscaped(inst);
+    return interp.opaque(`${inst.userClass!.name} (an nn.Sequential whose children bnlint cannot list)`, site.node, allArgs(args));
+  }
+  if (inst.qualname === "torch.nn.Sequential" || derived) {
     let value: Value = args.positional[0]?.value ?? UNKNOWN;
     const saved = interp.pos.callStack;
     interp.pos.callStack = [...saved, frame];
@@ -500,8 +539,21 @@ function callMethod(interp: Interpreter, recv: Value, name: string, args: CallAr
 
 function callInstanceMethod(interp: Interpreter, inst: ModuleInstance, name: string, args: CallArgs, site: CallSite): Value {
   const p = args.positional;
-  const isList = inst.qualname === "torch.nn.ModuleList" || inst.qualname === "torch.nn.Sequential";
+  // Library containers, and instances of Sequential / ModuleList subclasses (their children set by initContainerBase).
+  const isList = inst.qualname === "torch.nn.ModuleList" || inst.qualname === "torch.nn.Sequential" || (!!inst.userClass && !!inst.children);
   if (name === "forward" && !inst.userClass) return interp.recording ? callModule(interp, inst, args, site) : UNKNOWN;
+  if (inst.userClass && inst.children && (name === "add_module" || name === "register_module")) {
+    const key = p[0]?.value;
+    const value = p[1]?.value;
+    if (key?.k === "str" && value) {
+      registerContainerChild(inst, key.s, value, rangeOf(site.node));
+      inst.attrs.set(key.s, value);
+    } else {
+      if (value) escapeValue(value);
+      inst.childrenExact = false;
+    }
+    return NONE;
+  }
   if (isList && (name === "append" || name === "add_module")) {
     const item = name === "append" ? p[0] : p[1];
     if (item) inst.children?.push({ value: item.value, range: item.range });

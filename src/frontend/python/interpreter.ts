@@ -15,7 +15,7 @@ import {
 
 /** Tensor methods that, given `dim`, return a (values, indices) pair. */
 const VALUES_INDICES_METHODS = new Set(["max", "min", "median", "mode"]);
-import { callValue, type CallArgs } from "./calls.js";
+import { callValue, registerContainerChild, type CallArgs } from "./calls.js";
 
 /** Where the interpreter is: the frame of one Python function being run abstractly. */
 export interface Scope {
@@ -434,6 +434,7 @@ export class Interpreter {
         if (!obj || !attr) return;
         const base = this.evalExpr(obj, scope);
         if (base.k === "instance") {
+          registerContainerChild(base.inst, attr.text, value, rangeOf(target));
           base.inst.attrs.set(attr.text, value);
           if (value.k === "instance" && !value.inst.declStatement && statement) value.inst.declStatement = rangeOf(statement);
         } else escapeValue(value);
