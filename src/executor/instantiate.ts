@@ -24,7 +24,7 @@ export interface ConcreteModel {
   /** `Keras_Cifar2(rank1=8, rank2=16)` with where the values came from. */
   constructorText: string;
   /** The values bound to `__init__`'s parameters, by name (for re-creating the model in PyTorch). */
-  kwargs: Record<string, number | boolean | string | null | (number | null)[]>;
+  kwargs: Record<string, number | boolean | string | null | (number | null)[] | { expr: string }>;
 }
 
 function literal(node: SyntaxNode): Value | undefined {
@@ -60,8 +60,30 @@ function literal(node: SyntaxNode): Value | undefined {
   return undefined;
 }
 
-/** The first call `Name(...)` in the file whose arguments are all literals. */
-function instantiationInFile(index: ModelIndex, cls: ModelClass): { args: CallArgs; line: number } | undefined {
+/**
+ * An argument that is no literal but names only module-level things (`make_layers(CFG, batch_norm=True)`,
+ * `BasicBlock`): the interpreter can evaluate it where the model is built. Names local to the enclosing
+ * function (`VGG(features, **kwargs)` inside a builder) have no value there.
+ */
+function moduleLevelExpression(expr: SyntaxNode, index: ModelIndex): boolean {
+  const names = expr.type === "identifier" ? [expr] : expr.descendantsOfType("identifier");
+  return names.every((n) => {
+    if (n.parent?.type === "keyword_argument" && n.parent.childForFieldName("name")?.id === n.id) return true;
+    if (n.parent?.type === "attribute" && n.parent.childForFieldName("attribute")?.id === n.id) return true;
+    const name = n.text;
+    return index.classByName.has(name) || index.functions.has(name) || index.globals.has(name) || index.imports.lookup(name) !== undefined;
+  });
+}
+
+interface Instantiation {
+  args: CallArgs;
+  /** Arguments to evaluate with the interpreter, by their place: positional index or keyword name. */
+  expressions: Map<number | string, SyntaxNode>;
+  line: number;
+}
+
+/** The first call `Name(...)` in the file whose arguments are literals or module-level expressions. */
+function instantiationInFile(index: ModelIndex, cls: ModelClass): Instantiation | undefined {
   for (const call of index.tree.rootNode.descendantsOfType("call")) {
     if (!call) continue;
     const fn = call.childForFieldName("function");
@@ -69,20 +91,27 @@ function instantiationInFile(index: ModelIndex, cls: ModelClass): { args: CallAr
     const argList = call.childForFieldName("arguments");
     if (!argList) continue;
     const args: CallArgs = { positional: [], keywords: new Map(), spread: false };
+    const expressions = new Map<number | string, SyntaxNode>();
     let ok = true;
     for (const a of argList.namedChildren) {
       if (!a || a.type === "comment") continue;
       const expr = a.type === "keyword_argument" ? a.childForFieldName("value") : a;
-      const value = expr ? literal(expr) : undefined;
-      if (!value) {
+      if (!expr || a.type === "list_splat" || a.type === "dictionary_splat") {
         ok = false;
         break;
       }
-      const info: ArgInfo = { value, text: expr!.text, range: rangeOf(expr!) };
-      if (a.type === "keyword_argument") args.keywords.set(a.childForFieldName("name")!.text, info);
+      const value = literal(expr);
+      if (!value && !moduleLevelExpression(expr, index)) {
+        ok = false;
+        break;
+      }
+      const info: ArgInfo = { value: value ?? { k: "unknown", why: "evaluated when the model is built" }, text: expr.text, range: rangeOf(expr) };
+      const place = a.type === "keyword_argument" ? a.childForFieldName("name")!.text : args.positional.length;
+      if (!value) expressions.set(place, expr);
+      if (typeof place === "string") args.keywords.set(place, info);
       else args.positional.push(info);
     }
-    if (ok) return { args, line: call.startPosition.row + 1 };
+    if (ok) return { args, expressions, line: call.startPosition.row + 1 };
   }
   return undefined;
 }
@@ -103,24 +132,29 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Rec
   const kwargs: ConcreteModel["kwargs"] = {};
   const shown: string[] = [];
   const fromFile = new Set<string>();
+  const expressions = new Map<string, SyntaxNode>();
   if (found) {
     found.args.positional.forEach((a, i) => {
       const p = params[i];
       if (p) {
         bound.keywords.set(p.name, a);
         fromFile.add(p.name);
+        const expr = found.expressions.get(i);
+        if (expr) expressions.set(p.name, expr);
       }
     });
     for (const [k, a] of found.args.keywords) {
       bound.keywords.set(k, a);
       fromFile.add(k);
+      const expr = found.expressions.get(k);
+      if (expr) expressions.set(k, expr);
     }
   }
   const sources = new Set<string>();
   for (const p of params) {
     const fileArg = bound.keywords.get(p.name);
     if (fileArg) {
-      kwargs[p.name] = plain(fileArg.value);
+      kwargs[p.name] = expressions.has(p.name) ? { expr: fileArg.text } : plain(fileArg.value);
       shown.push(`${p.name}=${fileArg.text}`);
       sources.add(`line ${found!.line}`);
       continue;
@@ -140,7 +174,7 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Rec
     shown.push(`${p.name}=${fallback}`);
     sources.add("bnlint's default");
   }
-  const graph = buildForwardGraphWithArgs(index, cls, bound);
+  const graph = buildForwardGraphWithArgs(index, cls, bound, undefined, expressions);
   if (!graph) return undefined;
   const origin = sources.size > 0 ? ` (values from ${[...sources].join(", ")})` : "";
   return { graph, constructorText: `${cls.name}(${shown.join(", ")})${origin}`, kwargs };

@@ -36,7 +36,9 @@ def main(export_dir):
     spec = importlib.util.spec_from_file_location("bnlint_fixture", m["file"])
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    model = getattr(module, m["className"])(**m["kwargs"])
+    # An argument bnlint evaluated from the file's own expression (`make_layers(CFG)`) is evaluated here too.
+    kwargs = {k: eval(v["expr"], vars(module)) if isinstance(v, dict) else v for k, v in m["kwargs"].items()}
+    model = getattr(module, m["className"])(**kwargs)
 
     inputs = np.fromfile(os.path.join(export_dir, "inputs.bin"), dtype=np.float32)
     batches = []

@@ -50,6 +50,24 @@ runRuleTests(rule, {
       `,
     },
     {
+      name: "a list appended to in both arms of an undecided if/else, unpacked into nn.Sequential",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self, wide):
+                super().__init__()
+                self.bn = nn.BatchNorm2d(8)
+                layers = [nn.Conv2d(3, 8, 3)]
+                if wide:
+                    layers.append(self.bn)
+                else:
+                    layers.append(self.bn)
+                self.body = nn.Sequential(*layers)
+            def forward(self, x):
+                return self.body(x)
+      `,
+    },
+    {
       name: "ModuleList indexed by the loop variable",
       code: py`
         import torch.nn as nn

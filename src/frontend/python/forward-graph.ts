@@ -6,6 +6,7 @@ import { rangeOf } from "../../model/source.js";
 import { Interpreter } from "./interpreter.js";
 import { BudgetExceeded, FileBudget, instancesIn, isStackOverflow, tensorsIn } from "./interp-support.js";
 import type { CallArgs } from "./calls.js";
+import type { SyntaxNode } from "./parser.js";
 
 /** Names every module instance by its attribute paths from the root, as `named_modules()` would. */
 function assignPaths(root: ModuleInstance): void {
@@ -45,11 +46,17 @@ export function buildForwardGraph(index: ModelIndex, cls: ModelClass, budget = n
  * parameters, so constructor arguments and loop counts become numbers; parameters left unbound stay symbols.
  * The executor uses it; rules use `buildForwardGraph`.
  */
-export function buildForwardGraphWithArgs(index: ModelIndex, cls: ModelClass, initArgs: CallArgs, budget = new FileBudget()): ForwardGraph | undefined {
-  return buildGraph(index, cls, initArgs, budget);
+export function buildForwardGraphWithArgs(
+  index: ModelIndex,
+  cls: ModelClass,
+  initArgs: CallArgs,
+  budget = new FileBudget(),
+  argExpressions?: ReadonlyMap<string, SyntaxNode>,
+): ForwardGraph | undefined {
+  return buildGraph(index, cls, initArgs, budget, argExpressions);
 }
 
-function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs, budget: FileBudget): ForwardGraph | undefined {
+function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs, budget: FileBudget, argExpressions?: ReadonlyMap<string, SyntaxNode>): ForwardGraph | undefined {
   const forward = findMethod(cls, "forward");
   if (!forward) return undefined;
   const interp = new Interpreter(index, budget);
@@ -59,6 +66,15 @@ function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs, budg
   let outputs: number[] = [];
   try {
     const init = findMethod(cls, "__init__");
+    if (argExpressions?.size) {
+      // Module-valued arguments (`make_layers(CFG)`) are built by this interpreter, owned by the model.
+      const keywords = new Map(initArgs.keywords);
+      for (const [name, expr] of argExpressions) {
+        const arg = keywords.get(name);
+        if (arg) keywords.set(name, { ...arg, value: interp.evalExpr(expr, { env: new Map(), returns: [], owner: cls }) });
+      }
+      initArgs = { ...initArgs, keywords };
+    }
     if (init) interp.callFunction(init.def, rootValue, initArgs, { cls: init.cls, owner: cls, paramSymbols: true });
     else if (cls.baseNames.some((b) => !index.classByName.has(b) && b !== "torch.nn.Module")) interp.incomplete = true;
     assignPaths(root);

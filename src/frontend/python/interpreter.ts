@@ -991,6 +991,8 @@ export class Interpreter {
         return { k: "bool", b: r };
       }
       if (a.k === "str" && b.k === "str" && (op === "==" || op === "!=")) return { k: "bool", b: (a.s === b.s) === (op === "==") };
+      // A number never equals a string (VGG's `if v == "M"` over a config of ints and "M").
+      if (((a.k === "num" && b.k === "str") || (a.k === "str" && b.k === "num")) && (op === "==" || op === "!=")) return { k: "bool", b: op === "!=" };
     }
     if ((a.k === "tensor" || b.k === "tensor") && this.recording) {
       return { k: "tensor", node: this.addNode("call_function", `operator.${op}`, [...tensorsIn(a), ...tensorsIn(b)], rangeOf(node)) };
