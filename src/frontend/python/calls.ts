@@ -519,6 +519,8 @@ function callMethod(interp: Interpreter, recv: Value, name: string, args: CallAr
   }
   if (recv.k === "tensor") {
     if (!interp.recording) return UNKNOWN;
+    // `x.size()` is `x.shape`: `x.size()[3]` is read like `x.shape[3]`.
+    if (name === "size" && p.length === 0 && args.keywords.size === 0) return { k: "method", recv, name: "shape" };
     if (name === "size" && p.length === 1 && args.keywords.size === 0) {
       // `x.size(2)`: known when the model runs (`x.size(0)` stays as text: a batch size, read as such).
       const sym = numOf(p[0].value);
