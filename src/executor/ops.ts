@@ -7,6 +7,7 @@ import type { ModuleInstance } from "../model/values.js";
 import type { Tensor, Tf } from "./tensor-lib.js";
 import { type Act, cf, logicalShape, physicalAxis, toCF, toCL } from "./act.js";
 import { batchNorm, type BatchNormCall, TorchError } from "./batchnorm.js";
+import { groupNorm, instanceNorm, layerNorm } from "./norms.js";
 import { adaptivePool, conv, convTranspose2d, linear, pool, resize } from "./layers.js";
 import { ModuleArgs, NotExecutable } from "./module-config.js";
 import { NodeArgs } from "./node-args.js";
@@ -35,12 +36,20 @@ const ACTIVATIONS: Record<string, Unary> = {
   silu: (tf, t) => tf.mul(t, tf.sigmoid(t)),
   gelu: (tf, t) => tf.mul(tf.mul(t, 0.5), tf.add(1, tf.erf(tf.mul(t, Math.SQRT1_2)))),
   hardswish: (tf, t) => tf.div(tf.mul(t, tf.relu6(tf.add(t, 3))), 6),
+  hardsigmoid: (tf, t) => tf.div(tf.relu6(tf.add(t, 3)), 6),
+  // PyTorch's softplus switches to the identity above 20 (its `threshold`), where log1p(exp(x)) equals x in float32.
+  softplus: (tf, t) => tf.where(tf.greater(t, 20), t, tf.softplus(t)),
+  mish: (tf, t) => tf.mul(t, tf.tanh(tf.where(tf.greater(t, 20), t, tf.softplus(t)))),
+  logsigmoid: (tf, t) => tf.logSigmoid(t),
+  softsign: (tf, t) => tf.div(t, tf.add(1, tf.abs(t))),
+  tanhshrink: (tf, t) => tf.sub(t, tf.tanh(t)),
   identity: (_tf, t) => t,
 };
 
 const MODULE_ACTIVATIONS: Record<string, string> = {
   ReLU: "relu", ReLU6: "relu6", Sigmoid: "sigmoid", Tanh: "tanh", ELU: "elu", SELU: "selu", SiLU: "silu", GELU: "gelu",
-  Hardswish: "hardswish", Identity: "identity",
+  Hardswish: "hardswish", Hardsigmoid: "hardsigmoid", Softplus: "softplus", Mish: "mish", LogSigmoid: "logsigmoid",
+  Softsign: "softsign", Tanhshrink: "tanhshrink", Identity: "identity",
   // Dropout is the identity while confirming: its randomness would hide BatchNorm's effect (documented).
   Dropout: "identity", Dropout1d: "identity", Dropout2d: "identity", Dropout3d: "identity", AlphaDropout: "identity",
 };
@@ -49,7 +58,8 @@ const FUNCTION_ACTIVATIONS: Record<string, string> = {
   "torch.relu": "relu", "torch.nn.functional.relu": "relu", "torch.nn.functional.relu6": "relu6", "torch.sigmoid": "sigmoid",
   "torch.nn.functional.sigmoid": "sigmoid", "torch.tanh": "tanh", "torch.nn.functional.tanh": "tanh", "torch.nn.functional.elu": "elu",
   "torch.nn.functional.selu": "selu", "torch.nn.functional.silu": "silu", "torch.nn.functional.gelu": "gelu",
-  "torch.nn.functional.hardswish": "hardswish", "torch.nn.functional.dropout": "identity", "torch.nn.functional.dropout2d": "identity",
+  "torch.nn.functional.hardswish": "hardswish", "torch.nn.functional.hardsigmoid": "hardsigmoid", "torch.nn.functional.mish": "mish",
+  "torch.nn.functional.logsigmoid": "logsigmoid", "torch.nn.functional.softsign": "softsign", "torch.nn.functional.tanhshrink": "tanhshrink", "torch.nn.functional.dropout": "identity", "torch.nn.functional.dropout2d": "identity",
   "torch.dropout": "identity",
 };
 
@@ -193,6 +203,23 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
     return adaptivePool(tf, x, adaptive[1] === "Max" ? "max" : "avg", rank, sizes, type, line);
   }
   if (type === "LeakyReLU") return sameLayout(tf, x, tf.leakyRelu(x.t, args.number("negative_slope", 0.01)));
+  if (type === "Hardtanh") return sameLayout(tf, x, tf.clipByValue(x.t, args.number("min_val", -1), args.number("max_val", 1)));
+  if (type === "CELU") {
+    const alpha = args.number("alpha", 1);
+    return sameLayout(tf, x, tf.add(tf.relu(x.t), tf.minimum(0, tf.mul(alpha, tf.sub(tf.exp(tf.div(x.t, alpha)), 1)))));
+  }
+  if (type === "LayerNorm") {
+    const shapeArg = args.get("normalized_shape");
+    const normalized = typeof shapeArg === "number" ? [shapeArg] : (shapeArg as number[]);
+    if (!Array.isArray(normalized) || normalized.some((d) => typeof d !== "number")) throw new NotExecutable(`\`${type}\` with a normalized_shape bnlint cannot read`, line);
+    return layerNorm(tf, x, normalized, args.number("eps", 1e-5));
+  }
+  if (type === "GroupNorm") return groupNorm(tf, x, args.number("num_groups"), args.number("num_channels"), args.number("eps", 1e-5));
+  const instance = /^InstanceNorm([123])d$/.exec(type);
+  if (instance) {
+    if (args.bool("track_running_stats", false)) throw new NotExecutable(`\`${type}(track_running_stats=True)\``, line);
+    return instanceNorm(tf, x, Number(instance[1]), args.number("eps", 1e-5));
+  }
   if (type === "Upsample") {
     const size = args.get("size", null);
     const scale = args.get("scale_factor", null);
