@@ -80,7 +80,7 @@ describe("replaying recorded training", () => {
     const real = trainForReal({ split });
     const replayed = new GraphExecutor(tf, model.graph, settings.seed, { split });
     try {
-      replayTraining(replayed, record, false);
+      replayTraining(replayed, record, "pytorch");
       for (const { node, inst } of bnCalls) {
         const a = replayed.batchNormState(node, inst);
         const b = real.batchNormState(node, inst);
@@ -102,7 +102,7 @@ describe("replaying recorded training", () => {
     const real = trainForReal({});
     const replayed = new GraphExecutor(tf, model.graph, settings.seed);
     try {
-      replayTraining(replayed, record, false);
+      replayTraining(replayed, record, "pytorch");
       for (const path of ["bn_6", "bn_7", "bn_2", "bn_4", "bn_5"]) {
         const inst = instance(path);
         expect([...replayed.instanceState(inst).runningMean!]).toEqual([...real.instanceState(inst).runningMean!]);

@@ -11,22 +11,22 @@ import { channelMoments } from "./batchnorm.js";
 import { Rng } from "./rng.js";
 import { GraphExecutor, type PassOptions, type PassResult } from "./run-graph.js";
 import type { SharedPasses } from "./shared-passes.js";
-import { type TrainingRecord, canReplay, recordTraining, replayTraining } from "./replay.js";
+import { type RunningStatsRule, type TrainingRecord, canReplay, recordTraining, replayTraining } from "./replay.js";
 
 export interface ExperimentSettings {
-  /** Train-mode forward passes before measuring (momentum 0.1 leaves 0.9^T of the initial statistics). */
+  /** Train-mode forward passes (batches) whose statistics the running statistics are made of. */
   steps: number;
   batch: number;
   seed: number;
   /**
-   * Running statistics start from the first batch's statistics instead of PyTorch's mean 0 / variance 1
-   * (measurement only: the exported replay keeps PyTorch's initial values). Without it about 60 steps are
-   * needed before the initial variance stops making even a correct model look broken.
+   * How the running statistics are formed from the batches (replay.ts). The measurement uses `"average"` (the
+   * value PyTorch's running statistics settle to with fixed weights); the export for the differential test
+   * replays PyTorch's own rule. Default `"pytorch"`.
    */
-  warmStart?: boolean;
+  runningStats?: RunningStatsRule;
 }
 
-export const DEFAULT_EXPERIMENT: ExperimentSettings = { steps: 20, batch: 8, seed: 0, warmStart: true };
+export const DEFAULT_EXPERIMENT: ExperimentSettings = { steps: 16, batch: 8, seed: 0, runningStats: "average" };
 
 /** Per-channel mean and standard deviation of a BatchNorm output, averaged over channels. */
 export interface SiteStats {
@@ -124,7 +124,7 @@ function mergeStats(into: Map<number, SiteStats & { n: number }>, id: number, s:
 export function trainedExecutor(tf: Tf, graph: ForwardGraph, data: SyntheticData, settings: ExperimentSettings, variant: Variant, recorded?: TrainingRecord): GraphExecutor {
   const exec = new GraphExecutor(tf, graph, settings.seed, variant);
   try {
-    replayTraining(exec, recorded && canReplay(graph, exec.skip) ? recorded : recordVariantTraining(tf, graph, data, settings, variant), settings.warmStart ?? false);
+    replayTraining(exec, recorded && canReplay(graph, exec.skip) ? recorded : recordVariantTraining(tf, graph, data, settings, variant), settings.runningStats ?? "pytorch");
     return exec;
   } catch (e) {
     exec.dispose();

@@ -49,17 +49,21 @@ export function canReplay(graph: ForwardGraph, skip: ReadonlySet<ModuleInstance>
 }
 
 /**
- * Applies the recorded updates to `exec`'s BatchNorm states, as its own training steps would have.
- * `warmStart`: a state's first update takes the batch statistics whole (factor 1) instead of moving the
- * initial mean 0 / variance 1 by `momentum`, so no trace of the initial values is left after few steps
- * ((1 - momentum)^T of them would be); later updates follow PyTorch's rule.
+ * How running statistics follow the recorded batches. `"pytorch"`: PyTorch's update rule (`momentum`, or a
+ * cumulative average for `momentum=None`), from mean 0 / variance 1. `"average"`: the plain average of every
+ * batch's statistics, which is what PyTorch's running statistics settle to when the weights do not change (as
+ * here: no gradient step is taken); it carries nothing of the initial values and averages all T batches
+ * equally, where momentum 0.1 weighs the last few most (T = 12 averaged batches are as precise as ~25 steps of
+ * the momentum rule).
  */
-export function replayTraining(exec: GraphExecutor, record: TrainingRecord, warmStart: boolean): void {
+export type RunningStatsRule = "pytorch" | "average";
+
+export function replayTraining(exec: GraphExecutor, record: TrainingRecord, rule: RunningStatsRule): void {
   for (const step of record) {
     for (const r of step) {
       if (exec.skip.has(r.inst)) continue;
       const st = exec.batchNormState(r.node, r.inst);
-      updateRunningStats(st, r.mean, r.biasedVar, r.n, warmStart && st.numBatchesTracked === 0 ? 1 : undefined);
+      updateRunningStats(st, r.mean, r.biasedVar, r.n, rule === "average" ? 1 / (st.numBatchesTracked + 1) : undefined);
     }
   }
 }
