@@ -45,7 +45,7 @@ export default defineRule({
       },
       fix: "Call the BatchNorm where it was meant to run (often instead of a reused one), or delete the declaration. No automatic fix: which of the two is right is the author's call.",
       knownLimitations:
-        "Silent when the class reaches modules by computed name (`getattr(self, f\"bn{i}\")`, `self.modules()`), when the attribute name is read anywhere else in the file, when the module is handed to code outside the file, when the class has no `forward` in the file, and when the analysis of the class was incomplete. Only direct attributes (`self.bn = ...`) are checked, not children of containers.",
+        "Silent when the class reaches modules by a name bnlint cannot compute (`getattr(self, f\"bn{i}\")` over a loop of unknown length, `self.modules()`), when the attribute name is read anywhere else in the file, when the module is handed to code outside the file, when the class has no `forward` in the file, and when the analysis of the class was incomplete. Only direct attributes (`self.bn = ...`) are checked, not children of containers.",
     },
   },
   check(context) {

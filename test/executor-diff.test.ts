@@ -125,9 +125,11 @@ run("executor agrees with PyTorch", async () => {
       "clean/vgg_make_layers.py:VGG", // a module-valued constructor argument, evaluated from the file's builder
       "clean/resnet_make_layer.py:ResNetCifar", // a block class as argument, F.avg_pool2d(out, out.size()[3])
       "clean/mixed_norms.py:MixedNormNet", // GroupNorm, InstanceNorm2d, LayerNorm (map and vector), Mish, Softplus, Hardtanh, CELU, …
+      "clean/densenet_cat.py:MiniDenseNet", // nn.ModuleDict subclass filled by add_module("denselayer%d" % (i + 1), …)
+      "clean/getattr_dynamic.py:StagedNet", // getattr(self, f"conv{i}") in an unrolled loop
     ];
     for (const name of required) expect(names).toContain(name);
-    expect(cases.length).toBeGreaterThanOrEqual(57);
+    expect(cases.length).toBeGreaterThanOrEqual(59);
   });
 
   cases.forEach((c, i) => {

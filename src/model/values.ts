@@ -28,6 +28,8 @@ export interface ModuleInstance {
   children?: ListItem[];
   childrenExact?: boolean;
   dictChildren?: Map<string, ListItem>;
+  /** False when a child may have been added under a key bnlint cannot read (`add_module(name, …)`). */
+  dictChildrenExact?: boolean;
   /** Passed to code bnlint cannot see: it may be called there, so no finding is made about it. */
   escaped: boolean;
 }

@@ -248,5 +248,29 @@ runRuleTests(rule, {
       `,
       errors: [{ messageId: "reused", line: 10, column: 16 }],
     },
+    {
+      name: "an nn.ModuleDict subclass holding one BatchNorm under two keys (add_module with %-formatted names)",
+      code: py`
+        import torch.nn as nn
+        class Branches(nn.ModuleDict):
+            def __init__(self):
+                super().__init__()
+                bn = nn.BatchNorm2d(8)
+                for i in range(2):
+                    self.add_module("branch%d" % (i + 1), bn)
+            def forward(self, x):
+                for name, m in self.items():
+                    x = m(x)
+                return x
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3)
+                self.branches = Branches()
+            def forward(self, x):
+                return self.branches(self.conv(x))
+      `,
+      errors: [{ messageId: "reusedInLoop", line: 10 }],
+    },
   ],
 });

@@ -71,5 +71,21 @@ runRuleTests(rule, {
       `,
       errors: [{ messageId: "unused", line: 7, column: 9, messageIncludes: ["`self.bn2` (BatchNorm2d(8))", "`Net.__init__`"] }],
     },
+    {
+      name: "modules named by f-strings in unrolled loops: the third BatchNorm is never fetched",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                for i in range(3):
+                    setattr(self, f"bn{i}", nn.BatchNorm2d(8))
+            def forward(self, x):
+                for i in range(2):
+                    x = getattr(self, f"bn{i}")(x)
+                return x
+      `,
+      errors: [{ messageId: "unused", line: 6, messageIncludes: ["`self.bn2`"] }],
+    },
   ],
 });

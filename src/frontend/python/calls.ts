@@ -111,7 +111,7 @@ function constructLibraryModule(interp: Interpreter, qualname: string, args: Cal
 }
 
 /** The children a container's constructor arguments give it: `Sequential(a, b)`, `Sequential(OrderedDict)`, `ModuleList(list)`, `ModuleDict(dict)`. */
-function containerChildren(qualname: string, args: CallArgs): Pick<ModuleInstance, "children" | "childrenExact" | "dictChildren"> {
+function containerChildren(qualname: string, args: CallArgs): Pick<ModuleInstance, "children" | "childrenExact" | "dictChildren" | "dictChildrenExact"> {
   if (qualname === "torch.nn.Sequential") {
     const first = args.positional[0];
     if (args.positional.length === 1 && first.value.k === "dict") return { children: [...first.value.entries.values()], childrenExact: first.value.exact };
@@ -124,7 +124,7 @@ function containerChildren(qualname: string, args: CallArgs): Pick<ModuleInstanc
   }
   const d = args.positional[0]?.value;
   if (d && d.k !== "dict") escapeValue(d);
-  return { dictChildren: d?.k === "dict" ? new Map(d.entries) : new Map<string, ListItem>() };
+  return { dictChildren: d?.k === "dict" ? new Map(d.entries) : new Map<string, ListItem>(), dictChildrenExact: !d || (d.k === "dict" && d.exact) };
 }
 
 /** The container class (`nn.Sequential`, …) a user class derives from, directly or through in-file bases. */
@@ -135,27 +135,33 @@ export function containerBase(cls: ModelClass, seen = new Set<ModelClass>()): st
 }
 
 /**
- * `super().__init__(...)` in a class deriving from nn.Sequential or nn.ModuleList (torchvision's
- * `class ASPPConv(nn.Sequential)`): the instance gets the children the container's constructor would.
- * Undefined for other classes (ModuleDict subclasses are left to the generic, silent path).
+ * `super().__init__(...)` in a class deriving from nn.Sequential, nn.ModuleList or nn.ModuleDict (torchvision's
+ * `class ASPPConv(nn.Sequential)`, DenseNet's `class _DenseBlock(nn.ModuleDict)`): the instance gets the children
+ * the container's constructor would. Undefined for other classes.
  */
 function initContainerBase(args: CallArgs, site: CallSite): Value | undefined {
   const self = site.scope.self;
   const container = site.scope.cls ? containerBase(site.scope.cls) : undefined;
-  if ((container !== "torch.nn.Sequential" && container !== "torch.nn.ModuleList") || self?.k !== "instance") return undefined;
+  if (!container || self?.k !== "instance") return undefined;
   Object.assign(self.inst, containerChildren(container, args));
   return NONE;
 }
 
 /**
- * A module stored on an instance of a Sequential or ModuleList subclass (`self.norm = nn.BatchNorm2d(c)`,
+ * A module stored on an instance of a container subclass (`self.norm = nn.BatchNorm2d(c)`,
  * `self.add_module("norm", …)`) is registered as its next child, as PyTorch's `__setattr__` does, so the
  * container runs it. Replacing a module already stored makes the order unknown: the children become inexact.
  */
 export function registerContainerChild(inst: ModuleInstance, name: string, value: Value, range: SourceRange): void {
-  if (!inst.userClass || !inst.children) return;
-  if (inst.attrs.get(name)?.k === "instance") inst.childrenExact = false;
-  else if (value.k === "instance") inst.children.push({ value, range });
+  if (!inst.userClass || (!inst.children && !inst.dictChildren)) return;
+  const replaced = inst.attrs.get(name)?.k === "instance";
+  if (inst.dictChildren) {
+    if (value.k === "instance") inst.dictChildren.set(name, { value, range });
+    else if (replaced) inst.dictChildren.delete(name);
+    return;
+  }
+  if (replaced) inst.childrenExact = false;
+  else if (value.k === "instance") inst.children!.push({ value, range });
 }
 
 function deepCopy(interp: Interpreter, v: Value, site: CallSite, depth = 0): Value {
@@ -544,7 +550,7 @@ function callInstanceMethod(interp: Interpreter, inst: ModuleInstance, name: str
   // Library containers, and instances of Sequential / ModuleList subclasses (their children set by initContainerBase).
   const isList = inst.qualname === "torch.nn.ModuleList" || inst.qualname === "torch.nn.Sequential" || (!!inst.userClass && !!inst.children);
   if (name === "forward" && !inst.userClass) return interp.recording ? callModule(interp, inst, args, site) : UNKNOWN;
-  if (inst.userClass && inst.children && (name === "add_module" || name === "register_module")) {
+  if (inst.userClass && (inst.children || inst.dictChildren) && (name === "add_module" || name === "register_module")) {
     const key = p[0]?.value;
     const value = p[1]?.value;
     if (key?.k === "str" && value) {
@@ -552,7 +558,8 @@ function callInstanceMethod(interp: Interpreter, inst: ModuleInstance, name: str
       inst.attrs.set(key.s, value);
     } else {
       if (value) escapeValue(value);
-      inst.childrenExact = false;
+      if (inst.children) inst.childrenExact = false;
+      else inst.dictChildrenExact = false;
     }
     return NONE;
   }
@@ -579,6 +586,11 @@ function callInstanceMethod(interp: Interpreter, inst: ModuleInstance, name: str
     return NONE;
   }
   if (inst.dictChildren) {
+    if (inst.dictChildrenExact === false && (name === "items" || name === "values" || name === "keys")) {
+      // Some children were added under keys bnlint cannot read: which modules run is unknown.
+      markEscaped(inst);
+      return UNKNOWN;
+    }
     const d: Value = { k: "dict", entries: inst.dictChildren, exact: true };
     if (name === "items" || name === "values" || name === "keys") return callMethod(interp, d, name, args, site);
     if (name === "update") {

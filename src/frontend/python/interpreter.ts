@@ -670,11 +670,8 @@ export class Interpreter {
         return { k: "bool", b: false };
       case "none":
         return NONE;
-      case "string": {
-        if (node.namedChildren.some((c) => c?.type === "interpolation")) return { k: "unknown", why: "f-string" };
-        const content = node.namedChildren.filter((c) => c?.type === "string_content").map((c) => c!.text).join("");
-        return { k: "str", s: content };
-      }
+      case "string":
+        return this.evalString(node, scope);
       case "concatenated_string":
         return { k: "unknown", why: "string" };
       case "parenthesized_expression": {
@@ -1061,7 +1058,31 @@ export class Interpreter {
     return { k: "list", box: { items: out, exact } };
   }
 
+  /**
+   * A string literal; an f-string whose fields are integers or strings the analysis knows (`f"conv{i}"` in an
+   * unrolled loop) becomes that string. A format spec or conversion (`{x:.2f}`, `{x!r}`) leaves it unknown.
+   */
+  private evalString(node: SyntaxNode, scope: Scope): Value {
+    let s = "";
+    for (const part of node.namedChildren) {
+      if (part.type === "string_content") s += part.text;
+      else if (part.type === "interpolation") {
+        const expr = part.childForFieldName("expression");
+        if (!expr || part.namedChildren.some((c) => c.type === "format_specifier" || c.type === "type_conversion")) return { k: "unknown", why: "f-string" };
+        const piece = plainText(this.evalExpr(expr, scope));
+        if (piece === undefined) return { k: "unknown", why: "f-string" };
+        s += piece;
+      }
+    }
+    return { k: "str", s };
+  }
+
   binary(op: string, a: Value, b: Value, node: SyntaxNode): Value {
+    // `"denselayer%d" % (i + 1)`: printf-style formatting of known integers and strings.
+    if (op === "%" && a.k === "str") {
+      const values = b.k === "tuple" ? b.items : [b];
+      return percentFormat(a.s, values);
+    }
     const x = numOf(a);
     const y = numOf(b);
     if (x && y && a.k !== "tensor" && b.k !== "tensor") {
@@ -1192,3 +1213,27 @@ const BUILTINS = new Set([
   "enumerate", "zip", "super", "print", "sum", "abs", "round", "dict", "reversed", "sorted", "iter", "next", "str",
   "bool", "type", "map", "filter", "any", "all", "vars", "callable", "id", "hash", "format", "divmod", "pow",
 ]);
+
+/** `str(v)` for the values whose text Python and bnlint agree on: integers and strings. */
+function plainText(v: Value): string | undefined {
+  if (v.k === "str") return v.s;
+  if (v.k === "num") {
+    const c = constValue(v.sym);
+    return c !== undefined && Number.isInteger(c) ? String(c) : undefined;
+  }
+  return undefined;
+}
+
+/** `template % values` for `%d`, `%i`, `%s` and `%%`; anything else is unknown. */
+function percentFormat(template: string, values: readonly Value[]): Value {
+  let next = 0;
+  let failed = false;
+  const out = template.replace(/%([%dis])/g, (_, kind: string) => {
+    if (kind === "%") return "%";
+    const text = values[next++] ? plainText(values[next - 1]) : undefined;
+    if (text === undefined || (kind !== "s" && !/^-?\d+$/.test(text))) failed = true;
+    return text ?? "";
+  });
+  if (failed || next !== values.length || /%[^%dis]/.test(template.replace(/%%/g, ""))) return { k: "unknown", why: "string formatting" };
+  return { k: "str", s: out };
+}
