@@ -8,6 +8,7 @@ import { indexPython } from "../src/frontend/python/indexer.js";
 import { confirmDiagnostics } from "../src/executor/index.js";
 import type { Diagnostic } from "../src/engine/diagnostic.js";
 import { rangeFromIndices } from "../src/model/source.js";
+import { readText } from "./helpers/expectations.js";
 
 const seedPath = new URL("../fixtures/seed/keras_cifar2.py", import.meta.url).pathname;
 const seed = readFileSync(seedPath, "utf8");
@@ -81,6 +82,28 @@ describe("--confirm", () => {
     const reuse = entry.messages.filter((m) => m.ruleId === "reused-batchnorm");
     expect(reuse.length).toBe(4);
     for (const m of reuse) expect(m.confirmation!.summary).toContain("Keras_Cifar2(rank1=4, rank2=16) (values from --model-args)");
+  });
+
+  it("takes lists of numbers in --model-args, and refuses a malformed one with exit code 2", { timeout: 300_000 }, async () => {
+    // ASPP's atrous_rates is a tuple; with a reuse added, the confirmation runs the model built from it.
+    const aspp = readText(new URL("../fixtures/clean/aspp_own_bn.py", import.meta.url).pathname).replace(
+      "return self.project(torch.cat(res, dim=1))",
+      "return self.project[1](self.project(torch.cat(res, dim=1)))",
+    );
+    const file = `${process.env.TMPDIR ?? "/tmp"}/bnlint-aspp-${process.pid}.py`;
+    (await import("node:fs")).writeFileSync(file, aspp);
+    const lines: string[] = [];
+    const io = { stdout: (s: string) => lines.push(s), stderr: () => {}, isTTY: false, env: {}, cwd: process.cwd() };
+    const code = await runCli([file, "--confirm", "--format", "json", "--model-args", "ASPP=in_channels=16,out_channels=8,atrous_rates=(2,4)"], io);
+    expect(code).toBe(1);
+    const [entry] = JSON.parse(lines.join("")) as { messages: { ruleId: string; confirmation?: { status: string; summary: string } }[] }[];
+    const reuse = entry.messages.find((m) => m.ruleId === "reused-batchnorm")!;
+    expect(reuse.confirmation!.summary).toContain("ASPP(in_channels=16, out_channels=8, atrous_rates=(2, 4)) (values from --model-args)");
+    expect(reuse.confirmation!.status).not.toBe("not-run");
+    const errors: string[] = [];
+    const bad = await runCli([file, "--confirm", "--model-args", "ASPP=atrous_rates=(2,4"], { ...io, stderr: (s: string) => errors.push(s) });
+    expect(bad).toBe(2);
+    expect(errors.join("")).toContain("atrous_rates=(2,4");
   });
 
   it("reproduces PyTorch's error for a BatchNorm whose channel count does not match", async () => {

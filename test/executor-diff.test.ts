@@ -12,6 +12,7 @@ import { analyzePython } from "../src/frontend/python/analyze.js";
 import { exportExecution, type ExportManifest } from "../src/executor/export.js";
 import { fixtureFiles, MODEL_FIXTURE_FOLDERS, readText } from "./helpers/expectations.js";
 import type { ModelIndex } from "../src/model/index-types.js";
+import type { ModelArgs, ModelArgValue } from "../src/engine/linter.js";
 
 const PYTHON = "/usr/bin/python3";
 const root = new URL("../fixtures/", import.meta.url).pathname;
@@ -41,22 +42,49 @@ function relativeError(a: number[], b: number[], scale: number[] = []): number {
   return Math.sqrt(d) / Math.max(Math.sqrt(n), s, 1e-12);
 }
 
+/** Splits `64, 32, (6, 12, 18)` at the commas outside brackets. */
+function topLevelParts(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = "";
+  for (const ch of text) {
+    if (ch === "(" || ch === "[") depth++;
+    if (ch === ")" || ch === "]") depth--;
+    if (ch === "," && depth === 0) {
+      parts.push(current.trim());
+      current = "";
+    } else current += ch;
+  }
+  if (current.trim()) parts.push(current.trim());
+  return parts;
+}
+
+const NUMBER = /^-?\d+(\.\d+)?$/;
+
+/** A number, or a tuple/list of numbers (`(6, 12, 18)`), as `--model-args` takes them; undefined otherwise. */
+function numericArg(text: string): ModelArgValue | undefined {
+  if (NUMBER.test(text)) return Number(text);
+  const inner = /^[([](.*)[)\]]$/s.exec(text)?.[1];
+  const items = inner === undefined ? [] : inner.split(",").map((x) => x.trim()).filter(Boolean);
+  return inner !== undefined && items.length > 0 && items.every((x) => NUMBER.test(x)) ? items.map(Number) : undefined;
+}
+
 /**
  * The numeric constructor arguments of a fixture's `# torch-check: Class(args)` lines, by parameter name, so the
  * executor runs the model as the PyTorch checks do (instead of bnlint's defaults for arguments the file never
- * passes). Lines with non-numeric arguments are skipped; the first line of a class wins.
+ * passes). Lines with other arguments are skipped; the first line of a class wins.
  */
-function torchCheckArgs(text: string, index: ModelIndex): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
-  for (const m of text.matchAll(/#\s*torch-check:\s*([A-Za-z_]\w*)\(([^)]*)\)/g)) {
+function torchCheckArgs(text: string, index: ModelIndex): ModelArgs {
+  const out: ModelArgs = {};
+  for (const m of text.matchAll(/#\s*torch-check:\s*([A-Za-z_]\w*)\((.*)\)\s+input=/g)) {
     const [, name, argText] = m;
     const init = index.classByName.get(name)?.methods.get("__init__");
     if (!init || out[name]) continue;
-    const args = argText.split(",").map((s) => s.trim()).filter(Boolean);
-    if (args.some((a) => !/^-?\d+(\.\d+)?$/.test(a))) continue;
+    const args = topLevelParts(argText).map(numericArg);
+    if (args.some((a) => a === undefined)) continue;
     const params = init.params.slice(1); // after self
     if (args.length > params.length) continue;
-    out[name] = Object.fromEntries(args.map((a, i) => [params[i].name, Number(a)]));
+    out[name] = Object.fromEntries(args.map((a, i) => [params[i].name, a!]));
   }
   return out;
 }
@@ -127,9 +155,11 @@ run("executor agrees with PyTorch", async () => {
       "clean/mixed_norms.py:MixedNormNet", // GroupNorm, InstanceNorm2d, LayerNorm (map and vector), Mish, Softplus, Hardtanh, CELU, …
       "clean/densenet_cat.py:MiniDenseNet", // nn.ModuleDict subclass filled by add_module("denselayer%d" % (i + 1), …)
       "clean/getattr_dynamic.py:StagedNet", // getattr(self, f"conv{i}") in an unrolled loop
+      "clean/aspp_own_bn.py:ASPP", // a tuple constructor argument (torch-check), Sequential subclasses, one iterating self
+      "reused-batchnorm/loop_unknown_iterable.py:PlainStack", // zip(widths[:-1], widths[1:]) over a list argument
     ];
     for (const name of required) expect(names).toContain(name);
-    expect(cases.length).toBeGreaterThanOrEqual(59);
+    expect(cases.length).toBeGreaterThanOrEqual(61);
   });
 
   cases.forEach((c, i) => {

@@ -1,3 +1,4 @@
+import type { ModelArgs, ModelArgValue } from "../engine/linter.js";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
@@ -41,15 +42,21 @@ function parseMegabytes(value: string): number {
   return Math.round(n * 1024 * 1024);
 }
 
-/** `Net=rank1=8,rank2=16` → `{ Net: { rank1: 8, rank2: 16 } }`, merged over earlier occurrences. */
-function parseModelArgs(value: string, previous: Record<string, Record<string, number>> = {}): Record<string, Record<string, number>> {
+/** `--model-args Net=rank1=8,rates=(6,12,18)`: numbers, or lists of numbers in `()` or `[]`. */
+function parseModelArgs(value: string, previous: ModelArgs = {}): ModelArgs {
   const m = /^([A-Za-z_]\w*)=(.+)$/.exec(value.trim());
   if (!m) throw new InvalidArgumentError(`expected <Class>=<name>=<number>,..., got "${value}"`);
-  const args: Record<string, number> = { ...previous[m[1]] };
-  for (const pair of m[2].split(",")) {
-    const kv = /^\s*([A-Za-z_]\w*)\s*=\s*(-?[\d.]+(?:e-?\d+)?)\s*$/i.exec(pair);
-    if (!kv || !Number.isFinite(Number(kv[2]))) throw new InvalidArgumentError(`expected <name>=<number> in "${value}", got "${pair}"`);
-    args[kv[1]] = Number(kv[2]);
+  const args: Record<string, ModelArgValue> = { ...previous[m[1]] };
+  const NUMBER = "-?(?:\\d+\\.?\\d*|\\.\\d+)(?:e-?\\d+)?";
+  const pair = new RegExp(`\\s*([A-Za-z_]\\w*)\\s*=\\s*(${NUMBER}|[([]\\s*(?:${NUMBER}\\s*(?:,\\s*${NUMBER}\\s*)*,?)?[)\\]])\\s*(?:,|$)`, "iy");
+  let rest = m[2];
+  while (rest.trim() !== "") {
+    const kv = pair.exec(rest);
+    pair.lastIndex = 0;
+    if (!kv) throw new InvalidArgumentError(`expected <name>=<number> or <name>=(<number>,...) in "${value}", got "${rest}"`);
+    const text = kv[2];
+    args[kv[1]] = /^[([]/.test(text) ? (text.slice(1, -1).split(",").map((x) => x.trim()).filter(Boolean).map(Number)) : Number(text);
+    rest = rest.slice(kv[0].length);
   }
   return { ...previous, [m[1]]: args };
 }
@@ -67,7 +74,7 @@ interface CliOptions {
   verbose?: boolean;
   inputShape?: Record<string, number[]>;
   confirm?: boolean;
-  modelArgs?: Record<string, Record<string, number>>;
+  modelArgs?: ModelArgs;
   config?: string | false;
   forceExclude?: boolean;
   fix?: boolean;
@@ -123,7 +130,7 @@ function buildProgram(io: CliIO): Command {
       }
     })
     .option("--confirm", "run each finding's model on synthetic data (train vs eval mode) and add the numbers as evidence")
-    .option("--model-args <Class=name=value,...>", "constructor arguments for --confirm, e.g. Net=rank1=8,rank2=16; repeatable", parseModelArgs)
+    .option("--model-args <Class=name=value,...>", "constructor arguments for --confirm, e.g. Net=rank1=8,rates=(6,12,18); repeatable", parseModelArgs)
     .option("--verbose", "print analysis notes (budgets hit, constructs not followed) to stderr")
     .option("--color", "force colored output")
     .option("--no-color", "disable colored output (also: NO_COLOR=1)")

@@ -2,6 +2,7 @@
  * Declarative configuration: `bnlint.toml` (top level) or `[tool.bnlint]` in `pyproject.toml`.
  * Parsed as data and checked key by key; nothing in it is ever executed.
  */
+import type { ModelArgs, ModelArgValue } from "../engine/linter.js";
 import { basename, dirname } from "node:path";
 import { parse, TomlError } from "smol-toml";
 import type { RuleSeverity } from "../rule.js";
@@ -23,7 +24,7 @@ export interface BnlintConfig {
   exclude: string[];
   perFileIgnores: PerFileIgnore[];
   inputShapes: Record<string, number[]>;
-  modelArgs: Record<string, Record<string, number>>;
+  modelArgs: ModelArgs;
 }
 
 const SEVERITIES: Record<string, RuleSeverity> = { off: "off", warn: "warning", warning: "warning", error: "error" };
@@ -118,13 +119,14 @@ export function parseConfig(text: string, file: string, knownRules: ReadonlySet<
         break;
       }
       case "model-args": {
-        if (!isTable(value)) fail(`"model-args" must be a table of model class = { argument = number }`, key);
+        if (!isTable(value)) fail(`"model-args" must be a table of model class = { argument = number or [numbers] }`, key);
         for (const [model, args] of Object.entries(value as Record<string, unknown>)) {
           if (!isTable(args)) fail(`model-args of "${model}" must be a table such as { channels = 16 }`, model);
-          const out: Record<string, number> = {};
+          const out: Record<string, ModelArgValue> = {};
+          const isNumber = (n: unknown): n is number => typeof n === "number" && Number.isFinite(n);
           for (const [name, n] of Object.entries(args as Record<string, unknown>)) {
-            if (typeof n !== "number" || !Number.isFinite(n)) fail(`model-args "${model}.${name}" must be a number`, name);
-            out[name] = n as number;
+            if (!isNumber(n) && !(Array.isArray(n) && n.every(isNumber))) fail(`model-args "${model}.${name}" must be a number or an array of numbers`, name);
+            out[name] = n as ModelArgValue;
           }
           config.modelArgs[model] = out;
         }

@@ -10,6 +10,11 @@ import { loadSource, oversizeReason, DEFAULT_MAX_FILE_BYTES } from "./source-fil
 import { applyDirectives, collectDirectives } from "./suppressions.js";
 import { syntaxError } from "./syntax-error.js";
 
+/** A constructor argument given for `--confirm`: a number, or a list of numbers (`atrous_rates=(6,12,18)`). */
+export type ModelArgValue = number | number[];
+/** Constructor arguments by model class name, then parameter name. */
+export type ModelArgs = Record<string, Record<string, ModelArgValue>>;
+
 export interface LintOptions {
   /** Severity per rule id, over each rule's default. */
   rules?: Record<string, RuleSeverity>;
@@ -22,7 +27,7 @@ export interface LintOptions {
    */
   inputShapes?: Record<string, number[]>;
   /** Constructor arguments per model class name (`{ Keras_Cifar2: { rank1: 8, rank2: 16 } }`), for the executor. */
-  modelArgs?: Record<string, Record<string, number>>;
+  modelArgs?: ModelArgs;
   /** Add numeric confirmation to each finding (`--confirm`); loads the executor. */
   confirm?: boolean;
   /** Report suppression comments that silenced nothing (`--report-unused-disable-directives`), at this severity. */

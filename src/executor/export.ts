@@ -3,6 +3,7 @@
  * synthetic batches, and what the executor computed from them (running statistics after the train-mode
  * steps, the eval-mode output of a held-out batch). test/python/executor_diff.py replays it in PyTorch.
  */
+import type { ModelArgs } from "../engine/linter.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ModelClass, ModelIndex } from "../model/index-types.js";
@@ -37,7 +38,7 @@ function concatFloat(parts: Float32Array[]): Buffer {
   return Buffer.from(out.buffer);
 }
 
-export async function exportExecution(index: ModelIndex, cls: ModelClass, dir: string, settings: ExperimentSettings, options: { modelArgs?: Record<string, Record<string, number>>; inputShapes?: Record<string, number[]> } = {}): Promise<{ manifest: ExportManifest } | { why: string }> {
+export async function exportExecution(index: ModelIndex, cls: ModelClass, dir: string, settings: ExperimentSettings, options: { modelArgs?: ModelArgs; inputShapes?: Record<string, number[]> } = {}): Promise<{ manifest: ExportManifest } | { why: string }> {
   const tf = await loadTensorLib();
   try {
     return await exportPrepared(tf, index, cls, dir, settings, options);
@@ -47,7 +48,7 @@ export async function exportExecution(index: ModelIndex, cls: ModelClass, dir: s
   }
 }
 
-async function exportPrepared(tf: Awaited<ReturnType<typeof loadTensorLib>>, index: ModelIndex, cls: ModelClass, dir: string, settings: ExperimentSettings, options: { modelArgs?: Record<string, Record<string, number>>; inputShapes?: Record<string, number[]> }): Promise<{ manifest: ExportManifest } | { why: string }> {
+async function exportPrepared(tf: Awaited<ReturnType<typeof loadTensorLib>>, index: ModelIndex, cls: ModelClass, dir: string, settings: ExperimentSettings, options: { modelArgs?: ModelArgs; inputShapes?: Record<string, number[]> }): Promise<{ manifest: ExportManifest } | { why: string }> {
   const prep = prepareModel(tf, index, cls, settings, options);
   if (!prep.ok) return { why: prep.why };
   const model = prep.model;

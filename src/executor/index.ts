@@ -2,6 +2,7 @@
  * `--confirm`: proves each finding with numbers by running the model (loaded only under --confirm, so plain
  * lint runs never pay for the tensor library). Adds a `confirmation` to each diagnostic, in place.
  */
+import type { ModelArgs } from "../engine/linter.js";
 import type { Diagnostic } from "../engine/diagnostic.js";
 import type { ModelIndex } from "../model/index-types.js";
 import { loadTensorLib } from "./tensor-lib.js";
@@ -12,7 +13,7 @@ import { ExecutionError } from "./run-graph.js";
 import { NotExecutable } from "./module-config.js";
 
 export interface ConfirmOptions {
-  modelArgs?: Record<string, Record<string, number>>;
+  modelArgs?: ModelArgs;
   inputShapes?: Record<string, number[]>;
   settings?: Partial<ExperimentSettings>;
 }

@@ -3,6 +3,7 @@
  * `modelArgs`, else a documented default), the forward graph built with them, and the input shape (from
  * `inputShapes`, else read off the first layer that consumes each input).
  */
+import type { ModelArgs } from "../engine/linter.js";
 import type { SyntaxNode } from "../frontend/python/parser.js";
 import type { CallArgs } from "../frontend/python/calls.js";
 import { buildForwardGraphWithArgs } from "../frontend/python/forward-graph.js";
@@ -124,7 +125,7 @@ function plain(v: Value): ConcreteModel["kwargs"][string] {
   return null;
 }
 
-export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Record<string, Record<string, number>> | undefined): ConcreteModel | undefined {
+export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: ModelArgs | undefined): ConcreteModel | undefined {
   const init = findMethod(cls, "__init__");
   const params = (init?.def.params ?? []).slice(1).filter((p) => p.kind === "positional" || p.kind === "keyword");
   const found = instantiationInFile(index, cls);
@@ -161,9 +162,13 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Rec
     }
     const given = modelArgs?.[cls.name]?.[p.name];
     if (given !== undefined) {
-      bound.keywords.set(p.name, { value: { k: "num", sym: symConst(given) }, text: String(given), range: cls.nameRange });
+      const num = (n: number): Value => ({ k: "num", sym: symConst(n) });
+      // A list of numbers is a tuple, as `(6, 12, 18)` in Python code would be.
+      const value: Value = Array.isArray(given) ? { k: "tuple", items: given.map(num) } : num(given);
+      const text = Array.isArray(given) ? `(${given.join(", ")}${given.length === 1 ? "," : ""})` : String(given);
+      bound.keywords.set(p.name, { value, text, range: cls.nameRange });
       kwargs[p.name] = given;
-      shown.push(`${p.name}=${given}`);
+      shown.push(`${p.name}=${text}`);
       sources.add("--model-args");
       continue;
     }

@@ -1,4 +1,5 @@
 /** Gets one model class ready to run: concrete constructor arguments, an executable graph, input shapes. */
+import type { ModelArgs } from "../engine/linter.js";
 import type { ModelClass, ModelIndex } from "../model/index-types.js";
 import type { Tf } from "./tensor-lib.js";
 import { type ConcreteModel, concreteModel, inferInputShapes } from "./instantiate.js";
@@ -33,7 +34,7 @@ function shapeText(shapes: number[][]): string {
   return shapes.map((s) => `[${s.join(", ")}]`).join(" and ");
 }
 
-export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, settings: ExperimentSettings, options: { modelArgs?: Record<string, Record<string, number>>; inputShapes?: Record<string, number[]> }): Preparation {
+export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, settings: ExperimentSettings, options: { modelArgs?: ModelArgs; inputShapes?: Record<string, number[]> }): Preparation {
   let concrete: ConcreteModel | undefined;
   try {
     concrete = concreteModel(index, cls, options.modelArgs);

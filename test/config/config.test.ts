@@ -99,6 +99,12 @@ describe("configuration files", () => {
     expect(options.inputShapes).toEqual({ "*": [8, 3, 32, 32], Keras_Cifar2: [4, 3, 32, 32], Net: [2, 1, 28, 28] });
     expect(options.modelArgs).toEqual({ Keras_Cifar2: { rank1: 8, rank2: 16 } });
   });
+
+  it("model-args take arrays of numbers (a tuple argument), and reject other arrays", () => {
+    const config = parseConfig("[model-args]\nASPP = { in_channels = 64, atrous_rates = [6, 12, 18] }\n", "/repo/bnlint.toml", known)!;
+    expect(config.modelArgs).toEqual({ ASPP: { in_channels: 64, atrous_rates: [6, 12, 18] } });
+    expect(() => parseConfig('[model-args]\nASPP = { atrous_rates = ["6"] }\n', "/repo/bnlint.toml", known)).toThrow(/must be a number or an array of numbers/);
+  });
 });
 
 describe("a bad configuration under --fix", () => {

@@ -887,7 +887,38 @@ export class Interpreter {
     }
     if (keys.length !== 1) return UNKNOWN;
     if (base.k === "method" && base.name === "shape" && base.recv.k === "tensor") return this.shapeItem(base.recv.node, keys[0], subs[0], scope);
+    if (subs[0].type === "slice" && (base.k === "list" || base.k === "tuple")) {
+      // `widths[:-1]`, `cfg[1:]`: a slice of a sequence whose items are all known.
+      const list = listItems(base)!;
+      const bounds = this.sliceBounds(subs[0], scope);
+      if (list.exact && bounds) {
+        const n = list.items.length;
+        const clamp = (i: number | undefined, dflt: number): number => (i === undefined ? dflt : Math.min(n, Math.max(0, i < 0 ? i + n : i)));
+        const items = list.items.slice(clamp(bounds.start, 0), clamp(bounds.end, n));
+        return base.k === "tuple" ? { k: "tuple", items: items.map((i) => i.value) } : { k: "list", box: { items: [...items], exact: true } };
+      }
+    }
     return this.index1(base, keys[0], subs[0]);
+  }
+
+  /** The constant bounds of `a:b`, `a:`, `:b` (no step), or undefined. */
+  private sliceBounds(keyNode: SyntaxNode, scope: Scope): { start?: number; end?: number } | undefined {
+    const constant = (n: SyntaxNode | null | undefined): number | undefined => {
+      if (!n) return undefined;
+      const sym = numOf(this.evalExpr(n, scope));
+      const c = sym ? constValue(sym) : undefined;
+      return c !== undefined && Number.isInteger(c) ? c : undefined;
+    };
+    const parts = keyNode.namedChildren.filter((c) => c.type !== "comment");
+    const colon = keyNode.children.filter((c) => c.type === ":").length;
+    if (colon !== 1) return undefined;
+    const before = keyNode.text.indexOf(":");
+    const startNode = parts.find((p) => p.endIndex <= keyNode.startIndex + before);
+    const endNode = parts.find((p) => p.startIndex > keyNode.startIndex + before);
+    const start = startNode ? constant(startNode) : undefined;
+    const end = endNode ? constant(endNode) : undefined;
+    if ((startNode && start === undefined) || (endNode && end === undefined)) return undefined;
+    return { start, end };
   }
 
   /**
@@ -895,25 +926,9 @@ export class Interpreter {
    * `x.shape[0]` stays as text: the executor reads batch sizes off it as before.
    */
   private shapeItem(node: number, key: Value, keyNode: SyntaxNode, scope: Scope): Value {
-    const constant = (n: SyntaxNode | null | undefined): number | undefined => {
-      if (!n) return undefined;
-      const sym = numOf(this.evalExpr(n, scope));
-      const c = sym ? constValue(sym) : undefined;
-      return c !== undefined && Number.isInteger(c) ? c : undefined;
-    };
     if (keyNode.type === "slice") {
-      const parts = keyNode.namedChildren.filter((c) => c.type !== "comment");
-      // `a:b`, `a:`, `:b`; a step is not followed.
-      const colon = keyNode.children.filter((c) => c.type === ":").length;
-      if (colon !== 1) return UNKNOWN;
-      const text = keyNode.text;
-      const before = text.indexOf(":");
-      const startNode = parts.find((p) => p.endIndex <= keyNode.startIndex + before);
-      const endNode = parts.find((p) => p.startIndex > keyNode.startIndex + before);
-      const start = startNode ? constant(startNode) : undefined;
-      const end = endNode ? constant(endNode) : undefined;
-      if ((startNode && start === undefined) || (endNode && end === undefined)) return UNKNOWN;
-      return { k: "unknown", why: "shape", dims: { node, start, end } };
+      const bounds = this.sliceBounds(keyNode, scope);
+      return bounds ? { k: "unknown", why: "shape", dims: { node, start: bounds.start, end: bounds.end } } : UNKNOWN;
     }
     const sym = numOf(key);
     const c = sym ? constValue(sym) : undefined;
