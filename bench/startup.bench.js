@@ -7,6 +7,8 @@ import { join } from "node:path";
 const repo = new URL("../", import.meta.url).pathname;
 const seed = join(repo, "fixtures/seed/keras_cifar2.py");
 const unbundled = `process.argv.splice(1, 0, "bnlint"); const { main } = await import(${JSON.stringify(join(repo, "dist/src/cli/main.js"))}); await main();`;
+// The bundle without bin's small-run V8 setting (tree-sitter's wasm left to V8's default tiering).
+const defaultTiering = `process.argv.splice(1, 0, "bnlint"); const { main } = await import(${JSON.stringify(join(repo, "dist/bundle/main.js"))}); await main();`;
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -22,11 +24,12 @@ function wall(args) {
 
 export default async function (log) {
   const baseline = process.env.BNLINT_BASELINE;
-  const runs = { node: [], unbundled: [], bundled: [], bundledVersion: [], baseline: [] };
+  const runs = { node: [], unbundled: [], bundled: [], bundledDefault: [], bundledVersion: [], baseline: [] };
   for (let i = 0; i < 11; i++) {
     runs.node.push(wall(["-e", "0"]));
     runs.unbundled.push(wall(["--input-type=module", "-e", unbundled, "--", seed]));
     runs.bundled.push(wall([join(repo, "bin/bnlint.js"), seed]));
+    runs.bundledDefault.push(wall(["--input-type=module", "-e", defaultTiering, "--", seed]));
     runs.bundledVersion.push(wall([join(repo, "bin/bnlint.js"), "--version"]));
     if (baseline) runs.baseline.push(wall([join(baseline, "bin/bnlint.js"), seed]));
   }
@@ -35,6 +38,7 @@ export default async function (log) {
   row("bare node -e 0", node);
   if (baseline) row("lint one file, BNLINT_BASELINE bin", median(runs.baseline));
   row("lint one file, unbundled dist/src", median(runs.unbundled));
+  row("lint one file, bundle, V8 defaults", median(runs.bundledDefault));
   row("lint one file, bundle (bin)", median(runs.bundled));
   row("--version, bundle (bin)", median(runs.bundledVersion));
   if (baseline) log(`bundle vs baseline: ${(median(runs.bundled) / median(runs.baseline)).toFixed(2)}x`);
