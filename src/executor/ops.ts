@@ -43,6 +43,12 @@ const ACTIVATIONS: Record<string, Unary> = {
   logsigmoid: (tf, t) => tf.logSigmoid(t),
   softsign: (tf, t) => tf.div(t, tf.add(1, tf.abs(t))),
   tanhshrink: (tf, t) => tf.sub(t, tf.tanh(t)),
+  exp: (tf, t) => tf.exp(t),
+  log: (tf, t) => tf.log(t),
+  abs: (tf, t) => tf.abs(t),
+  neg: (tf, t) => tf.neg(t),
+  sqrt: (tf, t) => tf.sqrt(t),
+  square: (tf, t) => tf.square(t),
   identity: (_tf, t) => t,
 };
 
@@ -60,11 +66,16 @@ const FUNCTION_ACTIVATIONS: Record<string, string> = {
   "torch.nn.functional.selu": "selu", "torch.nn.functional.silu": "silu", "torch.nn.functional.gelu": "gelu",
   "torch.nn.functional.hardswish": "hardswish", "torch.nn.functional.hardsigmoid": "hardsigmoid", "torch.nn.functional.mish": "mish",
   "torch.nn.functional.logsigmoid": "logsigmoid", "torch.nn.functional.softsign": "softsign", "torch.nn.functional.tanhshrink": "tanhshrink", "torch.nn.functional.dropout": "identity", "torch.nn.functional.dropout2d": "identity",
-  "torch.dropout": "identity",
+  "torch.dropout": "identity", "torch.nn.functional.relu_": "relu", "torch.relu_": "relu", "torch.exp": "exp", "torch.log": "log",
+  "torch.abs": "abs", "torch.neg": "neg", "torch.sqrt": "sqrt", "torch.square": "square", "torch.nn.functional.softplus": "softplus",
 };
 
 const METHOD_ACTIVATIONS: Record<string, string> = {
   relu: "relu", sigmoid: "sigmoid", tanh: "tanh", contiguous: "identity", clone: "identity", detach: "identity", float: "identity",
+  relu_: "relu", sigmoid_: "sigmoid", tanh_: "tanh", exp: "exp", exp_: "exp", log: "log", abs: "abs", abs_: "abs", neg: "neg",
+  sqrt: "sqrt", requires_grad_: "identity",
+  // Device and dtype moves: the executor computes in float32 on the CPU throughout.
+  to: "identity", cpu: "identity", cuda: "identity", double: "identity", half: "identity", bfloat16: "identity", type: "identity",
 };
 
 function sameLayout(tf: Tf, a: Act, t: Tensor): Act {
@@ -122,6 +133,8 @@ function binary(tf: Tf, name: string, a: Act | number, b: Act | number, line: nu
     sub: (x, y) => tf.sub(x as Tensor, y as Tensor),
     mul: (x, y) => tf.mul(x as Tensor, y as Tensor),
     truediv: (x, y) => tf.div(x as Tensor, y as Tensor),
+    maximum: (x, y) => tf.maximum(x as Tensor, y as Tensor),
+    minimum: (x, y) => tf.minimum(x as Tensor, y as Tensor),
   };
   const fn = fns[name];
   if (!fn) throw new NotExecutable(`operator \`${name}\``, line);
@@ -279,6 +292,32 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
       if (typeof x !== "number" && typeof y !== "number") checkBroadcast(logicalShape(x), logicalShape(y), node);
       return binary(tf, op, x, y, line);
     }
+    case "torch.maximum":
+    case "torch.minimum": {
+      const [x, y] = [ctx.value(a.tensors(0, "input")[0]), ctx.value(a.tensors(1, "other")[0])];
+      checkBroadcast(logicalShape(x), logicalShape(y), node);
+      return binary(tf, name.slice(6), x, y, line);
+    }
+    case "torch.clamp":
+    case "torch.clip":
+      return clamp(tf, input(), a, 1);
+    case "torch.nn.functional.layer_norm": {
+      if (given(a, 2, "weight") || given(a, 3, "bias")) throw new NotExecutable("`F.layer_norm` with weight or bias", line);
+      const shape = a.get(1, "normalized_shape");
+      return layerNorm(tf, input(), typeof shape === "number" ? [shape] : (shape as number[]), a.number(4, "eps", 1e-5));
+    }
+    case "torch.nn.functional.group_norm": {
+      if (given(a, 2, "weight") || given(a, 3, "bias")) throw new NotExecutable("`F.group_norm` with weight or bias", line);
+      return groupNorm(tf, input(), a.number(1, "num_groups"), logicalShape(input())[1], a.number(4, "eps", 1e-5));
+    }
+    case "torch.nn.functional.instance_norm": {
+      if ([1, 2, 3, 4].some((i) => given(a, i, ["running_mean", "running_var", "weight", "bias"][i - 1]))) throw new NotExecutable("`F.instance_norm` with running statistics, weight or bias", line);
+      return instanceNorm(tf, input(), logicalShape(input()).length - 2, a.number(7, "eps", 1e-5));
+    }
+    case "torch.nn.functional.normalize":
+      return normalizeP(tf, input(), a.number(1, "p", 2), a.number(2, "dim", 1), a.number(3, "eps", 1e-12), node);
+    case "torch.sum":
+      return reduceSum(tf, input(), a, 1, node);
     case "operator.neg":
       return sameLayout(tf, input(), tf.neg(input().t));
     case "operator.pos":
@@ -369,6 +408,41 @@ function mean(tf: Tf, x: Act, a: NodeArgs, index: number, node: GraphNode): Act 
   return cf(tf.mean(t, axes, keep));
 }
 
+/** An argument passed and not `None`. */
+function given(a: NodeArgs, index: number, keyword: string): boolean {
+  if (!a.has(index, keyword)) return false;
+  try {
+    return a.get(index, keyword, null) !== null;
+  } catch {
+    return true; // a tensor or another value without a number: passed
+  }
+}
+
+/** `clamp(x, min, max)` / `x.clamp(min, max)`: either bound may be missing or None. */
+function clamp(tf: Tf, x: Act, a: NodeArgs, index: number): Act {
+  const lo = a.get(index, "min", null);
+  const hi = a.get(index + 1, "max", null);
+  if ((lo !== null && typeof lo !== "number") || (hi !== null && typeof hi !== "number")) throw new NotExecutable("`clamp` with tensor bounds", a.node.range.start.line);
+  return sameLayout(tf, x, tf.clipByValue(x.t, lo ?? -Infinity, hi ?? Infinity));
+}
+
+function reduceSum(tf: Tf, x: Act, a: NodeArgs, index: number, node: GraphNode): Act {
+  const dims = a.get(index, "dim", null);
+  const keep = a.bool(index + 1, "keepdim", false);
+  const axes = dims === null ? undefined : typeof dims === "number" ? [dims] : (dims as number[]);
+  if (!keep && axes === undefined) throw new NotExecutable("`sum()` of a whole tensor", node.range.start.line);
+  return cf(tf.sum(toCF(tf, x), axes, keep));
+}
+
+/** `F.normalize`: x / max(‖x‖_p over `dim`, eps). */
+function normalizeP(tf: Tf, x: Act, p: number, dim: number, eps: number, node: GraphNode): Act {
+  const t = toCF(tf, x);
+  const axis = dim < 0 ? dim + t.rank : dim;
+  if (axis < 0 || axis >= t.rank) throw new NotExecutableShape(`Dimension out of range (expected to be in range of [${-t.rank}, ${t.rank - 1}], but got ${dim})`, node);
+  const norm = p === 2 ? tf.sqrt(tf.sum(tf.square(t), axis, true)) : tf.pow(tf.sum(tf.pow(tf.abs(t), p), axis, true), 1 / p);
+  return cf(tf.div(t, tf.maximum(norm, eps)));
+}
+
 export function runMethod(ctx: OpContext, node: GraphNode): Act {
   const { tf } = ctx;
   const line = node.range.start.line;
@@ -387,6 +461,43 @@ export function runMethod(ctx: OpContext, node: GraphNode): Act {
       return softmaxLike(tf, x, a.number(0, "dim"), node.target === "log_softmax");
     case "mean":
       return mean(tf, x, a, 0, node);
+    case "sum":
+      return reduceSum(tf, x, a, 0, node);
+    case "clamp":
+    case "clamp_":
+    case "clip":
+      return clamp(tf, x, a, 0);
+    case "clamp_min":
+      return sameLayout(tf, x, tf.maximum(x.t, a.number(0, "min")));
+    case "add":
+    case "sub":
+    case "mul":
+    case "div":
+    case "add_":
+    case "sub_":
+    case "mul_":
+    case "div_":
+    case "__add__":
+    case "__mul__": {
+      const op = node.target.replace(/_/g, "").replace("div", "truediv");
+      const arg = node.extra?.args[1];
+      const y = arg?.kind === "tensor" ? ctx.value(arg.node) : a.numberAt(0);
+      if (y === undefined) throw new NotExecutable(`an operand of \`.${node.target}()\` with no known value`, line);
+      if (typeof y !== "number") checkBroadcast(logicalShape(x), logicalShape(y), node);
+      return binary(tf, op, x, y, line);
+    }
+    case "t": {
+      const t = toCF(tf, x);
+      if (t.rank > 2) throw new NotExecutableShape(`t() expects a tensor with <= 2 dimensions, but self is ${t.rank}D`, node);
+      return cf(t.rank === 2 ? tf.transpose(t) : t);
+    }
+    case "view_as":
+    case "reshape_as":
+    case "expand_as": {
+      const other = a.tensors(0, "other")[0];
+      const shape = logicalShape(ctx.value(other));
+      return cf(node.target === "expand_as" ? tf.broadcastTo(toCF(tf, x), shape) : tf.reshape(toCF(tf, x), shape));
+    }
     case "squeeze":
       return squeeze(tf, x, a.get(0, "dim", null) as number | null);
     case "unsqueeze":
