@@ -3,7 +3,8 @@
  * the analysis can create is spelled "BatchNorm" somewhere in the file (knowledge.ts lists no other name), so a
  * class can only get one through that spelling in its own text or through a top-level name (function, class,
  * global, import alias) whose definition reaches it. Graph rules are about BatchNorm models, so the classes that
- * cannot reach one need no forward graph: building those graphs was most of the lint of transformer files.
+ * cannot reach one need no forward graph. Building those graphs was most of the lint time of files like
+ * torchvision's MViT, whose only "BatchNorm" is an `isinstance` test.
  */
 import type { SyntaxNode } from "./parser.js";
 import type { ModelClass, ModelIndex } from "../../model/index-types.js";
