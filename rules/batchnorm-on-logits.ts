@@ -86,7 +86,7 @@ function checkGraph(context: RuleContext<"onLogits">, graph: ForwardGraph): void
       const producer = meaningfulProducer(graph, run);
       const score = classScoreLayer(producer);
       if (!score || !producer) continue;
-      const callee = run.calleeRange ? context.text.slice(run.calleeRange.startIndex, run.calleeRange.endIndex) : `self.${inst.paths[0]}`;
+      const callee = run.calleeRange ? context.text.slice(run.calleeRange.startIndex, run.calleeRange.endIndex) : queries.pythonPath(inst.paths[0]);
       context.report({
         messageId: "onLogits",
         data: { callee, ctor: constructorLabel(inst), producer: producer.target, why: score.why, model: graph.modelClass.name },

@@ -55,13 +55,8 @@ function textOf(text: string, r: { startIndex: number; endIndex: number } | unde
   return r ? text.slice(r.startIndex, r.endIndex) : undefined;
 }
 
-/** `self.classifier[1]` for the module path `classifier.1`. */
-function pythonPath(path: string): string {
-  return `self${path.split(".").map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("")}`;
-}
-
 function calleeName(context: Ctx, node: GraphNode, inst: ModuleInstance): string {
-  return inst.paths[0] ? pythonPath(inst.paths[0]) : textOf(context.text, node.calleeRange) ?? node.target;
+  return inst.paths[0] ? queries.pythonPath(inst.paths[0]) : textOf(context.text, node.calleeRange) ?? node.target;
 }
 
 /** "`self.conv2` (line 58)", "the input `x` (--input-shape 1,3,32,32)": where a dim was decided. */

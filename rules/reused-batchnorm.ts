@@ -151,7 +151,7 @@ function reportInstance(context: Ctx, graph: ForwardGraph, inst: ModuleInstance,
   const type = ctor.replace(/\(.*$/s, "");
   const model = graph.modelClass.name;
   const declaration = inst.declStatement ?? inst.ctorRange;
-  const callee = inst.paths[0] ? `self.${inst.paths[0]}` : sourceText(context.text, first.calleeRange, "the BatchNorm");
+  const callee = inst.paths[0] ? queries.pythonPath(inst.paths[0]) : sourceText(context.text, first.calleeRange, "the BatchNorm");
   const producers = [...new Set(runs.map((r) => describeProducer(graph, r)).filter((p): p is string => !!p))];
   const times = runs.some((r) => loopOf(r)?.count === "many") ? "2 or more times" : `${runs.length} times`;
   const why = chained

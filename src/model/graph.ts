@@ -70,6 +70,7 @@ export type ExtraArg =
 
 export interface ForwardGraph {
   readonly modelClass: ModelClass;
+  /** `forward`, or `__init__` for an nn.Sequential subclass without a forward (it runs its children). */
   readonly forward: FunctionDef;
   readonly nodes: GraphNode[];
   readonly inputs: number[];

@@ -161,3 +161,8 @@ export function siteRelativeTo(node: GraphNode, reference: GraphNode): SourceRan
 export function loopOf(node: GraphNode): GraphNode["loops"][number] | undefined {
   return node.loops[node.loops.length - 1];
 }
+
+/** `self.classifier[1]` for the module path `classifier.1`, `self[1]` for a Sequential subclass's child `1`. */
+export function pythonPath(path: string): string {
+  return `self${path.split(".").map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("")}`;
+}

@@ -5,7 +5,7 @@ import { UNKNOWN } from "../../model/values.js";
 import { rangeOf } from "../../model/source.js";
 import { Interpreter } from "./interpreter.js";
 import { BudgetExceeded, FileBudget, instancesIn, isStackOverflow, tensorsIn } from "./interp-support.js";
-import type { CallArgs } from "./calls.js";
+import { callModule, containerBase, type CallArgs } from "./calls.js";
 import type { SyntaxNode } from "./parser.js";
 
 /** Names every module instance by its attribute paths from the root, as `named_modules()` would. */
@@ -57,8 +57,10 @@ export function buildForwardGraphWithArgs(
 }
 
 function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs, budget: FileBudget, argExpressions?: ReadonlyMap<string, SyntaxNode>): ForwardGraph | undefined {
-  const forward = findMethod(cls, "forward");
+  // An nn.Sequential subclass without a forward of its own runs its children: its graph starts at `__init__`.
+  const forward = findMethod(cls, "forward") ?? (containerBase(cls) === "torch.nn.Sequential" ? findMethod(cls, "__init__") : undefined);
   if (!forward) return undefined;
+  const runsChildren = forward.def.name === "__init__";
   const interp = new Interpreter(index, budget);
   const root = interp.newInstance({ userClass: cls, args: [], kwargs: new Map(), ctorRange: cls.nameRange, ctorText: cls.name });
   const rootValue: Value = { k: "instance", inst: root };
@@ -81,7 +83,7 @@ function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs, budg
     interp.recording = true;
     const positional: CallArgs["positional"] = [];
     const keywords = new Map<string, CallArgs["positional"][number]>();
-    for (const p of forward.def.params.slice(1)) {
+    for (const p of runsChildren ? [] : forward.def.params.slice(1)) {
       if (p.kind === "star" || p.kind === "kwstar") continue;
       if (p.defaultNode?.type === "none") {
         // `mask=None`: callers may pass a tensor, so both sides of `if mask is not None` stay possible.
@@ -95,7 +97,16 @@ function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs, budg
       if (p.kind === "keyword") keywords.set(p.name, arg);
       else positional.push(arg);
     }
-    const result = interp.callFunction(forward.def, rootValue, { positional, keywords, spread: false }, { cls: forward.cls, owner: cls });
+    let result: Value;
+    if (runsChildren) {
+      const id = interp.addNode("input", "input", [], cls.nameRange);
+      inputs.push(id);
+      const name = cls.node.childForFieldName("name") ?? cls.node;
+      const input = { value: { k: "tensor", node: id } as Value, text: "input", range: cls.nameRange };
+      result = callModule(interp, root, { positional: [input], keywords, spread: false }, { node: name, calleeNode: name, scope: { env: new Map(), returns: [], owner: cls } });
+    } else {
+      result = interp.callFunction(forward.def, rootValue, { positional, keywords, spread: false }, { cls: forward.cls, owner: cls });
+    }
     outputs = tensorsIn(result);
     if (outputs.length > 0) interp.addNode("output", "output", outputs, rangeOf(forward.def.node));
     if (result === UNKNOWN) interp.notes.push("forward returns a value bnlint cannot follow");

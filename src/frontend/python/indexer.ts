@@ -1,7 +1,7 @@
 import type { SyntaxNode, Tree } from "./parser.js";
 import { collectImports, type ImportTable } from "./imports.js";
 import { rangeOf } from "../../model/source.js";
-import { canonicalName, MODULE_BASES } from "../../model/knowledge.js";
+import { canonicalName, CONTAINER_TYPES, MODULE_BASES } from "../../model/knowledge.js";
 import type { FunctionDef, ModelClass, ModelIndex, ParamDef } from "../../model/index-types.js";
 
 /** Resolves a dotted expression (`nn.Module`, `torch.nn.modules.batchnorm.BatchNorm2d`) through the imports. */
@@ -181,7 +181,8 @@ export function indexPython(filePath: string, text: string, tree: Tree): ModelIn
     changed = false;
     for (const cls of classes) {
       if (cls.isModel) continue;
-      if (cls.baseNames.some((b) => MODULE_BASES.has(b)) || cls.bases.some((b) => b.isModel)) {
+      // nn.Sequential / ModuleList / ModuleDict subclasses are modules too (torchvision's ConvNormActivation).
+      if (cls.baseNames.some((b) => MODULE_BASES.has(b) || CONTAINER_TYPES.has(b)) || cls.bases.some((b) => b.isModel)) {
         cls.isModel = true;
         changed = true;
       }
