@@ -149,7 +149,7 @@ run("executor agrees with PyTorch", async () => {
       "reused-batchnorm/lazy_bn_reuse.py:LazyRegressor", // LazyLinear, LazyBatchNorm1d, torch.squeeze
       "clean/lazy_conv_stem.py:LazyStem", // LazyConv2d, LazyBatchNorm2d
       "reused-batchnorm/sequential_subclass.py:Encoder", // nn.Sequential subclass listing one BatchNorm twice
-      "reused-batchnorm/sequential_subclass_alone.py:DoubleConvBN", // the same block as the top-level model
+      "reused-batchnorm/sequential_subclass_alone.py:TemporalBlock", // a Sequential subclass as the top-level model (Conv1d, BatchNorm1d)
       "clean/sequential_subclass_attributes.py:TinyDenseTail", // Sequential subclass with children set as attributes
       "clean/vgg_make_layers.py:VGG", // a module-valued constructor argument, evaluated from the file's builder
       "clean/resnet_make_layer.py:ResNetCifar", // a block class as argument, F.avg_pool2d(out, out.size()[3])
