@@ -292,6 +292,14 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
       if (typeof x !== "number" && typeof y !== "number") checkBroadcast(logicalShape(x), logicalShape(y), node);
       return binary(tf, op, x, y, line);
     }
+    case "operator.matmul":
+    case "torch.matmul":
+    case "torch.mm":
+    case "torch.bmm": {
+      const [x, y] = [a.tensors(0, "input")[0], a.tensors(1, "other")[0]];
+      if (x === undefined || y === undefined) throw new NotExecutable(`\`${name}\` of a value bnlint does not follow as a tensor`, line);
+      return matmul(tf, ctx.value(x), ctx.value(y), node);
+    }
     case "torch.maximum":
     case "torch.minimum": {
       const [x, y] = [ctx.value(a.tensors(0, "input")[0]), ctx.value(a.tensors(1, "other")[0])];
@@ -408,6 +416,23 @@ function mean(tf: Tf, x: Act, a: NodeArgs, index: number, node: GraphNode): Act 
   return cf(tf.mean(t, axes, keep));
 }
 
+/**
+ * `a @ b` for tensors of rank 2 or more with equal leading (batch) dimensions, with PyTorch's error for
+ * mismatched inner sizes; vectors and broadcast batches are not run.
+ */
+function matmul(tf: Tf, x: Act, y: Act, node: GraphNode): Act {
+  const [sx, sy] = [logicalShape(x), logicalShape(y)];
+  if (sx.length < 2 || sy.length < 2 || sx.length !== sy.length || sx.slice(0, -2).some((d, i) => d !== sy[i])) {
+    throw new NotExecutable(`a matrix product of shapes [${sx.join(", ")}] and [${sy.join(", ")}]`, node.range.start.line);
+  }
+  const [k1, k2] = [sx[sx.length - 1], sy[sy.length - 2]];
+  if (k1 !== k2) {
+    const rows = sx.slice(0, -1).reduce((p, d) => p * d, 1);
+    throw new NotExecutableShape(sx.length === 2 ? `mat1 and mat2 shapes cannot be multiplied (${rows}x${k1} and ${k2}x${sy[sy.length - 1]})` : `Expected size for first two dimensions of batch2 tensor to be: [${sx.slice(0, -2).join(", ")}, ${k1}] but got: [${sy.slice(0, -1).join(", ")}].`, node);
+  }
+  return cf(tf.matMul(toCF(tf, x), toCF(tf, y)));
+}
+
 /** An argument passed and not `None`. */
 function given(a: NodeArgs, index: number, keyword: string): boolean {
   if (!a.has(index, keyword)) return false;
@@ -485,6 +510,14 @@ export function runMethod(ctx: OpContext, node: GraphNode): Act {
       if (y === undefined) throw new NotExecutable(`an operand of \`.${node.target}()\` with no known value`, line);
       if (typeof y !== "number") checkBroadcast(logicalShape(x), logicalShape(y), node);
       return binary(tf, op, x, y, line);
+    }
+    case "matmul":
+    case "mm":
+    case "bmm":
+    case "__matmul__": {
+      const other = a.tensors(0, "other")[0];
+      if (other === undefined) throw new NotExecutable(`\`.${node.target}()\` of a value bnlint does not follow as a tensor`, line);
+      return matmul(tf, x, ctx.value(other), node);
     }
     case "t": {
       const t = toCF(tf, x);
