@@ -106,6 +106,29 @@ describe("--confirm", () => {
     expect(errors.join("")).toContain("atrous_rates=(2,4");
   });
 
+  it("does not run activations with arguments its kernels do not compute (Softplus(beta=2), F.elu(x, alpha=0.5))", async () => {
+    const model = (act: string, call: string) =>
+      [
+        "import torch.nn as nn",
+        "import torch.nn.functional as F",
+        "",
+        "class Net(nn.Module):",
+        "    def __init__(self):",
+        "        super().__init__()",
+        "        self.conv = nn.Conv2d(3, 8, 3)",
+        "        self.bn = nn.BatchNorm2d(8)",
+        `        self.act = ${act}`,
+        "",
+        "    def forward(self, x):",
+        "        x = self.act(self.bn(self.conv(x)))",
+        `        return self.bn(${call})`,
+      ].join("\n");
+    const summary = async (text: string) => (await lintText(text, "net.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm")!.confirmation!;
+    expect(await summary(model("nn.Softplus(beta=2)", "x"))).toMatchObject({ status: "not-run", summary: expect.stringContaining("`Softplus(beta=…)` other than 1 (line 12)") });
+    expect(await summary(model("nn.Softplus()", "F.elu(x, alpha=0.5)"))).toMatchObject({ status: "not-run", summary: expect.stringContaining("`torch.nn.functional.elu` with arguments other than the input (line 13)") });
+    expect((await summary(model("nn.Softplus(beta=1)", "F.elu(x)"))).status).not.toBe("not-run");
+  });
+
   it("reproduces PyTorch's error for a BatchNorm whose channel count does not match", async () => {
     const text = [
       "import torch.nn as nn",

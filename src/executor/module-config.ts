@@ -41,6 +41,7 @@ export const SIGNATURES: Record<string, string[]> = {
   LeakyReLU: ["negative_slope", "inplace"],
   Hardtanh: ["min_val", "max_val", "inplace"],
   CELU: ["alpha", "inplace"],
+  Softplus: ["beta", "threshold"],
   LayerNorm: ["normalized_shape", "eps", "elementwise_affine"],
   GroupNorm: ["num_groups", "num_channels", "eps", "affine"],
   InstanceNorm1d: ["num_features", "eps", "momentum", "affine", "track_running_stats"],

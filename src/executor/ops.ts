@@ -26,6 +26,9 @@ export interface OpContext {
 
 type Unary = (tf: Tf, t: Tensor) => Tensor;
 
+// PyTorch's softplus switches to the identity above 20 (its `threshold`), where log1p(exp(x)) equals x in float32.
+const torchSoftplus: Unary = (tf, t) => tf.where(tf.greater(t, 20), t, tf.softplus(t));
+
 const ACTIVATIONS: Record<string, Unary> = {
   relu: (tf, t) => tf.relu(t),
   relu6: (tf, t) => tf.relu6(t),
@@ -37,9 +40,8 @@ const ACTIVATIONS: Record<string, Unary> = {
   gelu: (tf, t) => tf.mul(tf.mul(t, 0.5), tf.add(1, tf.erf(tf.mul(t, Math.SQRT1_2)))),
   hardswish: (tf, t) => tf.div(tf.mul(t, tf.relu6(tf.add(t, 3))), 6),
   hardsigmoid: (tf, t) => tf.div(tf.relu6(tf.add(t, 3)), 6),
-  // PyTorch's softplus switches to the identity above 20 (its `threshold`), where log1p(exp(x)) equals x in float32.
-  softplus: (tf, t) => tf.where(tf.greater(t, 20), t, tf.softplus(t)),
-  mish: (tf, t) => tf.mul(t, tf.tanh(tf.where(tf.greater(t, 20), t, tf.softplus(t)))),
+  softplus: torchSoftplus,
+  mish: (tf, t) => tf.mul(t, tf.tanh(torchSoftplus(tf, t))),
   logsigmoid: (tf, t) => tf.logSigmoid(t),
   softsign: (tf, t) => tf.div(t, tf.add(1, tf.abs(t))),
   tanhshrink: (tf, t) => tf.sub(t, tf.tanh(t)),
@@ -168,9 +170,12 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
     const call = record ? { ...ctx.bnCall, onBatchStats: (m: Float32Array, v: Float32Array, n: number) => record(node, inst, m, v, n) } : ctx.bnCall;
     return batchNorm(tf, x, type, ctx.batchNormState(node, inst), call);
   }
-  const activation = MODULE_ACTIVATIONS[type];
-  if (activation) return sameLayout(tf, x, ACTIVATIONS[activation](tf, x.t));
   const args = new ModuleArgs(inst, type);
+  const activation = MODULE_ACTIVATIONS[type];
+  if (activation) {
+    requireDefaults(args, ACTIVATION_DEFAULTS[type], line);
+    return sameLayout(tf, x, ACTIVATIONS[activation](tf, x.t));
+  }
   const convMatch = /^Conv([123])d$/.exec(type);
   if (convMatch) {
     const rank = Number(convMatch[1]) as 1 | 2 | 3;
@@ -262,7 +267,13 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
   const a = new NodeArgs(node, ctx.batch, 0, (id) => logicalShape(ctx.value(id)));
   const input = (): Act => ctx.value(node.inputs[0]);
   const activation = FUNCTION_ACTIVATIONS[name];
-  if (activation) return sameLayout(tf, input(), ACTIVATIONS[activation](tf, input().t));
+  if (activation) {
+    // `F.elu(x, alpha=2.0)`, `F.softplus(x, beta=2)`: the kernels above compute the defaults only.
+    if ((name.endsWith(".elu") || name.endsWith(".softplus")) && (a.positionalCount > 1 || [...(node.extra?.kwargs.keys() ?? [])].some((k) => k !== "inplace"))) {
+      throw new NotExecutable(`\`${name}\` with arguments other than the input`, line);
+    }
+    return sameLayout(tf, input(), ACTIVATIONS[activation](tf, input().t));
+  }
   switch (name) {
     case "torch.nn.functional.interpolate":
     case "torch.nn.functional.upsample": {
@@ -431,6 +442,15 @@ function matmul(tf: Tf, x: Act, y: Act, node: GraphNode): Act {
     throw new NotExecutableShape(sx.length === 2 ? `mat1 and mat2 shapes cannot be multiplied (${rows}x${k1} and ${k2}x${sy[sy.length - 1]})` : `Expected size for first two dimensions of batch2 tensor to be: [${sx.slice(0, -2).join(", ")}, ${k1}] but got: [${sy.slice(0, -1).join(", ")}].`, node);
   }
   return cf(tf.matMul(toCF(tf, x), toCF(tf, y)));
+}
+
+/** Constructor arguments that the activation kernels hard-code, with PyTorch's defaults. */
+const ACTIVATION_DEFAULTS: Record<string, Record<string, number>> = { ELU: { alpha: 1 }, Softplus: { beta: 1, threshold: 20 } };
+
+function requireDefaults(args: ModuleArgs, defaults: Record<string, number> | undefined, line: number): void {
+  for (const [name, value] of Object.entries(defaults ?? {})) {
+    if (args.has(name) && args.get(name) !== value) throw new NotExecutable(`\`${args.type}(${name}=…)\` other than ${value}`, line);
+  }
 }
 
 /** An argument passed and not `None`. */
