@@ -46,10 +46,11 @@ describe("--confirm", () => {
     expect(tv.confirmation).toEqual({ status: "not-run", summary: "`torchvision.models.resnet18()` is not a model class of this file: bnlint executes only those", metrics: {} });
   });
 
-  it("says which construct stopped execution", async () => {
-    const text = [
+  /** A model that calls `self.bn` at line 12 and again after `middle`, which starts at line 13. */
+  const reuseAround = (imports: string, middle: string[]): string =>
+    [
       "import torch.nn as nn",
-      "from mylib import mystery",
+      imports,
       "",
       "class Net(nn.Module):",
       "    def __init__(self):",
@@ -60,14 +61,33 @@ describe("--confirm", () => {
       "",
       "    def forward(self, x):",
       "        x = self.bn(self.conv1(x))",
-      "        x = mystery(x)",
+      ...middle,
       "        return self.bn(self.conv2(x))",
     ].join("\n");
+
+  it("says which construct stopped execution", async () => {
+    const text = reuseAround("from mylib import mystery", ["        x = mystery(x)"]);
     const result = await lintText(text, "net.py", { confirm: true });
     const reuse = result.messages.find((m) => m.ruleId === "reused-batchnorm")!;
     expect(reuse.confirmation).toMatchObject({ status: "not-run" });
     expect(reuse.confirmation!.summary).toContain("mylib.mystery");
     expect(reuse.confirmation!.summary).toContain("line 13");
+  });
+
+  it("runs if/else decided by the input's sizes and by self.training, and compares only predictions when the modes return different things", { timeout: 300_000 }, async () => {
+    const file = new URL("../fixtures/reused-batchnorm/branch_on_input_channels.py", import.meta.url).pathname;
+    const [reuse] = (await lintText(readFileSync(file, "utf8"), file, { confirm: true })).messages;
+    expect(reuse.ruleId).toBe("reused-batchnorm");
+    expect(reuse.confirmation!.status).toBe("confirmed");
+    expect(reuse.confirmation!.summary).toMatch(/^train\/eval agreement \d+% \(fixed: \d+%\), output values not compared \(forward runs other code in eval mode, line 28\); at line 2[56] eval-mode output/);
+    expect(reuse.confirmation!.metrics.agreement as number).toBeLessThan(reuse.confirmation!.metrics.fixedAgreement as number);
+  });
+
+  it("does not run an if/else it cannot decide in a pass, and says where it is", async () => {
+    const text = reuseAround("import torch", ["        if x.shape[2:] == (30, 30):", "            x = x * 2"]);
+    const reuse = (await lintText(text, "net.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm")!;
+    expect(reuse.confirmation).toMatchObject({ status: "not-run" });
+    expect(reuse.confirmation!.summary).toContain("an if/else whose condition depends on more than the mode and the input's sizes (line 13)");
   });
 
   it("uses --model-args when the file does not instantiate the model, and says so", { timeout: 300_000 }, async () => {

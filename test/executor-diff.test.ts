@@ -89,6 +89,21 @@ function torchCheckArgs(text: string, index: ModelIndex): ModelArgs {
   return out;
 }
 
+/**
+ * Further `# torch-check:` lines of a class with the first line's arguments and another input: the same model run
+ * on that input too (an if/else on the input's sizes then takes its other arm), by class name.
+ */
+function torchCheckOtherInputs(text: string): { className: string; input: number[] }[] {
+  const firstArgs = new Map<string, string>();
+  const out: { className: string; input: number[] }[] = [];
+  for (const m of text.matchAll(/#\s*torch-check:\s*([A-Za-z_]\w*)\((.*)\)\s+input=\(([\d,\s]+)\)\s*$/gm)) {
+    const [, className, argText, inputText] = m;
+    if (!firstArgs.has(className)) firstArgs.set(className, argText);
+    else if (firstArgs.get(className) === argText) out.push({ className, input: inputText.split(",").map((d) => Number(d.trim())) });
+  }
+  return out;
+}
+
 interface Case {
   name: string;
   dir: string;
@@ -116,10 +131,16 @@ run("executor agrees with PyTorch", async () => {
       const modelArgs = torchCheckArgs(text, index);
       for (const cls of analysis.topLevelModels) {
         const name = `${relative(root, file)}:${cls.name}`;
-        const dir = join(work, String(cases.length));
-        const out = await exportExecution(index, cls, dir, settings, { modelArgs });
-        if ("why" in out) skipped.push(`${name}: ${out.why}`);
-        else cases.push({ name, dir, manifest: out.manifest });
+        const runs = [{ name, inputShapes: undefined as Record<string, number[]> | undefined }];
+        for (const other of torchCheckOtherInputs(text)) {
+          if (other.className === cls.name) runs.push({ name: `${name}@(${other.input.join(", ")})`, inputShapes: { [cls.name]: other.input } });
+        }
+        for (const r of runs) {
+          const dir = join(work, String(cases.length));
+          const out = await exportExecution(index, cls, dir, settings, { modelArgs, inputShapes: r.inputShapes });
+          if ("why" in out) skipped.push(`${r.name}: ${out.why}`);
+          else cases.push({ name: r.name, dir, manifest: out.manifest });
+        }
       }
     } finally {
       tree.delete();
@@ -160,9 +181,15 @@ run("executor agrees with PyTorch", async () => {
       "reused-batchnorm/loop_unknown_iterable.py:PlainStack", // zip(widths[:-1], widths[1:]) over a list argument
       "clean/elementwise_head.py:EmbedHead", // clamp, exp/log/abs/sqrt/neg, in-place arithmetic, maximum, sum, F.layer_norm, F.normalize, t
       "clean/attention_pool_bn.py:ConvAttentionNet", // @ and torch.matmul on token batches, Linear on 3-d tensors
+      "clean/early_return.py:AdaptiveStem", // an early return decided by the input's width…
+      "clean/early_return.py:AdaptiveStem@(2, 3, 96, 96)", // …and its other path
+      "clean/if_else_branches.py:MultiSpectralStem", // if/else on x.size(1): RGB…
+      "clean/if_else_branches.py:MultiSpectralStem@(2, 1, 32, 32)", // …and single-band inputs
+      "reused-batchnorm/branch_on_input_channels.py:DualStemNet", // if/else on the input, and on self.training
+      "reused-batchnorm/branch_on_input_channels.py:DualStemNet@(4, 3, 32, 32)",
     ];
     for (const name of required) expect(names).toContain(name);
-    expect(cases.length).toBeGreaterThanOrEqual(64);
+    expect(cases.length).toBeGreaterThanOrEqual(67);
   });
 
   cases.forEach((c, i) => {

@@ -10,6 +10,7 @@ import { type BatchNormState, type LayerParams, initLayerParams, moduleType, new
 import { convFilter, transposedConvFilter } from "./layers.js";
 import { isBatchNorm } from "../model/queries.js";
 import { isLazy, materialize } from "./lazy.js";
+import { BranchChoices } from "./branches.js";
 
 /** Every module instance of the model: those its `__init__` created and those of submodules that run. */
 export function allInstances(graph: ForwardGraph): ModuleInstance[] {
@@ -23,7 +24,7 @@ export function whyNotExecutable(graph: ForwardGraph): string | undefined {
   if (graph.incomplete) return `the analysis of \`${graph.modelClass.name}\` is incomplete${graph.notes[0] ? ` (${graph.notes[0]})` : ""}`;
   for (const n of graph.nodes) {
     if (n.op === "opaque") return `\`${n.reason ?? n.target}\`, which bnlint cannot follow (line ${n.range.start.line})`;
-    if (n.op === "phi") return `a value chosen at run time by an if/else (line ${n.range.start.line})`;
+    if (n.op === "phi" && !n.phiTags) return `a value chosen at run time by an if/else (line ${n.range.start.line})`;
     const loop = n.loops.find((l) => l.count === "many");
     if (loop) return `a loop with an unknown number of iterations (line ${loop.range.start.line})`;
     if (n.op === "call_module" && !n.instance?.qualname) return `the module call at line ${n.range.start.line}, which bnlint cannot follow`;
@@ -160,11 +161,17 @@ export class GraphExecutor {
           return v;
         },
       };
+      const branches = new BranchChoices(graph, opts.training, ctx.value);
       let inputIndex = 0;
       for (const node of graph.nodes) {
         if (node.op === "output") continue;
         if (node.op === "input") {
           values.set(node.id, cf(inputs[inputIndex++]));
+          continue;
+        }
+        if (node.branches.length > 0 && !branches.active(node.branches, node.range.start.line)) continue;
+        if (node.op === "phi") {
+          values.set(node.id, ctx.value(branches.phiInput(node)));
           continue;
         }
         if (reuse && !reuse.changed.has(node.id)) {

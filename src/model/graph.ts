@@ -17,6 +17,28 @@ export interface BranchTag {
   readonly arm: number;
 }
 
+/**
+ * When an if/else arm runs, as far as it depends only on what the executor knows in a pass: the mode
+ * (`self.training`) and the input's sizes (`x.shape[-1] <= 64`, `x.size(1) == 3`).
+ */
+export type RunCondition =
+  | { readonly kind: "training" }
+  | { readonly kind: "compare"; readonly op: "==" | "!=" | "<" | ">" | "<=" | ">="; readonly left: RunOperand; readonly right: RunOperand }
+  | { readonly kind: "not"; readonly arg: RunCondition }
+  | { readonly kind: "and" | "or"; readonly left: RunCondition; readonly right: RunCondition };
+
+/** One size of a tensor (`dims.index`) or a number. */
+export type RunOperand = { readonly dims: TensorDims } | { readonly num: number };
+
+/** An arm's condition (taken when it holds and no earlier arm's did); "else" always holds; undefined: unknown. */
+export type ArmCondition = RunCondition | "else" | undefined;
+
+/** An if/else (or `a if c else b`) whose arms were all followed: where it is and each arm's condition. */
+export interface BranchConditions {
+  readonly line: number;
+  readonly arms: readonly ArmCondition[];
+}
+
 export interface LoopTag {
   readonly loopId: number;
   readonly iteration: number;
@@ -50,6 +72,8 @@ export interface GraphNode {
   readonly loops: readonly LoopTag[];
   /** Why the analysis could not follow (opaque nodes). */
   readonly reason?: string;
+  /** For a phi after an if/else: per input, the arms (all of them) under which it is the value. */
+  readonly phiTags?: readonly (readonly BranchTag[])[];
   /** Filled by passes. */
   shape?: Shape;
 }
@@ -82,5 +106,7 @@ export interface ForwardGraph {
   dynamicModuleAccess: boolean;
   /** The graph hit an analysis budget and is partial. */
   incomplete: boolean;
+  /** Per if/else (by `ifId`) whose arms were both followed: each arm's condition, for the executor. */
+  readonly branchConditions: ReadonlyMap<number, BranchConditions>;
   readonly notes: string[];
 }

@@ -126,6 +126,7 @@ function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs, budg
     instances,
     dynamicModuleAccess: interp.dynamicModuleAccess,
     incomplete: interp.incomplete,
+    branchConditions: interp.branchConditions,
     notes: interp.notes,
   };
 }

@@ -4,7 +4,7 @@ import type { FunctionDef, ModelClass, ModelIndex } from "../../model/index-type
 import { findMethod } from "../../model/index-types.js";
 import type { ArgInfo, ListItem, ModuleInstance, Value } from "../../model/values.js";
 import { NONE, UNKNOWN } from "../../model/values.js";
-import type { BranchTag, ExtraArg, Frame, GraphNode, LoopTag, NodeOp } from "../../model/graph.js";
+import type { ArmCondition, BranchConditions, BranchTag, ExtraArg, Frame, GraphNode, LoopTag, NodeOp, RunCondition, RunOperand } from "../../model/graph.js";
 import {
   constValue, symAdd, symAtom, symConst, symFloorDiv, symMul, symNeg, symSub, symTrueDiv, type Sym,
 } from "../../model/symbolic.js";
@@ -60,6 +60,8 @@ export class Interpreter {
   private readonly globalCache = new Map<string, Value>();
   private readonly activeFunctions: FunctionDef[] = [];
   readonly createdInstances: ModuleInstance[] = [];
+  /** Conditions of the if/else statements whose arms were all followed, by ifId (see ForwardGraph). */
+  readonly branchConditions = new Map<number, BranchConditions>();
 
   constructor(readonly index: ModelIndex, private readonly fileBudget = new FileBudget()) {}
 
@@ -232,21 +234,24 @@ export class Interpreter {
   private mergeReturns(returns: Scope["returns"], node: SyntaxNode): Value {
     if (returns.length === 0) return NONE;
     if (returns.length === 1) return returns[0].value;
-    return this.merge(returns.map((r) => r.value), node);
+    return this.merge(returns.map((r) => r.value), node, returns.map((r) => r.branches));
   }
 
-  /** Merges the values a name has after exclusive branches: equal stays, tensors become a phi node. */
-  merge(values: Value[], node: SyntaxNode): Value {
+  /**
+   * Merges the values a name has after exclusive branches: equal stays, tensors become a phi node. `tags`, per
+   * value, are the arms under which it is the one (so the executor can pick it once it knows the arms).
+   */
+  merge(values: Value[], node: SyntaxNode, tags?: (readonly BranchTag[])[]): Value {
     const keys = values.map(valueKey);
     if (keys[0] !== undefined && keys.every((k) => k === keys[0])) return values[0];
     if (values.every((v) => v.k === "tensor")) {
       if (!this.recording) return UNKNOWN;
       const inputs = values.map((v) => (v as { node: number }).node);
-      return { k: "tensor", node: this.addNode("phi", "phi", inputs, rangeOf(node)) };
+      return { k: "tensor", node: this.addNode("phi", "phi", inputs, rangeOf(node), tags ? { phiTags: tags } : {}) };
     }
     const tuples = values.filter((v): v is Extract<Value, { k: "tuple" }> => v.k === "tuple");
     if (tuples.length === values.length && tuples.every((t) => t.items.length === tuples[0].items.length)) {
-      return { k: "tuple", items: tuples[0].items.map((_, i) => this.merge(tuples.map((t) => t.items[i]), node)) };
+      return { k: "tuple", items: tuples[0].items.map((_, i) => this.merge(tuples.map((t) => t.items[i]), node, tags)) };
     }
     // Modules that could be one or the other are no longer tracked: they may be called through this name.
     for (const v of values) escapeValue(v);
@@ -503,32 +508,34 @@ export class Interpreter {
       }
     }
     // Decide arms whose conditions are known.
-    const live: { body?: SyntaxNode }[] = [];
+    const live: { body?: SyntaxNode; when: ArmCondition }[] = [];
     let decided = false;
     for (const arm of arms) {
       if (!arm.cond) {
-        live.push({ body: arm.body });
+        live.push({ body: arm.body, when: "else" });
         decided = true;
         break;
       }
-      const t = truthiness(this.evalExpr(arm.cond, scope));
+      const v = this.evalExpr(arm.cond, scope);
+      const t = truthiness(v);
       if (t === true) {
-        live.push({ body: arm.body });
+        live.push({ body: arm.body, when: "else" });
         decided = true;
         break;
       }
       if (t === false) continue;
-      live.push({ body: arm.body });
+      live.push({ body: arm.body, when: runCondition(v) });
     }
-    if (!decided && !hasElse) live.push({}); // the implicit "no arm taken"
+    if (!decided && !hasElse) live.push({ when: "else" }); // the implicit "no arm taken"
     if (live.length === 1) return live[0].body ? this.execBlock(live[0].body, scope) : "next";
     if (live.length === 0) return "next";
     return this.execArms(live, scope, stmt);
   }
 
   /** Runs exclusive arms from the same starting state, then merges names and attributes. */
-  execArms(arms: { body?: SyntaxNode; run?: (scope: Scope) => Value }[], scope: Scope, node: SyntaxNode): Flow {
+  execArms(arms: { body?: SyntaxNode; run?: (scope: Scope) => Value; when?: ArmCondition }[], scope: Scope, node: SyntaxNode): Flow {
     const ifId = this.nextIfId++;
+    if (this.recording) this.branchConditions.set(ifId, { line: rangeOf(node).start.line, arms: arms.map((a) => a.when) });
     const startEnv = new Map(scope.env);
     const selfAttrs = scope.self?.k === "instance" ? scope.self.inst.attrs : undefined;
     const startAttrs = selfAttrs ? new Map(selfAttrs) : undefined;
@@ -554,17 +561,18 @@ export class Interpreter {
     // Code after the if runs in the arms that fell through: when only one did, it inherits that arm's tag.
     if (continuing.length === 1 && outcomes.length > 1) this.pos.branches = [...savedBranches, { ifId, arm: continuing[0].arm }];
     const names = new Set(continuing.flatMap((o) => [...o.env.keys()]));
+    const tags = continuing.map((o) => [...savedBranches, { ifId, arm: o.arm }]);
     scope.env.clear();
     for (const name of names) {
       const vals = continuing.map((o) => o.env.get(name) ?? UNKNOWN);
-      scope.env.set(name, this.merge(vals, node));
+      scope.env.set(name, this.merge(vals, node, tags));
     }
     if (selfAttrs) {
       const attrNames = new Set(continuing.flatMap((o) => [...(o.attrs?.keys() ?? [])]));
       selfAttrs.clear();
       for (const name of attrNames) {
         const vals = continuing.map((o) => o.attrs?.get(name) ?? UNKNOWN);
-        const merged = this.merge(vals, node);
+        const merged = this.merge(vals, node, tags);
         selfAttrs.set(name, merged);
       }
     }
@@ -711,8 +719,11 @@ export class Interpreter {
       }
       case "not_operator": {
         const arg = node.childForFieldName("argument");
-        const t = arg ? truthiness(this.evalExpr(arg, scope)) : undefined;
-        return t === undefined ? UNKNOWN : { k: "bool", b: !t };
+        const v = arg ? this.evalExpr(arg, scope) : UNKNOWN;
+        const t = truthiness(v);
+        if (t !== undefined) return { k: "bool", b: !t };
+        const c = runCondition(v);
+        return c ? { k: "unknown", cond: { kind: "not", arg: c } } : UNKNOWN;
       }
       case "boolean_operator": {
         const l = node.childForFieldName("left");
@@ -724,11 +735,11 @@ export class Interpreter {
         if (op === "and") {
           if (lt === false) return lv;
           const rv = this.evalExpr(r, scope);
-          return lt === true ? rv : UNKNOWN;
+          return lt === true ? rv : combineConditions("and", lv, rv);
         }
         if (lt === true) return lv;
         const rv = this.evalExpr(r, scope);
-        return lt === false ? rv : UNKNOWN;
+        return lt === false ? rv : combineConditions("or", lv, rv);
       }
       case "comparison_operator":
         return this.evalComparison(node, scope);
@@ -821,6 +832,8 @@ export class Interpreter {
       case "instance": {
         const own = base.inst.attrs.get(name);
         if (own !== undefined) return own;
+        // A module's mode: either, for the analysis; the executor knows it in each pass.
+        if (name === "training" && this.recording) return { k: "unknown", why: "mode", cond: { kind: "training" } };
         if (base.inst.userClass) {
           const method = findMethod(base.inst.userClass, name);
           if (method) return { k: "function", def: method.def, self: base, cls: method.cls };
@@ -1005,6 +1018,10 @@ export class Interpreter {
       if (a.k === "str" && b.k === "str" && (op === "==" || op === "!=")) return { k: "bool", b: (a.s === b.s) === (op === "==") };
       // A number never equals a string (VGG's `if v == "M"` over a config of ints and "M").
       if (((a.k === "num" && b.k === "str") || (a.k === "str" && b.k === "num")) && (op === "==" || op === "!=")) return { k: "bool", b: op === "!=" };
+      // A size the input decides (`x.shape[-1] <= self.small_size`): known to the executor, not here.
+      const left = runOperand(a);
+      const right = runOperand(b);
+      if (left && right && ("dims" in left || "dims" in right)) return { k: "unknown", cond: { kind: "compare", op, left, right } };
     }
     if ((a.k === "tensor" || b.k === "tensor") && this.recording) {
       return { k: "tensor", node: this.addNode("call_function", `operator.${op}`, [...tensorsIn(a), ...tensorsIn(b)], rangeOf(node)) };
@@ -1016,17 +1033,20 @@ export class Interpreter {
     const parts = node.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== "comment");
     if (parts.length !== 3) return UNKNOWN;
     const [body, cond, alt] = parts;
-    const t = truthiness(this.evalExpr(cond, scope));
+    const c = this.evalExpr(cond, scope);
+    const t = truthiness(c);
     if (t === true) return this.evalExpr(body, scope);
     if (t === false) return this.evalExpr(alt, scope);
     const ifId = this.nextIfId++;
+    if (this.recording) this.branchConditions.set(ifId, { line: rangeOf(node).start.line, arms: [runCondition(c), "else"] });
     const saved = this.pos.branches;
-    this.pos.branches = [...saved, { ifId, arm: 0 }];
+    const tags = [[...saved, { ifId, arm: 0 }], [...saved, { ifId, arm: 1 }]];
+    this.pos.branches = tags[0];
     const a = this.evalExpr(body, scope);
-    this.pos.branches = [...saved, { ifId, arm: 1 }];
+    this.pos.branches = tags[1];
     const b = this.evalExpr(alt, scope);
     this.pos.branches = saved;
-    return this.merge([a, b], node);
+    return this.merge([a, b], node, tags);
   }
 
   private evalComprehension(node: SyntaxNode, scope: Scope): Value {
@@ -1251,4 +1271,28 @@ function percentFormat(template: string, values: readonly Value[]): Value {
   });
   if (failed || next !== values.length || /%[^%dis]/.test(template.replace(/%%/g, ""))) return { k: "unknown", why: "string formatting" };
   return { k: "str", s: out };
+}
+
+/** The run-time condition a value stands for, if any. */
+function runCondition(v: Value): RunCondition | undefined {
+  return v.k === "unknown" ? v.cond : undefined;
+}
+
+/** `a and b` / `a or b` where `a` is decided only at run time: a condition when `b` is one or is known. */
+function combineConditions(op: "and" | "or", a: Value, b: Value): Value {
+  const left = runCondition(a);
+  if (!left) return UNKNOWN;
+  const bt = truthiness(b);
+  // `training and True` is `training`; `training and False` would be False, but Python returns an operand.
+  if ((op === "and" && bt === true) || (op === "or" && bt === false)) return { k: "unknown", cond: left };
+  const right = runCondition(b);
+  return right ? { k: "unknown", cond: { kind: op, left, right } } : UNKNOWN;
+}
+
+/** A comparison operand the executor can evaluate: one size of a tensor, or a known number. */
+function runOperand(v: Value): RunOperand | undefined {
+  if (v.k === "unknown" && v.dims && v.dims.index !== undefined) return { dims: v.dims };
+  const sym = v.k === "num" ? v.sym : undefined;
+  const c = sym ? constValue(sym) : undefined;
+  return c !== undefined ? { num: c } : undefined;
 }
