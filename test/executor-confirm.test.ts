@@ -147,6 +147,11 @@ describe("--confirm", () => {
     expect(await summary(model("nn.Softplus(beta=2)", "x"))).toMatchObject({ status: "not-run", summary: expect.stringContaining("`Softplus(beta=…)` other than 1 (line 12)") });
     expect(await summary(model("nn.Softplus()", "F.elu(x, alpha=0.5)"))).toMatchObject({ status: "not-run", summary: expect.stringContaining("`torch.nn.functional.elu` with arguments other than the input (line 13)") });
     expect((await summary(model("nn.Softplus(beta=1)", "F.elu(x)"))).status).not.toBe("not-run");
+    // Padding modes: constant and reflect run; replicate is said, not approximated.
+    expect(await summary(model("nn.ReLU()", "F.pad(x, (1, 1, 1, 1), mode='replicate')"))).toMatchObject({ status: "not-run", summary: expect.stringContaining('`F.pad` in mode "replicate" (line 13)') });
+    expect((await summary(model("nn.ReflectionPad2d(1)", "x[:, :, 1:-1, 1:-1]"))).status).not.toBe("not-run");
+    // Indexing out of range is PyTorch's error, with its text.
+    expect(await summary(model("nn.ReLU()", "x[:, 9:10] + x[:, :, 40]"))).toMatchObject({ summary: expect.stringContaining("IndexError: index 40 is out of bounds for dimension 2 with size 30") });
   });
 
   it("reproduces PyTorch's error for a BatchNorm whose channel count does not match", async () => {

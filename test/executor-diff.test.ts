@@ -187,9 +187,14 @@ run("executor agrees with PyTorch", async () => {
       "clean/if_else_branches.py:MultiSpectralStem@(2, 1, 32, 32)", // …and single-band inputs
       "reused-batchnorm/branch_on_input_channels.py:DualStemNet", // if/else on the input, and on self.training
       "reused-batchnorm/branch_on_input_channels.py:DualStemNet@(4, 3, 32, 32)",
+      "clean/shufflenet_unit.py:ShuffleGhostNet", // chunk, unpacked x.size() with arithmetic in view, a channel slice
+      "clean/unet_pad_skip.py:UNetDecoder@(2, 3, 38, 38)", // F.pad by differences of sizes read at run time
+      "clean/srresnet_pixel_shuffle.py:SRResNet", // PixelShuffle
+      "clean/cyclegan_resnet_generator.py:ResnetGenerator", // ReflectionPad2d, ConvTranspose2d(output_padding=1), Tanh
+      "clean/retrieval_gem_head.py:RetrievalNet", // clamp(min=…).pow(p), a pooling window read off the map, norm(dim=1)
     ];
     for (const name of required) expect(names).toContain(name);
-    expect(cases.length).toBeGreaterThanOrEqual(67);
+    expect(cases.length).toBeGreaterThanOrEqual(72);
   });
 
   cases.forEach((c, i) => {

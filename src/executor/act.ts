@@ -9,6 +9,11 @@ export interface Act {
   readonly t: Tensor;
   /** Physically channels-last (`[N, H, W, C]` for a logical `[N, C, H, W]`); only for rank ≥ 3. */
   readonly cl: boolean;
+  /**
+   * Set when the value is a tuple of tensors (`x.chunk(2, 1)`): its parts, which only indexing and unpacking
+   * read; `t` is then the tensor they were cut from.
+   */
+  readonly parts?: readonly Act[];
 }
 
 export function cf(t: Tensor): Act {

@@ -7,6 +7,7 @@
 import type { ArmCondition, BranchTag, ForwardGraph, GraphNode, RunCondition, RunOperand } from "../model/graph.js";
 import { type Act, logicalShape } from "./act.js";
 import { NotExecutable } from "./module-config.js";
+import { evalSize } from "./sizes.js";
 
 /** The line of the first if/else whose arm depends on the mode: train and eval passes then run different code. */
 export function modeBranchLine(graph: ForwardGraph): number | undefined {
@@ -91,11 +92,6 @@ export class BranchChoices {
   }
 
   private operand(o: RunOperand): number {
-    if ("num" in o) return o.num;
-    const shape = logicalShape(this.value(o.dims.node));
-    const i = o.dims.index!;
-    const size = shape[i < 0 ? shape.length + i : i];
-    if (size === undefined) throw new NotExecutable(`size ${i} of a ${shape.length}-d tensor`, undefined);
-    return size;
+    return evalSize(o, (id) => logicalShape(this.value(id)));
   }
 }

@@ -1,11 +1,19 @@
 /** Constructor arguments of library modules, read by PyTorch's signatures into plain numbers. */
 import type { ArgInfo, ModuleInstance, Value } from "../model/values.js";
 import { constValue } from "../model/symbolic.js";
+import type { GraphNode } from "../model/graph.js";
 
 /** Thrown when a model cannot be executed; `what` names the construct, `line` where it is. */
 export class NotExecutable extends Error {
   constructor(readonly what: string, readonly line?: number) {
     super(line !== undefined ? `${what} (line ${line})` : what);
+  }
+}
+
+/** A PyTorch shape error raised by a non-BatchNorm operation (view, cat), with PyTorch's text. */
+export class NotExecutableShape extends Error {
+  constructor(message: string, readonly node: GraphNode, readonly pyType: "RuntimeError" | "IndexError" = "RuntimeError") {
+    super(message);
   }
 }
 
@@ -49,6 +57,13 @@ export const SIGNATURES: Record<string, string[]> = {
   InstanceNorm3d: ["num_features", "eps", "momentum", "affine", "track_running_stats"],
   ELU: ["alpha", "inplace"],
   Flatten: ["start_dim", "end_dim"],
+  PixelShuffle: ["upscale_factor"],
+  ReflectionPad1d: ["padding"],
+  ReflectionPad2d: ["padding"],
+  ZeroPad2d: ["padding"],
+  ConstantPad1d: ["padding", "value"],
+  ConstantPad2d: ["padding", "value"],
+  PixelUnshuffle: ["downscale_factor"],
   Softmax: ["dim"],
   LogSoftmax: ["dim"],
 };

@@ -2,6 +2,7 @@
 import type { ExtraArg, GraphNode } from "../model/graph.js";
 import { constValue } from "../model/symbolic.js";
 import { NotExecutable } from "./module-config.js";
+import { evalSize } from "./sizes.js";
 
 /** `x.size(0)`, `x.shape[0]`, `len(x)`: the batch dimension, the same for every tensor of a forward pass. */
 const BATCH_SIZE_TEXT = /^\s*[\w.]+\s*(\.size\(\s*0?\s*\)(\[0\])?|\.shape\[0\]|\.size\(\)\[0\])\s*$|^\s*len\(\s*[\w.]+\s*\)\s*$/;
@@ -42,6 +43,11 @@ export class NodeArgs {
         throw new NotExecutable(`\`${a.text}\` has no known value`, this.node.range.start.line);
       case "tensor":
         throw new NotExecutable(`a tensor as \`${what}\` is not supported`, this.node.range.start.line);
+      case "slice":
+        throw new NotExecutable(`a slice as \`${what}\` is not supported`, this.node.range.start.line);
+      case "size":
+        if (!this.shapeOf) throw new NotExecutable(`\`${a.text}\` has no known value`, this.node.range.start.line);
+        return evalSize(a.expr, this.shapeOf, this.node.range.start.line);
       case "dims": {
         if (!this.shapeOf) throw new NotExecutable(`\`${a.text}\` has no known value`, this.node.range.start.line);
         const shape = this.shapeOf(a.dims.node);
@@ -54,6 +60,16 @@ export class NodeArgs {
         return shape.slice(a.dims.start === undefined ? 0 : at(a.dims.start), a.dims.end === undefined ? shape.length : at(a.dims.end));
       }
     }
+  }
+
+  /** The value of an argument taken apart by the caller (a bound of a slice, an index). */
+  scalar(a: ExtraArg, what: string): Scalar {
+    return this.value(a, what);
+  }
+
+  /** Argument `index` as the graph recorded it, or undefined when absent. */
+  arg(index: number, keyword: string): ExtraArg | undefined {
+    return this.raw(index, keyword);
   }
 
   has(index: number, keyword: string): boolean {

@@ -9,9 +9,11 @@ import { type Act, cf, logicalShape, physicalAxis, toCF, toCL } from "./act.js";
 import { batchNorm, type BatchNormCall, TorchError } from "./batchnorm.js";
 import { groupNorm, instanceNorm, layerNorm } from "./norms.js";
 import { adaptivePool, conv, convTranspose2d, linear, pool, resize } from "./layers.js";
-import { ModuleArgs, NotExecutable } from "./module-config.js";
+import { ModuleArgs, NotExecutable, NotExecutableShape } from "./module-config.js";
 import { NodeArgs } from "./node-args.js";
 import type { BatchNormState, LayerParams } from "./params.js";
+import { chunk, indexTensor, narrow, partAt, split, unbind } from "./indexing.js";
+import { expand, flip, pad, pixelShuffle, pixelUnshuffle, repeat, roll, stack } from "./rearrange.js";
 
 export interface OpContext {
   readonly tf: Tf;
@@ -20,6 +22,8 @@ export interface OpContext {
   layer(inst: ModuleInstance): { params: LayerParams; weight: Tensor };
   batchNormState(node: GraphNode, inst: ModuleInstance): BatchNormState;
   value(id: number): Act;
+  /** The parts of a tuple-valued node (`x.chunk(2, 1)`), or undefined for a tensor. */
+  parts(id: number): readonly Act[] | undefined;
   /** Set on recorded training passes: every BatchNorm call's running-statistics update. */
   onBatchStats?: (node: GraphNode, inst: ModuleInstance, mean: Float32Array, biasedVar: Float32Array, n: number) => void;
 }
@@ -105,12 +109,7 @@ function reshape(tf: Tf, x: Act, dims: number[], node: GraphNode): Act {
   return cf(tf.reshape(t, dims));
 }
 
-/** A PyTorch shape error raised by a non-BatchNorm operation (view, cat). */
-export class NotExecutableShape extends Error {
-  constructor(message: string, readonly node: GraphNode) {
-    super(message);
-  }
-}
+export { NotExecutableShape };
 
 function softmaxLike(tf: Tf, x: Act, dim: number, log: boolean): Act {
   const axis = physicalAxis(x, dim);
@@ -252,6 +251,17 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
     return { t: tf.prelu(t, weight), cl: x.t.rank >= 3 };
   }
   if (type === "Flatten") return flatten(tf, x, args.number("start_dim", 1), args.number("end_dim", -1));
+  if (type === "PixelShuffle") return pixelShuffle(tf, x, args.number("upscale_factor"), node);
+  const padModule = /^(Reflection|Zero|Constant)Pad([12])d$/.exec(type);
+  if (padModule) {
+    // `padding`: one amount for every side, or (left, right[, top, bottom]).
+    const sides = 2 * Number(padModule[2]);
+    const amounts = args.get("padding");
+    const list = typeof amounts === "number" ? Array(sides).fill(amounts) : (amounts as number[]);
+    const value = padModule[1] === "Constant" ? args.number("value") : 0;
+    return pad(tf, x, list, padModule[1] === "Reflection" ? "reflect" : "constant", value, node);
+  }
+  if (type === "PixelUnshuffle") return pixelUnshuffle(tf, x, args.number("downscale_factor"), node);
   if (type === "Softmax" || type === "LogSoftmax") {
     const dim = args.get("dim", null);
     if (typeof dim !== "number") throw new NotExecutable(`\`${type}()\` without \`dim\``, line);
@@ -336,7 +346,7 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
     case "torch.nn.functional.normalize":
       return normalizeP(tf, input(), a.number(1, "p", 2), a.number(2, "dim", 1), a.number(3, "eps", 1e-12), node);
     case "torch.sum":
-      return reduceSum(tf, input(), a, 1, node);
+      return reduceSum(tf, input(), a, 1);
     case "operator.neg":
       return sameLayout(tf, input(), tf.neg(input().t));
     case "operator.pos":
@@ -356,6 +366,7 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
     case "torch.concat":
       // `torch.cat(x, 1)` with a tensor (not a list of tensors) is PyTorch's TypeError: leave it to PyTorch.
       if (node.extra?.args[0]?.kind === "tensor") throw new NotExecutable("`torch.cat` of a value bnlint sees as one tensor", line);
+      if (a.arg(0, "tensors")?.kind !== "tuple") throw new NotExecutable("`torch.cat` of a sequence bnlint cannot follow", line);
       return cat(tf, a.tensors(0, "tensors").map((id) => ctx.value(id)), a.number(1, "dim", 0), node);
     case "torch.softmax":
     case "torch.nn.functional.softmax":
@@ -381,7 +392,51 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
       return adaptivePool(tf, input(), name.includes("max") ? "max" : "avg", 2, sizes, name, line);
     }
     case "torch.mean":
-      return mean(tf, input(), a, 1, node);
+      return mean(tf, input(), a, 1);
+    case "operator.getitem": {
+      const [base, ...keys] = node.extra?.args ?? [];
+      if (base?.kind !== "tensor") throw new NotExecutable("indexing of a value bnlint does not follow as a tensor", line);
+      const parts = ctx.parts(base.node);
+      if (parts) {
+        if (keys.length !== 1) throw new NotExecutable("indexing a tuple of tensors with more than one index", line);
+        return partAt(parts, keys[0], a, node);
+      }
+      return indexTensor(tf, ctx.value(base.node), keys, a, node);
+    }
+    case "torch.nn.functional.pad": {
+      const amounts = a.get(1, "pad");
+      if (!Array.isArray(amounts)) throw new NotExecutable("`F.pad` without a list of amounts", line);
+      return pad(tf, input(), amounts, a.string(2, "mode", "constant"), (a.get(3, "value", null) as number | null) ?? 0, node);
+    }
+    case "torch.stack":
+      if (a.arg(0, "tensors")?.kind !== "tuple") throw new NotExecutable("`torch.stack` of a sequence bnlint cannot follow", line);
+      return stack(tf, a.tensors(0, "tensors").map((id) => ctx.value(id)), a.number(1, "dim", 0), node);
+    case "torch.pixel_shuffle":
+    case "torch.nn.functional.pixel_shuffle":
+      return pixelShuffle(tf, input(), a.number(1, "upscale_factor"), node);
+    case "torch.pixel_unshuffle":
+    case "torch.nn.functional.pixel_unshuffle":
+      return pixelUnshuffle(tf, input(), a.number(1, "downscale_factor"), node);
+    case "torch.chunk":
+      return chunk(tf, input(), a.number(1, "chunks"), a.number(2, "dim", 0), node);
+    case "torch.split":
+      return split(tf, input(), a.get(1, "split_size_or_sections") as number | number[], a.number(2, "dim", 0), node);
+    case "torch.unbind":
+      return unbind(tf, input(), a.number(1, "dim", 0), node);
+    case "torch.narrow":
+      return narrow(tf, input(), a.number(1, "dim"), a.number(2, "start"), a.number(3, "length"), node);
+    case "torch.flip":
+      return flip(tf, input(), listOf(a.get(1, "dims")), node);
+    case "torch.roll":
+      return roll(tf, input(), listOf(a.get(1, "shifts")), listOf(requireDims(a.get(2, "dims", null), line)), node);
+    case "operator.pow":
+    case "torch.pow":
+      return power(tf, operandOf(ctx, a, 0, "pow"), operandOf(ctx, a, 1, "pow"), node);
+    case "torch.zeros_like":
+    case "torch.ones_like":
+      return sameLayout(tf, input(), name.endsWith("zeros_like") ? tf.zerosLike(input().t) : tf.onesLike(input().t));
+    case "torch.norm":
+      return norm(tf, input(), a, 1, node);
     case "torch.squeeze":
       return squeeze(tf, input(), a.get(1, "dim", null) as number | null);
     case "torch.unsqueeze":
@@ -418,12 +473,11 @@ function swapDims(tf: Tf, x: Act, d0: number, d1: number, node: GraphNode): Act 
   return permuteDims(tf, x, perm, node);
 }
 
-function mean(tf: Tf, x: Act, a: NodeArgs, index: number, node: GraphNode): Act {
+function mean(tf: Tf, x: Act, a: NodeArgs, index: number): Act {
   const dims = a.get(index, "dim", null);
   const keep = a.bool(index + 1, "keepdim", false);
   const t = toCF(tf, x);
   const axes = dims === null ? undefined : typeof dims === "number" ? [dims] : dims;
-  if (!keep && axes === undefined) throw new NotExecutable("`mean()` of a whole tensor", node.range.start.line);
   return cf(tf.mean(t, axes, keep));
 }
 
@@ -471,11 +525,10 @@ function clamp(tf: Tf, x: Act, a: NodeArgs, index: number): Act {
   return sameLayout(tf, x, tf.clipByValue(x.t, lo ?? -Infinity, hi ?? Infinity));
 }
 
-function reduceSum(tf: Tf, x: Act, a: NodeArgs, index: number, node: GraphNode): Act {
+function reduceSum(tf: Tf, x: Act, a: NodeArgs, index: number): Act {
   const dims = a.get(index, "dim", null);
   const keep = a.bool(index + 1, "keepdim", false);
   const axes = dims === null ? undefined : typeof dims === "number" ? [dims] : (dims as number[]);
-  if (!keep && axes === undefined) throw new NotExecutable("`sum()` of a whole tensor", node.range.start.line);
   return cf(tf.sum(toCF(tf, x), axes, keep));
 }
 
@@ -505,9 +558,9 @@ export function runMethod(ctx: OpContext, node: GraphNode): Act {
     case "log_softmax":
       return softmaxLike(tf, x, a.number(0, "dim"), node.target === "log_softmax");
     case "mean":
-      return mean(tf, x, a, 0, node);
+      return mean(tf, x, a, 0);
     case "sum":
-      return reduceSum(tf, x, a, 0, node);
+      return reduceSum(tf, x, a, 0);
     case "clamp":
     case "clamp_":
     case "clip":
@@ -569,6 +622,69 @@ export function runMethod(ctx: OpContext, node: GraphNode): Act {
       return swapDims(tf, x, a.number(0, "dim0"), a.number(1, "dim1"), node);
     case "permute":
       return permuteDims(tf, x, a.rest(0), node);
+    case "chunk":
+      return chunk(tf, x, a.number(0, "chunks"), a.number(1, "dim", 0), node);
+    case "split":
+      return split(tf, x, a.get(0, "split_size") as number | number[], a.number(1, "dim", 0), node);
+    case "unbind":
+      return unbind(tf, x, a.number(0, "dim", 0), node);
+    case "narrow":
+      return narrow(tf, x, a.number(0, "dim"), a.number(1, "start"), a.number(2, "length"), node);
+    case "flip":
+      return flip(tf, x, a.positionalCount > 0 ? a.rest(0) : listOf(a.get(0, "dims")), node);
+    case "roll":
+      return roll(tf, x, listOf(a.get(0, "shifts")), listOf(requireDims(a.get(1, "dims", null), line)), node);
+    case "expand":
+      return expand(tf, x, a.rest(0), node);
+    case "repeat":
+      return repeat(tf, x, a.rest(0), node);
+    case "pow":
+    case "__pow__":
+      return power(tf, x, operandOf(ctx, a, 0, "pow"), node);
+    case "norm":
+      return norm(tf, x, a, 0, node);
+    case "type_as":
+      return x; // the executor computes in float32 only, so the cast changes nothing
   }
   throw new NotExecutable(`method \`.${node.target}()\` (the executor does not implement it)`, line);
+}
+
+function listOf(v: unknown): number[] {
+  return typeof v === "number" ? [v] : (v as number[]);
+}
+
+/** `roll` without `dims` rolls the flattened tensor: not run. */
+function requireDims(v: unknown, line: number): unknown {
+  if (v === null) throw new NotExecutable("`roll` without `dims`", line);
+  return v;
+}
+
+/** Argument `i` of an arithmetic call: a computed tensor or a known number. */
+function operandOf(ctx: OpContext, a: NodeArgs, i: number, op: string): Act | number {
+  const arg = a.arg(i, i === 0 ? "input" : "exponent");
+  if (arg?.kind === "tensor") return ctx.value(arg.node);
+  const n = a.numberAt(i);
+  if (n === undefined) throw new NotExecutable(`an operand of \`${op}\` with no known value`, a.node.range.start.line);
+  return n;
+}
+
+/** `x ** p`, `x.pow(p)`, `torch.pow(x, p)`, `2 ** x`, with PyTorch's broadcasting error for two tensors. */
+function power(tf: Tf, x: Act | number, y: Act | number, node: GraphNode): Act {
+  if (typeof x === "number" && typeof y === "number") throw new NotExecutable("`pow` on numbers", node.range.start.line);
+  if (typeof x === "number") return sameLayout(tf, y as Act, tf.pow(tf.scalar(x), (y as Act).t));
+  if (typeof y === "number") return sameLayout(tf, x, tf.pow(x.t, tf.scalar(y)));
+  checkBroadcast(logicalShape(x), logicalShape(y), node);
+  return cf(tf.pow(toCF(tf, x), toCF(tf, y)));
+}
+
+/** `x.norm(p=2, dim=None, keepdim=False)`: the p-norm over `dim`, or over the whole tensor. */
+function norm(tf: Tf, x: Act, a: NodeArgs, index: number, node: GraphNode): Act {
+  const p = a.get(index, "p", 2);
+  if (typeof p !== "number") throw new NotExecutable("`norm` with a `p` other than a number", node.range.start.line);
+  const dims = a.get(index + 1, "dim", null);
+  const keep = a.bool(index + 2, "keepdim", false);
+  const t = toCF(tf, x);
+  const axes = dims === null ? undefined : typeof dims === "number" ? [dims] : dims;
+  const summed = p === 2 ? tf.sqrt(tf.sum(tf.square(t), axes, keep)) : tf.pow(tf.sum(tf.pow(tf.abs(t), p), axes, keep), 1 / p);
+  return cf(summed);
 }

@@ -158,8 +158,10 @@ export class GraphExecutor {
         value: (id) => {
           const v = values.get(id);
           if (!v) throw new NotExecutable(`a value the executor did not compute`, graph.nodes[id]?.range.start.line);
+          if (v.parts) throw new NotExecutable("a tuple of tensors used as one tensor", graph.nodes[id]?.range.start.line);
           return v;
         },
+        parts: (id) => values.get(id)?.parts,
       };
       const branches = new BranchChoices(graph, opts.training, ctx.value);
       let inputIndex = 0;
@@ -182,7 +184,8 @@ export class GraphExecutor {
         }
         values.set(node.id, this.runNode(ctx, node, calls, opts));
       }
-      if (kept) for (const id of opts.keep!) if (values.has(id)) kept.set(id, { ...values.get(id)!, t: tf.keep(tf.clone(values.get(id)!.t)) });
+      const keepCopy = (v: Act): Act => ({ ...v, t: tf.keep(tf.clone(v.t)), parts: v.parts?.map(keepCopy) });
+      if (kept) for (const id of opts.keep!) if (values.has(id)) kept.set(id, keepCopy(values.get(id)!));
       // A reused value belongs to another pass: the caller gets its own copy.
       return graph.outputs.map((id) => (reuse && !reuse.changed.has(id) ? tf.clone(toCF(tf, ctx.value(id))) : toCF(tf, ctx.value(id))));
     });
@@ -190,7 +193,9 @@ export class GraphExecutor {
   }
 
   private runNode(ctx: OpContext, node: GraphNode, calls: Map<number, number>, opts: PassOptions): Act {
-    const input = node.inputs[0] !== undefined ? ctx.value(node.inputs[0]) : undefined;
+    // A tuple (`x.chunk(2, 1)`) is an input only of indexing, which reads its parts itself.
+    const indexesTuple = node.target === "operator.getitem" && node.inputs[0] !== undefined && !!ctx.parts(node.inputs[0]);
+    const input = node.inputs[0] !== undefined && !indexesTuple ? ctx.value(node.inputs[0]) : undefined;
     try {
       switch (node.op) {
         case "call_module": {
@@ -212,7 +217,7 @@ export class GraphExecutor {
       }
     } catch (e) {
       if (e instanceof TorchError) throw new ExecutionError(node, e.pyType, e.message, input ? logicalShape(input) : undefined);
-      if (e instanceof NotExecutableShape) throw new ExecutionError(e.node, "RuntimeError", e.message, input ? logicalShape(input) : undefined);
+      if (e instanceof NotExecutableShape) throw new ExecutionError(e.node, e.pyType, e.message, input ? logicalShape(input) : undefined);
       throw e;
     }
   }

@@ -5,9 +5,9 @@
  * statistics. The written model's measurement passes keep the values at the border of the changed part, and
  * the variant's passes start from there instead of running the whole model again.
  */
-import type { ExtraArg, ForwardGraph, GraphNode } from "../model/graph.js";
+import type { ExtraArg, ForwardGraph, GraphNode, RunCondition, SizeExpr } from "../model/graph.js";
 import type { Act } from "./act.js";
-import type { Tf } from "./tensor-lib.js";
+import type { Tensor, Tf } from "./tensor-lib.js";
 import type { Variant } from "./measure.js";
 
 /** Nodes whose value differs from the model as written: the skipped calls and everything downstream. */
@@ -20,10 +20,29 @@ export function changedBySkip(graph: ForwardGraph, variant: Variant): Set<number
   return changed;
 }
 
+/** Tensors a size expression reads. */
+function sizeExprSources(e: SizeExpr): number[] {
+  return "dims" in e ? [e.dims.node] : "op" in e ? [...sizeExprSources(e.left), ...sizeExprSources(e.right)] : [];
+}
+
 /** Tensors whose sizes a node's arguments read (`size=lat.shape[-2:]`): not inputs, but needed to run it. */
 function sizeSources(n: GraphNode): number[] {
-  const walk = (a: ExtraArg): number[] => (a.kind === "dims" ? [a.dims.node] : a.kind === "tuple" ? a.items.flatMap(walk) : []);
+  const walk = (a: ExtraArg | undefined): number[] => {
+    if (!a) return [];
+    if (a.kind === "dims") return [a.dims.node];
+    if (a.kind === "size") return sizeExprSources(a.expr);
+    if (a.kind === "tuple") return a.items.flatMap(walk);
+    if (a.kind === "slice") return [...walk(a.start), ...walk(a.stop), ...walk(a.step)];
+    return [];
+  };
   return [...(n.extra?.args ?? []), ...(n.extra?.kwargs.values() ?? [])].flatMap(walk);
+}
+
+/** Tensors whose sizes the if/else conditions read (`if x.size(1) == 3:`): a pass decides its arms from them. */
+function conditionSources(graph: ForwardGraph): number[] {
+  const walk = (c: RunCondition): number[] =>
+    c.kind === "compare" ? [...sizeExprSources(c.left), ...sizeExprSources(c.right)] : c.kind === "not" ? walk(c.arg) : c.kind === "training" ? [] : [...walk(c.left), ...walk(c.right)];
+  return [...graph.branchConditions.values()].flatMap((b) => b.arms.flatMap((a) => (a === undefined || a === "else" ? [] : walk(a))));
 }
 
 /** Unchanged nodes a pass of the variant reads: inputs of changed nodes (and tensors they read sizes off), and unchanged outputs. */
@@ -34,6 +53,7 @@ function border(graph: ForwardGraph, changed: ReadonlySet<number>): Set<number> 
     for (const id of [...n.inputs, ...sizeSources(n)]) if (!changed.has(id)) out.add(id);
   }
   for (const id of graph.outputs) if (!changed.has(id)) out.add(id);
+  if (changed.size > 0) for (const id of conditionSources(graph)) if (!changed.has(id)) out.add(id);
   return out;
 }
 
@@ -75,7 +95,8 @@ export class SharedPasses {
   }
 
   dispose(): void {
-    for (const m of this.values.values()) this.tf.dispose([...m.values()].map((a) => a.t));
+    const tensors = (a: Act): Tensor[] => [a.t, ...(a.parts ?? []).flatMap(tensors)];
+    for (const m of this.values.values()) this.tf.dispose([...m.values()].flatMap(tensors));
     this.values.clear();
   }
 }

@@ -27,8 +27,16 @@ export type RunCondition =
   | { readonly kind: "not"; readonly arg: RunCondition }
   | { readonly kind: "and" | "or"; readonly left: RunCondition; readonly right: RunCondition };
 
-/** One size of a tensor (`dims.index`) or a number. */
-export type RunOperand = { readonly dims: TensorDims } | { readonly num: number };
+/** A size known when the model runs: one size of a tensor, a number, or arithmetic on them (`c // groups`). */
+export type SizeExpr =
+  | { readonly dims: TensorDims }
+  | { readonly num: number }
+  | { readonly op: SizeOp; readonly left: SizeExpr; readonly right: SizeExpr };
+
+export type SizeOp = "+" | "-" | "*" | "//" | "/" | "%";
+
+/** A side of a run-time comparison. */
+export type RunOperand = SizeExpr;
 
 /** An arm's condition (taken when it holds and no earlier arm's did); "else" always holds; undefined: unknown. */
 export type ArmCondition = RunCondition | "else" | undefined;
@@ -89,8 +97,12 @@ export type ExtraArg =
   | { readonly kind: "num"; readonly sym: Sym }
   | { readonly kind: "tuple"; readonly items: readonly ExtraArg[] }
   | { readonly kind: "other"; readonly text: string }
+  /** A slice in a subscript (`x[:, 2:-1]`): its bounds, each absent when not written. */
+  | { readonly kind: "slice"; readonly start?: ExtraArg; readonly stop?: ExtraArg; readonly step?: ExtraArg; readonly text: string }
   /** Sizes read off another tensor at run time (`size=lat.shape[-2:]`): the executor reads them, passes do not. */
-  | { readonly kind: "dims"; readonly dims: TensorDims; readonly text: string };
+  | { readonly kind: "dims"; readonly dims: TensorDims; readonly text: string }
+  /** Arithmetic on sizes read at run time (`diff // 2`, `c // groups`): for the executor too. */
+  | { readonly kind: "size"; readonly expr: SizeExpr; readonly text: string };
 
 export interface ForwardGraph {
   readonly modelClass: ModelClass;

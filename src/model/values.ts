@@ -1,7 +1,7 @@
 import type { SourceRange } from "./source.js";
 import type { Sym } from "./symbolic.js";
 import type { ModelClass, FunctionDef } from "./index-types.js";
-import type { RunCondition } from "./graph.js";
+import type { RunCondition, SizeExpr } from "./graph.js";
 
 /** What a constructor call created: a module instance in the model's tree. */
 export interface ModuleInstance {
@@ -76,7 +76,8 @@ export type Value =
   /** Unknown; `sym` is the symbol it stands for when used as a number (an `__init__` parameter). */
   /** `dims`: a value read off a tensor's shape (`x.size(2)`, `x.shape[-2:]`), known only when the model runs. */
   /** `cond`: a truth value known only when the model runs (`self.training`, `x.size(1) == 3`). */
-  | { readonly k: "unknown"; readonly sym?: Sym; readonly why?: string; readonly dims?: TensorDims; readonly cond?: RunCondition };
+  /** `size`: arithmetic on such sizes (`x.size(2) - skip.size(2)`), also known only when the model runs. */
+  | { readonly k: "unknown"; readonly sym?: Sym; readonly why?: string; readonly dims?: TensorDims; readonly cond?: RunCondition; readonly size?: SizeExpr };
 
 /** Dimensions of a tensor node: one (`index`) or a slice (`start`, `end`, as Python's, negative from the end). */
 export interface TensorDims {

@@ -274,6 +274,7 @@ function viewEntries(args: readonly ExtraArg[], receiver: string | undefined): V
   const entries: ViewEntry[] = [];
   for (const a of list) {
     if (a.kind === "num") entries.push(constValue(a.sym) === -1 ? { kind: "infer" } : { kind: "size", sym: a.sym });
+    else if ((a.kind === "dims" && a.dims.index !== undefined) || a.kind === "size") entries.push({ kind: "unknown" }); // a size read at run time
     else if (a.kind === "other") {
       const d = receiverDim(a.text, receiver);
       // A single non-number argument may be a whole shape (`x.view(shape)`): its rank is unknown.

@@ -4,7 +4,7 @@ import type { FunctionDef, ModelClass, ModelIndex } from "../../model/index-type
 import { findMethod } from "../../model/index-types.js";
 import type { ArgInfo, ListItem, ModuleInstance, Value } from "../../model/values.js";
 import { NONE, UNKNOWN } from "../../model/values.js";
-import type { ArmCondition, BranchConditions, BranchTag, ExtraArg, Frame, GraphNode, LoopTag, NodeOp, RunCondition, RunOperand } from "../../model/graph.js";
+import type { ArmCondition, BranchConditions, BranchTag, ExtraArg, Frame, GraphNode, LoopTag, NodeOp, RunCondition, SizeExpr, SizeOp } from "../../model/graph.js";
 import {
   constValue, symAdd, symAtom, symConst, symFloorDiv, symMul, symNeg, symSub, symTrueDiv, type Sym,
 } from "../../model/symbolic.js";
@@ -120,9 +120,21 @@ export class Interpreter {
     return { k: "tensor", node: id };
   }
 
+  /** `start:stop:step` of a tensor subscript, each bound evaluated (absent when not written). */
+  private sliceArg(slice: SyntaxNode, scope: Scope): ExtraArg {
+    const parts: (ExtraArg | undefined)[] = [undefined, undefined, undefined];
+    let at = 0;
+    for (const c of slice.children) {
+      if (c.type === ":") at++;
+      else if (c.isNamed && c.type !== "comment" && at < 3) parts[at] = this.extraArgOf(this.evalExpr(c, scope), c.text);
+    }
+    return { kind: "slice", start: parts[0], stop: parts[1], step: parts[2], text: slice.text };
+  }
+
   extraArgOf(v: Value, text: string, depth = 0): ExtraArg {
     if (v.k === "tensor") return { kind: "tensor", node: v.node };
     if (v.k === "unknown" && v.dims) return { kind: "dims", dims: v.dims, text };
+    if (v.k === "unknown" && v.size) return { kind: "size", expr: v.size, text };
     const sym = numOf(v);
     if (sym && v.k !== "bool") return { kind: "num", sym };
     if (v.k === "tuple" && depth < 3) return { kind: "tuple", items: v.items.map((i) => this.extraArgOf(i, "", depth + 1)) };
@@ -481,6 +493,12 @@ export class Interpreter {
   unpack(value: Value, n: number, node: SyntaxNode): Value[] {
     const list = listItems(value);
     if (list && list.exact && list.items.length === n) return list.items.map((i) => i.value);
+    // `n, c, h, w = x.size()`, `h, w = x.shape[-2:]`: each a size known when the model runs.
+    const dims = value.k === "method" && value.name === "shape" && value.recv.k === "tensor" ? { node: value.recv.node, start: 0 } : value.k === "unknown" && value.dims?.end === undefined ? value.dims : undefined;
+    if (dims?.start !== undefined && (dims.start >= 0 || dims.start + n === 0)) {
+      const start = dims.start;
+      return Array.from({ length: n }, (_, i) => ({ k: "unknown" as const, why: "shape", dims: { node: dims.node, index: start + i } }));
+    }
     if (value.k === "tensor" && this.recording) {
       return Array.from({ length: n }, (_, i) => ({ k: "tensor" as const, node: this.addNode("call_function", "operator.getitem", [value.node], rangeOf(node), { extra: { args: [{ kind: "tensor", node: value.node }, { kind: "num", sym: symConst(i) }], kwargs: new Map() } }) }));
     }
@@ -894,7 +912,7 @@ export class Interpreter {
     const keys = subs.map((s) => (s.type === "slice" ? ({ k: "unknown", why: "slice" } as Value) : this.evalExpr(s, scope)));
     if (base.k === "tensor") {
       if (!this.recording) return UNKNOWN;
-      const args: ExtraArg[] = [{ kind: "tensor", node: base.node }, ...subs.map((s, i) => this.extraArgOf(keys[i], s.text))];
+      const args: ExtraArg[] = [{ kind: "tensor", node: base.node }, ...subs.map((s, i) => (s.type === "slice" ? this.sliceArg(s, scope) : this.extraArgOf(keys[i], s.text)))];
       const inputs = [base.node, ...keys.flatMap((k) => tensorsIn(k))];
       return { k: "tensor", node: this.addNode("call_function", "operator.getitem", inputs, rangeOf(node), { extra: { args, kwargs: new Map() } }) };
     }
@@ -1019,9 +1037,9 @@ export class Interpreter {
       // A number never equals a string (VGG's `if v == "M"` over a config of ints and "M").
       if (((a.k === "num" && b.k === "str") || (a.k === "str" && b.k === "num")) && (op === "==" || op === "!=")) return { k: "bool", b: op === "!=" };
       // A size the input decides (`x.shape[-1] <= self.small_size`): known to the executor, not here.
-      const left = runOperand(a);
-      const right = runOperand(b);
-      if (left && right && ("dims" in left || "dims" in right)) return { k: "unknown", cond: { kind: "compare", op, left, right } };
+      const left = sizeExprOf(a);
+      const right = sizeExprOf(b);
+      if (left && right && !("num" in left && "num" in right)) return { k: "unknown", cond: { kind: "compare", op, left, right } };
     }
     if ((a.k === "tensor" || b.k === "tensor") && this.recording) {
       return { k: "tensor", node: this.addNode("call_function", `operator.${op}`, [...tensorsIn(a), ...tensorsIn(b)], rangeOf(node)) };
@@ -1117,6 +1135,11 @@ export class Interpreter {
     if (op === "%" && a.k === "str") {
       const values = b.k === "tuple" ? b.items : [b];
       return percentFormat(a.s, values);
+    }
+    // Arithmetic on sizes read at run time (`diff_y // 2`, `c // groups`): kept for the executor.
+    if (SIZE_OPS.has(op) && (isRunTimeSize(a) || isRunTimeSize(b))) {
+      const [left, right] = [sizeExprOf(a), sizeExprOf(b)];
+      return left && right ? { k: "unknown", why: "size", size: { op: op as SizeOp, left, right } } : UNKNOWN;
     }
     const x = numOf(a);
     const y = numOf(b);
@@ -1289,9 +1312,17 @@ function combineConditions(op: "and" | "or", a: Value, b: Value): Value {
   return right ? { k: "unknown", cond: { kind: op, left, right } } : UNKNOWN;
 }
 
-/** A comparison operand the executor can evaluate: one size of a tensor, or a known number. */
-function runOperand(v: Value): RunOperand | undefined {
+const SIZE_OPS = new Set(["+", "-", "*", "//", "/", "%"]);
+
+/** A size only the model's run knows: one size of a tensor, or arithmetic on such sizes. */
+function isRunTimeSize(v: Value): boolean {
+  return v.k === "unknown" && ((!!v.dims && v.dims.index !== undefined) || !!v.size);
+}
+
+/** A value as a size the executor can evaluate: a run-time size, or a known number. */
+function sizeExprOf(v: Value): SizeExpr | undefined {
   if (v.k === "unknown" && v.dims && v.dims.index !== undefined) return { dims: v.dims };
+  if (v.k === "unknown" && v.size) return v.size;
   const sym = v.k === "num" ? v.sym : undefined;
   const c = sym ? constValue(sym) : undefined;
   return c !== undefined ? { num: c } : undefined;
