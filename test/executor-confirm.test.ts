@@ -90,6 +90,28 @@ describe("--confirm", () => {
     expect(reuse.confirmation!.summary).toContain("an if/else whose condition depends on more than the mode and the input's sizes (line 13)");
   });
 
+  it("does not run a container that code it cannot see may fill", async () => {
+    const text = [
+      "import torch.nn as nn",
+      "from mylib import add_blocks",
+      "",
+      "class Net(nn.Module):",
+      "    def __init__(self):",
+      "        super().__init__()",
+      "        self.stem = nn.Conv2d(3, 8, 3)",
+      "        self.bn = nn.BatchNorm2d(8)",
+      "        self.body = nn.Sequential()",
+      "        add_blocks(self.body, 8)",
+      "",
+      "    def forward(self, x):",
+      "        x = self.bn(self.stem(x))",
+      "        return self.bn(self.body(x))",
+    ].join("\n");
+    const reuse = (await lintText(text, "net.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm")!;
+    expect(reuse.confirmation).toMatchObject({ status: "not-run" });
+    expect(reuse.confirmation!.summary).toContain("`body` (line 9), which is handed to code bnlint cannot see and may get other modules there");
+  });
+
   it("uses --model-args when the file does not instantiate the model, and says so", { timeout: 300_000 }, async () => {
     const text = seed.replace("model = Keras_Cifar2(8, 16)", "");
     const lines: string[] = [];

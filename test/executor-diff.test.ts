@@ -192,9 +192,11 @@ run("executor agrees with PyTorch", async () => {
       "clean/srresnet_pixel_shuffle.py:SRResNet", // PixelShuffle
       "clean/cyclegan_resnet_generator.py:ResnetGenerator", // ReflectionPad2d, ConvTranspose2d(output_padding=1), Tanh
       "clean/retrieval_gem_head.py:RetrievalNet", // clamp(min=…).pow(p), a pooling window read off the map, norm(dim=1)
+      "clean/crnn_text_recognizer.py:CRNN", // bidirectional LSTMs; add_module in a nested function; T * b from x.size()
+      "clean/conv_gru_tagger.py:ConvGRUTagger", // two-layer bidirectional batch-first GRU
     ];
     for (const name of required) expect(names).toContain(name);
-    expect(cases.length).toBeGreaterThanOrEqual(72);
+    expect(cases.length).toBeGreaterThanOrEqual(74);
   });
 
   cases.forEach((c, i) => {

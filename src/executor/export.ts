@@ -75,6 +75,7 @@ async function exportPrepared(tf: Awaited<ReturnType<typeof loadTensorLib>>, ind
       if (layer) {
         add(`${path}.weight`, layer.weightShape!, layer.weight);
         add(`${path}.bias`, [layer.bias?.length ?? 0], layer.bias);
+        for (const [name, p] of layer.named ?? []) add(`${path}.${name}`, p.shape, p.values);
       }
       if (isBatchNorm(inst)) {
         const st = exec.instanceState(inst);

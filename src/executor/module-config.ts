@@ -58,6 +58,8 @@ export const SIGNATURES: Record<string, string[]> = {
   ELU: ["alpha", "inplace"],
   Flatten: ["start_dim", "end_dim"],
   PixelShuffle: ["upscale_factor"],
+  LSTM: ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional", "proj_size"],
+  GRU: ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"],
   ReflectionPad1d: ["padding"],
   ReflectionPad2d: ["padding"],
   ZeroPad2d: ["padding"],

@@ -14,12 +14,15 @@ import { NodeArgs } from "./node-args.js";
 import type { BatchNormState, LayerParams } from "./params.js";
 import { chunk, indexTensor, narrow, partAt, split, unbind } from "./indexing.js";
 import { expand, flip, pad, pixelShuffle, pixelUnshuffle, repeat, roll, stack } from "./rearrange.js";
+import { RECURRENT_TYPES, recurrentConfig, runRecurrent } from "./recurrent.js";
 
 export interface OpContext {
   readonly tf: Tf;
   readonly batch: number;
   readonly bnCall: BatchNormCall;
   layer(inst: ModuleInstance): { params: LayerParams; weight: Tensor };
+  /** Parameters by PyTorch's name, for recurrent layers. */
+  named(inst: ModuleInstance): Map<string, Tensor>;
   batchNormState(node: GraphNode, inst: ModuleInstance): BatchNormState;
   value(id: number): Act;
   /** The parts of a tuple-valued node (`x.chunk(2, 1)`), or undefined for a tensor. */
@@ -252,6 +255,10 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
   }
   if (type === "Flatten") return flatten(tf, x, args.number("start_dim", 1), args.number("end_dim", -1));
   if (type === "PixelShuffle") return pixelShuffle(tf, x, args.number("upscale_factor"), node);
+  if (RECURRENT_TYPES.has(type)) {
+    const weights = ctx.named(inst);
+    return runRecurrent(tf, recurrentConfig(args, inst.ctorRange.start.line), x, (name) => weights.get(name), node);
+  }
   const padModule = /^(Reflection|Zero|Constant)Pad([12])d$/.exec(type);
   if (padModule) {
     // `padding`: one amount for every side, or (left, right[, top, bottom]).

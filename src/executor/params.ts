@@ -8,12 +8,15 @@ import type { ModuleInstance } from "../model/values.js";
 import { shortName } from "../model/knowledge.js";
 import { ModuleArgs, NotExecutable } from "./module-config.js";
 import { Rng } from "./rng.js";
+import { RECURRENT_TYPES, initRecurrentParams, recurrentConfig } from "./recurrent.js";
 
 export interface LayerParams {
   weight?: Float32Array;
   /** PyTorch layout: `[out, in / groups, k…]` for convolutions, `[out, in]` for Linear. */
   weightShape?: number[];
   bias?: Float32Array;
+  /** Parameters by PyTorch's name, for modules with more than a weight and a bias (`weight_ih_l0`). */
+  named?: Map<string, { values: Float32Array; shape: number[] }>;
 }
 
 export interface BatchNormState {
@@ -111,5 +114,6 @@ export function initLayerParams(inst: ModuleInstance, seed: number): LayerParams
     const fin = args.number("in_features");
     return kaimingUniform(rng, [args.number("out_features"), fin], fin, args.bool("bias", true));
   }
+  if (RECURRENT_TYPES.has(type)) return { named: initRecurrentParams(recurrentConfig(args, inst.ctorRange.start.line), rng) };
   return undefined;
 }

@@ -29,6 +29,12 @@ export function whyNotExecutable(graph: ForwardGraph): string | undefined {
     if (loop) return `a loop with an unknown number of iterations (line ${loop.range.start.line})`;
     if (n.op === "call_module" && !n.instance?.qualname) return `the module call at line ${n.range.start.line}, which bnlint cannot follow`;
   }
+  for (const c of graph.containersRun) {
+    // Its children may be more than bnlint saw: running the ones it knows would be another model.
+    const where = `\`${c.paths[0] ?? c.ctorText}\` (line ${c.ctorRange.start.line})`;
+    if (c.escaped) return `${where}, which is handed to code bnlint cannot see and may get other modules there`;
+    if (c.childrenExact === false || c.dictChildrenExact === false) return `${where}, whose modules bnlint cannot all list`;
+  }
   if (graph.outputs.length === 0) return "a forward pass that returns nothing bnlint can follow";
   return undefined;
 }
@@ -66,6 +72,8 @@ export interface PassResult {
 
 export class GraphExecutor {
   private readonly layers = new Map<number, { params: LayerParams; weight: Tensor }>();
+  /** Tensors of modules with named parameters (recurrent layers), by instance id. */
+  private readonly namedTensors = new Map<number, Map<string, Tensor>>();
   private readonly bnStates = new Map<string, BatchNormState>();
   /** Layer parameters of every module by instance id (exported for the differential test). */
   readonly layerParams = new Map<number, LayerParams>();
@@ -123,6 +131,19 @@ export class GraphExecutor {
     return l;
   }
 
+  /** A module's parameters by PyTorch's name (`weight_ih_l0`), as tensors made once. */
+  private named(inst: ModuleInstance): Map<string, Tensor> {
+    let m = this.namedTensors.get(inst.id);
+    if (!m) {
+      const params = this.layerParams.get(inst.id) ?? initLayerParams(inst, this.seed);
+      if (!params?.named) throw new NotExecutable(`\`${moduleType(inst)}\` has no parameters the executor knows`, inst.ctorRange.start.line);
+      this.layerParams.set(inst.id, params);
+      m = new Map([...params.named].map(([name, p]) => [name, this.tf.keep(this.tf.tensor(p.values, p.shape))]));
+      this.namedTensors.set(inst.id, m);
+    }
+    return m;
+  }
+
   /** The BatchNorm state a call uses: the instance's, or (split) one per call node. */
   batchNormState(node: GraphNode, inst: ModuleInstance): BatchNormState {
     const key = this.splitIds.has(inst.id) ? `${inst.id}@${node.id}` : String(inst.id);
@@ -153,6 +174,7 @@ export class GraphExecutor {
         batch,
         bnCall: { training: opts.training, updateStats: opts.updateStats },
         layer: (inst) => this.layer(inst),
+        named: (inst) => this.named(inst),
         batchNormState: (node, inst) => this.batchNormState(node, inst),
         onBatchStats: opts.onBatchStats,
         value: (id) => {
@@ -225,6 +247,8 @@ export class GraphExecutor {
   dispose(): void {
     for (const l of this.layers.values()) l.weight.dispose();
     this.layers.clear();
+    for (const m of this.namedTensors.values()) for (const t of m.values()) t.dispose();
+    this.namedTensors.clear();
   }
 }
 

@@ -118,6 +118,8 @@ export interface ForwardGraph {
   dynamicModuleAccess: boolean;
   /** The graph hit an analysis budget and is partial. */
   incomplete: boolean;
+  /** Containers (nn.Sequential, nn.ModuleList, …) whose children forward runs or iterates. */
+  readonly containersRun: ReadonlySet<ModuleInstance>;
   /** Per if/else (by `ifId`) whose arms were both followed: each arm's condition, for the executor. */
   readonly branchConditions: ReadonlyMap<number, BranchConditions>;
   readonly notes: string[];

@@ -35,6 +35,15 @@ export interface ModuleInstance {
   escaped: boolean;
 }
 
+/** What a function defined inside another sees of it: its names (read when called, as Python does) and `self`. */
+export interface Closure {
+  readonly env: ReadonlyMap<string, Value>;
+  readonly outer?: Closure;
+  readonly self?: Value;
+  readonly cls?: ModelClass;
+  readonly owner?: ModelClass;
+}
+
 export interface ArgInfo {
   readonly value: Value;
   readonly text: string;
@@ -58,7 +67,7 @@ export type Value =
   | { readonly k: "object"; readonly attrs: Map<string, Value>; readonly cls?: ModelClass }
   /** Something callable that builds a module: a library class, a user class, a `functools.partial`. */
   | { readonly k: "factory"; readonly qualname?: string; readonly userClass?: ModelClass; readonly boundArgs: readonly ArgInfo[]; readonly boundKwargs: ReadonlyMap<string, ArgInfo>; readonly text: string }
-  | { readonly k: "function"; readonly def: FunctionDef; readonly self?: Value; readonly cls?: ModelClass }
+  | { readonly k: "function"; readonly def: FunctionDef; readonly self?: Value; readonly cls?: ModelClass; readonly closure?: Closure }
   | { readonly k: "qualname"; readonly name: string }
   | { readonly k: "tensor"; readonly node: number }
   | { readonly k: "num"; readonly sym: Sym }

@@ -4,6 +4,23 @@ import { py, runRuleTests } from "../helpers/rule-tester.js";
 runRuleTests(rule, {
   valid: [
     {
+      name: "a nested function handed to code bnlint cannot see: the modules it names escape",
+      code: py`
+        import torch.nn as nn
+        from torch.utils.checkpoint import checkpoint
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c1 = nn.Conv2d(3, 8, 3)
+                self.bn = nn.BatchNorm2d(8)
+            def forward(self, x):
+                def run(t):
+                    return self.bn(t)
+                x = checkpoint(run, self.c1(x))
+                return self.bn(x)
+      `,
+    },
+    {
       name: "one BatchNorm per call site",
       code: py`
         import torch.nn as nn
@@ -129,6 +146,26 @@ runRuleTests(rule, {
     },
   ],
   invalid: [
+    {
+      name: "a function nested in __init__ adds one BatchNorm to a Sequential twice (it sees the enclosing names)",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                features = nn.Sequential()
+                bn = nn.BatchNorm2d(8)
+                def conv_bn(i, in_ch):
+                    features.add_module(f"conv{i}", nn.Conv2d(in_ch, 8, 3, padding=1))
+                    features.add_module(f"bn{i}", bn)
+                conv_bn(0, 3)
+                conv_bn(1, 8)
+                self.features = features
+            def forward(self, x):
+                return self.features(x)
+      `,
+      errors: [{ messageId: "reused", line: 9, messageIncludes: ["`self.features.bn0` (BatchNorm2d(8)), called here as `bn`, runs 2 times"] }],
+    },
     {
       name: "direct reuse after two convolutions",
       code: py`

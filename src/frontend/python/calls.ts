@@ -412,7 +412,7 @@ function callBuiltin(interp: Interpreter, fn: string, args: CallArgs, site: Call
 
 function callUserFunction(interp: Interpreter, fn: Extract<Value, { k: "function" }>, args: CallArgs, site: CallSite): Value {
   const frame: Frame | undefined = interp.recording ? { range: rangeOf(site.node), description: `${site.calleeNode.text}()` } : undefined;
-  return interp.callFunction(fn.def, fn.self, args, { cls: fn.cls, owner: site.scope.owner, frame });
+  return interp.callFunction(fn.def, fn.self, args, { cls: fn.cls, owner: site.scope.owner, frame, closure: fn.closure });
 }
 
 // ───────────────────────────── module calls (forward) ─────────────────────────────
@@ -435,6 +435,7 @@ export function callModule(interp: Interpreter, inst: ModuleInstance, args: Call
     return interp.opaque(`${inst.userClass!.name} (an nn.Sequential whose children bnlint cannot list)`, site.node, allArgs(args));
   }
   if (inst.qualname === "torch.nn.Sequential" || derived) {
+    interp.containersRun.add(inst);
     let value: Value = args.positional[0]?.value ?? UNKNOWN;
     const saved = interp.pos.callStack;
     interp.pos.callStack = [...saved, frame];
@@ -566,6 +567,9 @@ function callInstanceMethod(interp: Interpreter, inst: ModuleInstance, name: str
   if (isList && (name === "append" || name === "add_module")) {
     const item = name === "append" ? p[0] : p[1];
     if (item) inst.children?.push({ value: item.value, range: item.range });
+    // `seq.add_module("conv0", m)`: PyTorch names the child `conv0` (its state-dict key, `seq.conv0`).
+    const key = name === "add_module" ? p[0]?.value : undefined;
+    if (item && key?.k === "str" && !inst.attrs.has(key.s)) inst.attrs.set(key.s, item.value);
     return NONE;
   }
   if (isList && name === "extend") {

@@ -127,6 +127,7 @@ function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs, budg
     dynamicModuleAccess: interp.dynamicModuleAccess,
     incomplete: interp.incomplete,
     branchConditions: interp.branchConditions,
+    containersRun: interp.containersRun,
     notes: interp.notes,
   };
 }

@@ -1,4 +1,4 @@
-import type { ListItem, ModuleInstance, Value } from "../../model/values.js";
+import type { Closure, ListItem, ModuleInstance, Value } from "../../model/values.js";
 import { constValue, symKey, type Sym } from "../../model/symbolic.js";
 
 /** Raised when a file exceeds an analysis budget; the graph is then marked incomplete. */
@@ -115,10 +115,28 @@ export function instancesIn(v: Value, out: ModuleInstance[] = [], depth = 0): Mo
     case "dict":
       for (const item of v.entries.values()) instancesIn(item.value, out, depth + 1);
       break;
+    case "function":
+      // A nested function carries the modules its body names from the enclosing function.
+      if (v.closure) {
+        for (const name of new Set(v.def.body.descendantsOfType("identifier").map((n) => n.text))) {
+          const captured = closureValue(v.closure, name);
+          if (captured && captured !== v) instancesIn(captured, out, depth + 1);
+        }
+      }
+      break;
     default:
       break;
   }
   return out;
+}
+
+/** A name as a nested function sees it: its enclosing functions' names, innermost first. */
+export function closureValue(closure: Closure | undefined, name: string): Value | undefined {
+  for (let c = closure; c; c = c.outer) {
+    const v = c.env.get(name);
+    if (v !== undefined) return v;
+  }
+  return undefined;
 }
 
 /** Marks a module and everything inside it as passed to code bnlint cannot see. */

@@ -2,15 +2,16 @@ import type { SyntaxNode } from "./parser.js";
 import { rangeOf, type SourceRange } from "../../model/source.js";
 import type { FunctionDef, ModelClass, ModelIndex } from "../../model/index-types.js";
 import { findMethod } from "../../model/index-types.js";
-import type { ArgInfo, ListItem, ModuleInstance, Value } from "../../model/values.js";
+import type { ArgInfo, Closure, ListItem, ModuleInstance, Value } from "../../model/values.js";
 import { NONE, UNKNOWN } from "../../model/values.js";
 import type { ArmCondition, BranchConditions, BranchTag, ExtraArg, Frame, GraphNode, LoopTag, NodeOp, RunCondition, SizeExpr, SizeOp } from "../../model/graph.js";
 import {
   constValue, symAdd, symAtom, symConst, symFloorDiv, symMul, symNeg, symSub, symTrueDiv, type Sym,
 } from "../../model/symbolic.js";
 import { canonicalName } from "../../model/knowledge.js";
+import { readFunction } from "./indexer.js";
 import {
-  BudgetExceeded, FileBudget, LIMITS, checkListSize, escapeValue, iterationAtom, listItems, numOf, tensorsIn, truthiness, valueKey,
+  BudgetExceeded, FileBudget, LIMITS, checkListSize, closureValue, escapeValue, iterationAtom, listItems, numOf, tensorsIn, truthiness, valueKey,
 } from "./interp-support.js";
 
 /** Tensor methods that, given `dim`, return a (values, indices) pair. */
@@ -28,6 +29,8 @@ export interface Scope {
   readonly owner?: ModelClass;
   readonly returns: { value: Value; branches: readonly BranchTag[] }[];
   readonly def?: FunctionDef;
+  /** For a function defined inside another: the names it reads from there. */
+  readonly outer?: Closure;
 }
 
 /** Mutable position in the forward pass: the inlining stack, branch and loop tags. */
@@ -62,6 +65,8 @@ export class Interpreter {
   readonly createdInstances: ModuleInstance[] = [];
   /** Conditions of the if/else statements whose arms were all followed, by ifId (see ForwardGraph). */
   readonly branchConditions = new Map<number, BranchConditions>();
+  /** Containers whose children forward ran or iterated (the executor needs them complete). */
+  readonly containersRun = new Set<ModuleInstance>();
 
   constructor(readonly index: ModelIndex, private readonly fileBudget = new FileBudget()) {}
 
@@ -149,7 +154,7 @@ export class Interpreter {
   lookupName(name: string, scope: Scope): Value {
     const local = scope.env.get(name);
     if (local !== undefined) return local;
-    return this.globalValue(name);
+    return closureValue(scope.outer, name) ?? this.globalValue(name);
   }
 
   globalValue(name: string): Value {
@@ -215,7 +220,7 @@ export class Interpreter {
   }
 
   /** Runs a Python function abstractly and returns what it returns (a phi of several returns). */
-  callFunction(def: FunctionDef, selfValue: Value | undefined, args: CallArgs, opts: { cls?: ModelClass; owner?: ModelClass; frame?: Frame; paramSymbols?: boolean }): Value {
+  callFunction(def: FunctionDef, selfValue: Value | undefined, args: CallArgs, opts: { cls?: ModelClass; owner?: ModelClass; frame?: Frame; paramSymbols?: boolean; closure?: Closure }): Value {
     if (this.activeFunctions.includes(def) || this.pos.depth >= LIMITS.inlineDepth) {
       if (this.pos.depth >= LIMITS.inlineDepth) this.notes.push(`inlining stopped at depth ${LIMITS.inlineDepth} in ${def.name}`);
       for (const a of args.positional) escapeValue(a.value);
@@ -230,7 +235,10 @@ export class Interpreter {
         if (v && v.k === "unknown" && v.sym === undefined) env.set(p.name, { k: "unknown", sym: symAtom(p.name), why: "parameter" });
       }
     }
-    const scope: Scope = { env, self: selfValue, cls: opts.cls, owner: opts.owner, returns: [], def };
+    const closure = opts.closure;
+    const scope: Scope = closure
+      ? { env, self: closure.self, cls: closure.cls, owner: closure.owner, returns: [], def, outer: closure }
+      : { env, self: selfValue, cls: opts.cls, owner: opts.owner, returns: [], def };
     const saved = this.pos;
     this.pos = { ...saved, callStack: opts.frame ? [...saved.callStack, opts.frame] : saved.callStack, depth: saved.depth + 1 };
     this.activeFunctions.push(def);
@@ -342,8 +350,13 @@ export class Interpreter {
         const name = stmt.childForFieldName("name");
         const body = stmt.childForFieldName("body");
         const params = stmt.childForFieldName("parameters");
-        if (name && body && params) {
-          // Nested functions close over the current scope; they are run inline when called.
+        const def = readFunction(stmt);
+        if (name && def) {
+          // A nested function closes over this scope and runs inline when called; handed to unknown code,
+          // the modules it names escape with it.
+          const closure: Closure = { env: scope.env, outer: scope.outer, self: scope.self, cls: scope.cls, owner: scope.owner };
+          scope.env.set(name.text, { k: "function", def, closure });
+        } else if (name && body && params) {
           scope.env.set(name.text, { k: "unknown", why: "nested function" });
           this.scanForEscapes(body, scope);
         }
@@ -654,6 +667,7 @@ export class Interpreter {
       }
       return { values: [abstractIter(0), abstractIter(1)], count: "many" };
     }
+    if (iterable.k === "instance" && this.recording) this.containersRun.add(iterable.inst);
     const list = listItems(iterable);
     if (list) {
       const items = list.items.slice(0, LIMITS.iterateItems).map((i) => i.value);
