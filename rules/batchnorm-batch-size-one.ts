@@ -3,7 +3,7 @@ import { defineRule, queries, type SmallBatchLoop } from "../src/rule.js";
 const { constructorLabel } = queries;
 
 function bnName(loop: SmallBatchLoop): string {
-  return loop.batchNorm.paths[0] ? queries.pythonPath(loop.batchNorm.paths[0]) : "a BatchNorm1d";
+  return loop.batchNorm.paths[0] ? queries.instancePythonPath(loop.batchNorm) : "a BatchNorm1d";
 }
 
 export default defineRule({

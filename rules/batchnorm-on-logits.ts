@@ -17,7 +17,7 @@ function classScoreLayer(producer: GraphNode | undefined): { why: string } | und
     if (hit) return { why: `its output size is \`${outArg.text}\`` };
   }
   const headSegment = inst.paths.flatMap((p) => p.split(".")).find((seg) => HEAD_LAYER_NAME.test(seg));
-  if (headSegment) return { why: `it is the classification head \`self.${inst.paths[0]}\`` };
+  if (headSegment) return { why: `it is the classification head \`${queries.instancePythonPath(inst)}\`` };
   return undefined;
 }
 
@@ -29,7 +29,7 @@ export default defineRule({
     frameworks: ["torch"],
     messages: {
       onLogits:
-        "`{{callee}}` ({{ctor}}) normalizes the class scores of `self.{{producer}}` ({{why}}) and its output is what `{{model}}` returns. The logits then depend on the other samples of the batch in training and on running statistics in eval mode, so predictions shift after model.eval(). Remove it (the classifier's bias already sets the scores' offset), or normalize the features before the classifier.",
+        "`{{callee}}` ({{ctor}}) normalizes the class scores of `{{producer}}` ({{why}}) and its output is what `{{model}}` returns. The logits then depend on the other samples of the batch in training and on running statistics in eval mode, so predictions shift after model.eval(). Remove it (the classifier's bias already sets the scores' offset), or normalize the features before the classifier.",
     },
     docs: {
       whatItDoes:
@@ -86,13 +86,13 @@ function checkGraph(context: RuleContext<"onLogits">, graph: ForwardGraph): void
       const producer = meaningfulProducer(graph, run);
       const score = classScoreLayer(producer);
       if (!score || !producer) continue;
-      const callee = run.calleeRange ? context.text.slice(run.calleeRange.startIndex, run.calleeRange.endIndex) : queries.pythonPath(inst.paths[0]);
+      const callee = run.calleeRange ? context.text.slice(run.calleeRange.startIndex, run.calleeRange.endIndex) : queries.instancePythonPath(inst);
       context.report({
         messageId: "onLogits",
-        data: { callee, ctor: constructorLabel(inst), producer: producer.target, why: score.why, model: graph.modelClass.name },
+        data: { callee, ctor: constructorLabel(inst), producer: queries.nodePythonPath(producer), why: score.why, model: graph.modelClass.name },
         at: run.range,
         related: [
-          { message: `class scores come from \`self.${producer.target}\``, at: producer.range },
+          { message: `class scores come from \`${queries.nodePythonPath(producer)}\``, at: producer.range },
           ...(inst.declStatement ? [{ message: `\`${callee}\` is declared here`, at: inst.declStatement }] : []),
         ],
         model: graph.modelClass.name,

@@ -56,7 +56,7 @@ function textOf(text: string, r: { startIndex: number; endIndex: number } | unde
 }
 
 function calleeName(context: Ctx, node: GraphNode, inst: ModuleInstance): string {
-  return inst.paths[0] ? queries.pythonPath(inst.paths[0]) : textOf(context.text, node.calleeRange) ?? node.target;
+  return inst.paths[0] ? queries.instancePythonPath(inst) : textOf(context.text, node.calleeRange) ?? node.target;
 }
 
 /** "`self.conv2` (line 58)", "the input `x` (--input-shape 1,3,32,32)": where a dim was decided. */

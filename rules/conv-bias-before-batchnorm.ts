@@ -142,7 +142,7 @@ export default defineRule({
       const bias = w.layer.kwargs.get("bias");
       const written = w.bnRun.calleeRange ? context.text.slice(w.bnRun.calleeRange.startIndex, w.bnRun.calleeRange.endIndex) : "";
       // A child of nn.Sequential is "called" at its place in the list: name it by its module path instead.
-      const bnCallee = written.startsWith("self.") || w.bn.paths.length === 0 ? written || constructorLabel(w.bn) : queries.pythonPath(w.bn.paths[0]);
+      const bnCallee = written.startsWith("self.") || w.bn.paths.length === 0 ? written || constructorLabel(w.bn) : queries.instancePythonPath(w.bn);
       context.report({
         messageId: "wastedBias",
         data: { layer: constructorLabel(w.layer), bn: bnCallee, bnCtor: constructorLabel(w.bn) },

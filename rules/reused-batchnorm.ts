@@ -151,7 +151,7 @@ function reportInstance(context: Ctx, graph: ForwardGraph, inst: ModuleInstance,
   const type = ctor.replace(/\(.*$/s, "");
   const model = graph.modelClass.name;
   const declaration = inst.declStatement ?? inst.ctorRange;
-  const callee = inst.paths[0] ? queries.pythonPath(inst.paths[0]) : sourceText(context.text, first.calleeRange, "the BatchNorm");
+  const callee = inst.paths[0] ? queries.instancePythonPath(inst) : sourceText(context.text, first.calleeRange, "the BatchNorm");
   const producers = [...new Set(runs.map((r) => describeProducer(graph, r)).filter((p): p is string => !!p))];
   const times = runs.some((r) => loopOf(r)?.count === "many") ? "2 or more times" : `${runs.length} times`;
   const why = chained
@@ -217,6 +217,6 @@ function calledAs(text: string, run: GraphNode, name: string): string {
 function describeProducer(graph: ForwardGraph, run: GraphNode): string | undefined {
   let n = graph.nodes[run.inputs[0]];
   while (n && (n.op === "call_function" || n.op === "call_method") && n.inputs.length === 1) n = graph.nodes[n.inputs[0]];
-  if (n?.op === "call_module") return `self.${n.target}`;
+  if (n?.op === "call_module") return queries.nodePythonPath(n);
   return undefined;
 }

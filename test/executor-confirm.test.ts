@@ -7,6 +7,7 @@ import { parsePython } from "../src/frontend/python/parser.js";
 import { indexPython } from "../src/frontend/python/indexer.js";
 import { confirmDiagnostics } from "../src/executor/index.js";
 import type { Diagnostic } from "../src/engine/diagnostic.js";
+import type { ModelArgs } from "../src/engine/linter.js";
 import { rangeFromIndices } from "../src/model/source.js";
 import { readText } from "./helpers/expectations.js";
 
@@ -124,6 +125,35 @@ describe("--confirm", () => {
     const reuse = entry.messages.filter((m) => m.ruleId === "reused-batchnorm");
     expect(reuse.length).toBe(4);
     for (const m of reuse) expect(m.confirmation!.summary).toContain("Keras_Cifar2(rank1=4, rank2=16) (values from --model-args)");
+  });
+
+  it("takes strings and lists of strings in --model-args (the keys of a ModuleDict)", { timeout: 300_000 }, async () => {
+    const text = [
+      "import torch.nn as nn",
+      "",
+      "class Net(nn.Module):",
+      "    def __init__(self, names):",
+      "        super().__init__()",
+      "        self.stem = nn.Conv2d(3, 8, 3)",
+      "        self.heads = nn.ModuleDict({n: nn.Conv2d(8, 8, 3, padding=1) for n in names})",
+      "        self.bn = nn.BatchNorm2d(8)",
+      "",
+      "    def forward(self, x):",
+      "        x = self.bn(self.stem(x))",
+      '        return self.bn(self.heads["a"](x))',
+    ].join("\n");
+    const reuse = async (modelArgs?: ModelArgs) => (await lintText(text, "net.py", { confirm: true, modelArgs })).messages.find((m) => m.ruleId === "reused-batchnorm")!;
+    // Without the names, the ModuleDict's keys are unknown: said, not guessed.
+    expect((await reuse()).confirmation!.summary).toContain('contains `call of self.heads["a"]`, which bnlint cannot follow (line 12)');
+    const lines: string[] = [];
+    const io = { stdout: (s: string) => lines.push(s), stderr: () => {}, isTTY: false, env: {}, cwd: process.cwd() };
+    const file = `${process.env.TMPDIR ?? "/tmp"}/bnlint-heads-${process.pid}.py`;
+    (await import("node:fs")).writeFileSync(file, text);
+    expect(await runCli([file, "--confirm", "--format", "json", "--model-args", `Net=names=("a", 'b')`], io)).toBe(1);
+    const [entry] = JSON.parse(lines.join("")) as { messages: { ruleId: string; confirmation?: { status: string; summary: string } }[] }[];
+    const confirmation = entry.messages.find((m) => m.ruleId === "reused-batchnorm")!.confirmation!;
+    expect(confirmation.summary).toContain('Net(names=("a", "b")) (values from --model-args)');
+    expect(confirmation.status).not.toBe("not-run");
   });
 
   it("takes lists of numbers in --model-args, and refuses a malformed one with exit code 2", { timeout: 300_000 }, async () => {

@@ -60,13 +60,19 @@ function topLevelParts(text: string): string[] {
 }
 
 const NUMBER = /^-?\d+(\.\d+)?$/;
+const STRING = /^(["'])([^"']*)\1$/;
 
-/** A number, or a tuple/list of numbers (`(6, 12, 18)`), as `--model-args` takes them; undefined otherwise. */
+function scalarArg(text: string): number | string | undefined {
+  return NUMBER.test(text) ? Number(text) : STRING.exec(text)?.[2];
+}
+
+/** A number, a string, or a tuple/list of them (`(6, 12, 18)`), as `--model-args` takes them; undefined otherwise. */
 function numericArg(text: string): ModelArgValue | undefined {
-  if (NUMBER.test(text)) return Number(text);
+  const scalar = scalarArg(text);
+  if (scalar !== undefined) return scalar;
   const inner = /^[([](.*)[)\]]$/s.exec(text)?.[1];
-  const items = inner === undefined ? [] : inner.split(",").map((x) => x.trim()).filter(Boolean);
-  return inner !== undefined && items.length > 0 && items.every((x) => NUMBER.test(x)) ? items.map(Number) : undefined;
+  const items = inner === undefined ? [] : inner.split(",").map((x) => x.trim()).filter(Boolean).map(scalarArg);
+  return items.length > 0 && items.every((x) => x !== undefined) ? (items as (number | string)[]) : undefined;
 }
 
 /**
@@ -194,9 +200,10 @@ run("executor agrees with PyTorch", async () => {
       "clean/retrieval_gem_head.py:RetrievalNet", // clamp(min=…).pow(p), a pooling window read off the map, norm(dim=1)
       "clean/crnn_text_recognizer.py:CRNN", // bidirectional LSTMs; add_module in a nested function; T * b from x.size()
       "clean/conv_gru_tagger.py:ConvGRUTagger", // two-layer bidirectional batch-first GRU
+      "clean/moduledict_per_key.py:DSBNNet", // a ModuleDict from a dict comprehension over string arguments, indexed by key
     ];
     for (const name of required) expect(names).toContain(name);
-    expect(cases.length).toBeGreaterThanOrEqual(74);
+    expect(cases.length).toBeGreaterThanOrEqual(75);
   });
 
   cases.forEach((c, i) => {

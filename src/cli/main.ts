@@ -42,20 +42,30 @@ function parseMegabytes(value: string): number {
   return Math.round(n * 1024 * 1024);
 }
 
-/** `--model-args Net=rank1=8,rates=(6,12,18)`: numbers, or lists of numbers in `()` or `[]`. */
+/** One argument value as written: a number or a quoted string (`"source"`, `'b'`). */
+function scalarArg(text: string): number | string {
+  const quoted = /^(["'])(.*)\1$/s.exec(text);
+  return quoted ? quoted[2] : Number(text);
+}
+
+/**
+ * `--model-args Net=rank1=8,rates=(6,12,18),domains=("source","target")`: numbers, quoted strings, or lists of
+ * them in `()` or `[]`.
+ */
 function parseModelArgs(value: string, previous: ModelArgs = {}): ModelArgs {
   const m = /^([A-Za-z_]\w*)=(.+)$/.exec(value.trim());
   if (!m) throw new InvalidArgumentError(`expected <Class>=<name>=<number>,..., got "${value}"`);
   const args: Record<string, ModelArgValue> = { ...previous[m[1]] };
-  const NUMBER = "-?(?:\\d+\\.?\\d*|\\.\\d+)(?:e-?\\d+)?";
-  const pair = new RegExp(`\\s*([A-Za-z_]\\w*)\\s*=\\s*(${NUMBER}|[([]\\s*(?:${NUMBER}\\s*(?:,\\s*${NUMBER}\\s*)*,?)?[)\\]])\\s*(?:,|$)`, "iy");
+  const SCALAR = `-?(?:\\d+\\.?\\d*|\\.\\d+)(?:e-?\\d+)?|"[^"]*"|'[^']*'`;
+  const pair = new RegExp(`\\s*([A-Za-z_]\\w*)\\s*=\\s*(${SCALAR}|[([]\\s*(?:(?:${SCALAR})\\s*(?:,\\s*(?:${SCALAR})\\s*)*,?)?[)\\]])\\s*(?:,|$)`, "iy");
   let rest = m[2];
   while (rest.trim() !== "") {
     const kv = pair.exec(rest);
     pair.lastIndex = 0;
-    if (!kv) throw new InvalidArgumentError(`expected <name>=<number> or <name>=(<number>,...) in "${value}", got "${rest}"`);
+    if (!kv) throw new InvalidArgumentError(`expected <name>=<number>, <name>="<text>" or <name>=(<value>,...) in "${value}", got "${rest}"`);
     const text = kv[2];
-    args[kv[1]] = /^[([]/.test(text) ? (text.slice(1, -1).split(",").map((x) => x.trim()).filter(Boolean).map(Number)) : Number(text);
+    const items = /^[([]/.test(text) ? text.slice(1, -1).match(new RegExp(SCALAR, "g")) ?? [] : undefined;
+    args[kv[1]] = items ? items.map(scalarArg) : scalarArg(text);
     rest = rest.slice(kv[0].length);
   }
   return { ...previous, [m[1]]: args };

@@ -11,7 +11,8 @@ import { applyDirectives, collectDirectives } from "./suppressions.js";
 import { syntaxError } from "./syntax-error.js";
 
 /** A constructor argument given for `--confirm`: a number, or a list of numbers (`atrous_rates=(6,12,18)`). */
-export type ModelArgValue = number | number[];
+/** A constructor argument given for `--confirm`: a number, a string, or a list of them (a Python tuple). */
+export type ModelArgValue = number | string | (number | string)[];
 /** Constructor arguments by model class name, then parameter name. */
 export type ModelArgs = Record<string, Record<string, ModelArgValue>>;
 

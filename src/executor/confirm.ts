@@ -2,7 +2,7 @@
 import type { Confirmation, Diagnostic } from "../engine/diagnostic.js";
 import type { ForwardGraph, GraphNode } from "../model/graph.js";
 import type { ModuleInstance } from "../model/values.js";
-import { callChain, runsOf } from "../model/queries.js";
+import { callChain, instancePythonPath, nodePythonPath, pythonPath, runsOf } from "../model/queries.js";
 import type { PreparedModel } from "./prepare.js";
 import { allInstances } from "./run-graph.js";
 import { modeBranchLine } from "./branches.js";
@@ -106,21 +106,21 @@ function siteNumbers(v: VariantResult, run: GraphNode): { train: SiteStats; eval
 
 export function confirmUnused(model: PreparedModel, settings: ExperimentSettings, d: Diagnostic): Confirmation {
   const inst = instanceAt(model.concrete.graph, d.modulePath);
-  if (!inst) return notRun(`\`self.${d.modulePath}\` was not found in the executed model ${model.concrete.constructorText}`);
+  if (!inst) return notRun(`\`${pythonPath(d.modulePath!)}\` was not found in the executed model ${model.concrete.constructorText}`);
   const written = model.variant("written", {}, false);
   const calls = written.calls.get(inst.id) ?? 0;
   return {
     status: calls === 0 ? "confirmed" : "not-confirmed",
     summary: calls === 0
-      ? `\`self.${d.modulePath}\` was never invoked during execution (${settings.steps} train-mode forward passes, then held-out batches in train and eval mode). Ran ${setup(model, settings)}.`
-      : `\`self.${d.modulePath}\` ran ${calls} time${calls === 1 ? "" : "s"} per forward pass. Ran ${setup(model, settings)}.`,
+      ? `\`${instancePythonPath(inst)}\` was never invoked during execution (${settings.steps} train-mode forward passes, then held-out batches in train and eval mode). Ran ${setup(model, settings)}.`
+      : `\`${instancePythonPath(inst)}\` ran ${calls} time${calls === 1 ? "" : "s"} per forward pass. Ran ${setup(model, settings)}.`,
     metrics: { calls, steps: settings.steps, model: model.concrete.constructorText },
   };
 }
 
 export function confirmOnLogits(model: PreparedModel, settings: ExperimentSettings, d: Diagnostic): Confirmation {
   const inst = instanceAt(model.concrete.graph, d.modulePath);
-  if (!inst) return notRun(`\`self.${d.modulePath}\` was not found in the executed model ${model.concrete.constructorText}`);
+  if (!inst) return notRun(`\`${pythonPath(d.modulePath!)}\` was not found in the executed model ${model.concrete.constructorText}`);
   const written = model.variant("written", {}, true);
   const without = model.variant(`skip:${d.modulePath}`, { skip: new Set([inst]) }, true);
   if (written.batchDependence === undefined || written.agreement === undefined) return notRun(`the output of ${model.concrete.constructorText} has no class dimension to compare predictions`);
@@ -161,7 +161,7 @@ export function confirmMissingEval(model: PreparedModel, settings: ExperimentSet
   const confirmed = [dependence, disagreement, small ?? 0, correlated?.predictions ?? 0].some((x) => x >= TRAIN_MODE_EFFECT_MIN) || (site?.[1] ?? 0) >= SITE_SHIFT_MIN;
   const independent = `${pct(disagreement)} in batches of ${settings.batch}${small === undefined ? "" : `, ${pct(small)} in batches of ${SMALL_BATCH}`}`;
   const resembling = correlated?.predictions === undefined ? "" : `on batches whose samples resemble each other (as one class or one source would) ${pct(correlated.predictions)} of predictions differ from those after model.eval()`;
-  const siteText = site && siteNode ? `${resembling ? " and" : "on batches whose samples resemble each other"} the output of \`self.${siteNode.target}\` (line ${siteNode.range.start.line}) differs from eval mode by ${pct(site[1])} of its size` : "";
+  const siteText = site && siteNode ? `${resembling ? " and" : "on batches whose samples resemble each other"} the output of \`${nodePythonPath(siteNode)}\` (line ${siteNode.range.start.line}) differs from eval mode by ${pct(site[1])} of its size` : "";
   return {
     status: confirmed ? "confirmed" : "not-confirmed",
     summary: `called in training mode, as this code calls it: ${resembling}${siteText}; on independent samples ${independent}; ${pct(dependence)} of predictions change when the same sample sits in a different batch${confirmed ? "" : "; the numbers do not show training mode changing the model's outputs"}. Ran ${setup(model, settings)}.`,

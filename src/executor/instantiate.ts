@@ -25,7 +25,7 @@ export interface ConcreteModel {
   /** `Keras_Cifar2(rank1=8, rank2=16)` with where the values came from. */
   constructorText: string;
   /** The values bound to `__init__`'s parameters, by name (for re-creating the model in PyTorch). */
-  kwargs: Record<string, number | boolean | string | null | (number | null)[] | { expr: string }>;
+  kwargs: Record<string, number | boolean | string | null | (number | string | null)[] | { expr: string }>;
 }
 
 function literal(node: SyntaxNode): Value | undefined {
@@ -121,7 +121,7 @@ function plain(v: Value): ConcreteModel["kwargs"][string] {
   if (v.k === "num") return constValue(v.sym) ?? null;
   if (v.k === "bool") return v.b;
   if (v.k === "str") return v.s;
-  if (v.k === "tuple") return v.items.map((i) => (i.k === "num" ? constValue(i.sym) ?? null : null));
+  if (v.k === "tuple") return v.items.map((i) => (i.k === "num" ? constValue(i.sym) ?? null : i.k === "str" ? i.s : null));
   return null;
 }
 
@@ -162,10 +162,11 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Mod
     }
     const given = modelArgs?.[cls.name]?.[p.name];
     if (given !== undefined) {
-      const num = (n: number): Value => ({ k: "num", sym: symConst(n) });
-      // A list of numbers is a tuple, as `(6, 12, 18)` in Python code would be.
-      const value: Value = Array.isArray(given) ? { k: "tuple", items: given.map(num) } : num(given);
-      const text = Array.isArray(given) ? `(${given.join(", ")}${given.length === 1 ? "," : ""})` : String(given);
+      const scalar = (x: number | string): Value => (typeof x === "string" ? { k: "str", s: x } : { k: "num", sym: symConst(x) });
+      const shown1 = (x: number | string): string => (typeof x === "string" ? JSON.stringify(x) : String(x));
+      // A list is a tuple, as `(6, 12, 18)` in Python code would be.
+      const value: Value = Array.isArray(given) ? { k: "tuple", items: given.map(scalar) } : scalar(given);
+      const text = Array.isArray(given) ? `(${given.map(shown1).join(", ")}${given.length === 1 ? "," : ""})` : shown1(given);
       bound.keywords.set(p.name, { value, text, range: cls.nameRange });
       kwargs[p.name] = given;
       shown.push(`${p.name}=${text}`);

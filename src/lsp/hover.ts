@@ -3,7 +3,7 @@ import type { Hover } from "vscode-languageserver/node";
 import { parsePython } from "../frontend/python/parser.js";
 import { indexPython } from "../frontend/python/indexer.js";
 import { analyzePython } from "../frontend/python/analyze.js";
-import { batchNormRuns, constructorLabel, isBatchNorm } from "../model/queries.js";
+import { batchNormRuns, constructorLabel, instancePythonPath, isBatchNorm } from "../model/queries.js";
 import { symToString } from "../model/symbolic.js";
 import { rangeKey, type SourceRange } from "../model/source.js";
 import type { Shape } from "../model/graph.js";
@@ -43,7 +43,7 @@ export async function collectBatchNorms(text: string, filePath: string): Promise
       const key = rangeKey(inst.ctorRange);
       let info = byDeclaration.get(key);
       if (!info) {
-        const name = inst.paths[0] ? `self.${inst.paths[0]}` : inst.ctorText;
+        const name = inst.paths[0] ? instancePythonPath(inst) : inst.ctorText;
         info = { name, ctor: constructorLabel(inst), declaration: inst.declStatement ?? inst.ctorRange, runsByModel: new Map(), escaped: false };
         byDeclaration.set(key, info);
       }
@@ -56,7 +56,7 @@ export async function collectBatchNorms(text: string, filePath: string): Promise
       for (const [inst, runs] of batchNormRuns(graph)) {
         const info = infoFor(inst);
         // Each instance separately: two Blocks' BatchNorms share a declaration but not their statistics.
-        const path = inst.paths[0] ? `self.${inst.paths[0]}` : undefined;
+        const path = inst.paths[0] ? instancePythonPath(inst) : undefined;
         const label = path && path !== info.name ? `\`${graph.modelClass.name}\` as \`${path}\`` : `\`${graph.modelClass.name}\``;
         const list = info.runsByModel.get(label) ?? [];
         for (const run of runs) {

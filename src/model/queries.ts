@@ -166,3 +166,14 @@ export function loopOf(node: GraphNode): GraphNode["loops"][number] | undefined 
 export function pythonPath(path: string): string {
   return `self${path.split(".").map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("")}`;
 }
+
+/** How Python code reaches a module by its first path (`self.heads["a"][1]` for a ModuleDict child). */
+export function instancePythonPath(inst: ModuleInstance): string {
+  return inst.pythonPaths?.[0] ?? pythonPath(inst.paths[0]);
+}
+
+/** How Python code reaches the module a call node runs, by the path the node was recorded under. */
+export function nodePythonPath(node: GraphNode): string {
+  const i = node.instance ? node.instance.paths.indexOf(node.target) : -1;
+  return (i >= 0 ? node.instance!.pythonPaths?.[i] : undefined) ?? pythonPath(node.target);
+}

@@ -21,6 +21,8 @@ export interface ModuleInstance {
   readonly ownerClass?: ModelClass;
   /** Attribute paths it was registered under, in order (`bn_6`, `layer1.0.bn1`). */
   readonly paths: string[];
+  /** The same paths as Python code reaches them (`self.heads["a"][1]`), in the same order. */
+  readonly pythonPaths?: string[];
   /** The statement `self.x = ...` that first stored it, when there is one. */
   declStatement?: SourceRange;
   /** For user classes and containers: attributes / children after construction. */

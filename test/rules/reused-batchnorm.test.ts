@@ -147,6 +147,20 @@ runRuleTests(rule, {
   ],
   invalid: [
     {
+      name: "one BatchNorm in two ModuleDict entries: named as Python reaches it",
+      code: py`
+        import torch.nn as nn
+        class Heads(nn.Module):
+            def __init__(self, c=16):
+                super().__init__()
+                shared = nn.BatchNorm2d(c)
+                self.heads = nn.ModuleDict({"a": nn.Sequential(nn.Conv2d(c, c, 1), shared), "b": nn.Sequential(nn.Conv2d(c, c, 1), shared)})
+            def forward(self, x):
+                return self.heads["a"](x) + self.heads["b"](x)
+      `,
+      errors: [{ messageId: "reused", line: 8, messageIncludes: [`\`self.heads["a"][1]\` (BatchNorm2d(c)), called here as \`shared\`, runs 2 times`, `different layers (self.heads["a"][0], self.heads["b"][0])`] }],
+    },
+    {
       name: "a function nested in __init__ adds one BatchNorm to a Sequential twice (it sees the enclosing names)",
       code: py`
         import torch.nn as nn

@@ -10,24 +10,29 @@ import type { SyntaxNode } from "./parser.js";
 
 /** Names every module instance by its attribute paths from the root, as `named_modules()` would. */
 function assignPaths(root: ModuleInstance): void {
-  const visit = (inst: ModuleInstance, prefix: string, stack: Set<number>): void => {
+  // `prefix` is PyTorch's module path (`heads.a.1`), `python` the expression reaching it (`self.heads["a"][1]`).
+  const visit = (inst: ModuleInstance, prefix: string, python: string, stack: Set<number>): void => {
     if (stack.has(inst.id)) return;
     stack.add(inst.id);
     const childPath = (name: string): string => (prefix ? `${prefix}.${name}` : name);
-    const reach = (v: Value, name: string): void => {
+    const reach = (v: Value, name: string, pythonChild: string): void => {
       if (v.k === "instance") {
-        if (!v.inst.paths.includes(childPath(name))) v.inst.paths.push(childPath(name));
-        visit(v.inst, childPath(name), stack);
+        if (!v.inst.paths.includes(childPath(name))) {
+          v.inst.paths.push(childPath(name));
+          v.inst.pythonPaths?.push(pythonChild);
+        }
+        visit(v.inst, childPath(name), pythonChild, stack);
       } else if (v.k === "list" || v.k === "tuple" || v.k === "dict") {
-        instancesIn(v).forEach((child, i) => reach({ k: "instance", inst: child }, `${name}.${i}`));
+        instancesIn(v).forEach((child, i) => reach({ k: "instance", inst: child }, `${name}.${i}`, `${pythonChild}[${i}]`));
       }
     };
-    for (const [name, v] of inst.attrs) reach(v, name);
-    inst.children?.forEach((c, i) => reach(c.value, String(i)));
-    for (const [key, c] of inst.dictChildren ?? []) reach(c.value, key);
+    const attribute = (name: string): string => (/^[A-Za-z_]\w*$/.test(name) ? `${python}.${name}` : `getattr(${python}, ${JSON.stringify(name)})`);
+    for (const [name, v] of inst.attrs) reach(v, name, attribute(name));
+    inst.children?.forEach((c, i) => reach(c.value, String(i), `${python}[${i}]`));
+    for (const [key, c] of inst.dictChildren ?? []) reach(c.value, key, `${python}[${JSON.stringify(key)}]`);
     stack.delete(inst.id);
   };
-  visit(root, "", new Set());
+  visit(root, "", "self", new Set());
 }
 
 const NO_ARGS: CallArgs = { positional: [], keywords: new Map(), spread: false };

@@ -91,7 +91,7 @@ export class Interpreter {
   // ───────────────────────────── instances ─────────────────────────────
 
   newInstance(init: Omit<ModuleInstance, "id" | "paths" | "attrs" | "escaped"> & { attrs?: Map<string, Value> }): ModuleInstance {
-    const inst: ModuleInstance = { ...init, id: this.nextInstanceId++, paths: [], attrs: init.attrs ?? new Map(), escaped: false };
+    const inst: ModuleInstance = { ...init, id: this.nextInstanceId++, paths: [], pythonPaths: [], attrs: init.attrs ?? new Map(), escaped: false };
     this.createdInstances.push(inst);
     return inst;
   }
@@ -780,6 +780,7 @@ export class Interpreter {
       case "list_comprehension":
       case "generator_expression":
       case "set_comprehension":
+      case "dictionary_comprehension":
         return this.evalComprehension(node, scope);
       case "lambda":
         this.scanForEscapes(node, scope);
@@ -1086,12 +1087,26 @@ export class Interpreter {
     const clauses = node.namedChildren.filter((c): c is SyntaxNode => !!c && (c.type === "for_in_clause" || c.type === "if_clause"));
     if (!body) return UNKNOWN;
     const out: ListItem[] = [];
+    // `{d: nn.BatchNorm2d(c) for d in domains}`: entries by key (a key bnlint cannot read makes it inexact).
+    const entries = node.type === "dictionary_comprehension" ? new Map<string, ListItem>() : undefined;
     let exact = true;
     const inner = new Map(scope.env);
     const sub: Scope = { ...scope, env: inner };
     const savedLoops = this.pos.loops;
     const run = (ci: number): void => {
       if (ci >= clauses.length) {
+        if (entries) {
+          const keyNode = body.childForFieldName("key");
+          const valueNode = body.childForFieldName("value");
+          const key = keyNode ? this.evalExpr(keyNode, sub) : UNKNOWN;
+          const value = valueNode ? this.evalExpr(valueNode, sub) : UNKNOWN;
+          if (key.k === "str") entries.set(key.s, { value, range: valueNode ? rangeOf(valueNode) : rangeOf(body) });
+          else {
+            exact = false;
+            escapeValue(value);
+          }
+          return;
+        }
         out.push({ value: this.evalExpr(body, sub), range: rangeOf(body) });
         return;
       }
@@ -1122,6 +1137,7 @@ export class Interpreter {
     } finally {
       this.pos.loops = savedLoops;
     }
+    if (entries) return { k: "dict", entries, exact };
     return { k: "list", box: { items: out, exact } };
   }
 
