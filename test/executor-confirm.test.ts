@@ -91,6 +91,13 @@ describe("--confirm", () => {
     expect(reuse.confirmation!.summary).toContain("an if/else whose condition depends on more than the mode and the input's sizes (line 13)");
   });
 
+  it("does not run a model too large for memory, and says how to make it smaller", async () => {
+    const text = reuseAround("import torch", ["        x = self.wide(x.flatten(1)).view(x.shape)", "        x = self.wide2(x.flatten(1)).view(x.shape)"])
+      .replace("        self.bn = nn.BatchNorm2d(8)", "        self.bn = nn.BatchNorm2d(8)\n        self.wide = nn.Linear(8192, 8192)\n        self.wide2 = nn.Linear(8192, 8192)");
+    const reuse = (await lintText(text, "net.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm")!;
+    expect(reuse.confirmation).toMatchObject({ status: "not-run", summary: expect.stringContaining("a model of 134,218,520 weights (more than bnlint runs; set the model's arguments with --model-args)") });
+  });
+
   it("does not run a container that code it cannot see may fill", async () => {
     const text = [
       "import torch.nn as nn",

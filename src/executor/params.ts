@@ -83,6 +83,31 @@ function kaimingUniform(rng: Rng, shape: number[], fanIn: number, hasBias: boole
   return { weight, weightShape: shape, bias };
 }
 
+/** All the layers of a model together hold at most this many weights: beyond, the run would not fit in memory. */
+export const MAX_MODEL_WEIGHTS = 1 << 26;
+
+/** How many weights a module's layer holds, read off its arguments without allocating them (0 when unknown). */
+export function weightCount(inst: ModuleInstance): number {
+  const type = moduleType(inst);
+  const args = new ModuleArgs(inst, type);
+  try {
+    const conv = /^Conv(?:Transpose)?([123])d$/.exec(type);
+    if (conv) {
+      const kernel = args.ints("kernel_size", Number(conv[1]));
+      return (args.number("in_channels") * args.number("out_channels") / args.number("groups", 1)) * kernel.reduce((a, b) => a * b, 1);
+    }
+    if (type === "Linear") return args.number("in_features") * args.number("out_features");
+    if (RECURRENT_TYPES.has(type)) {
+      const c = recurrentConfig(args, inst.ctorRange.start.line);
+      const gates = c.kind === "LSTM" ? 4 : 3;
+      return c.layers * c.directions * gates * c.hidden * (Math.max(c.inputSize, c.hidden * c.directions) + c.hidden);
+    }
+  } catch (e) {
+    if (!(e instanceof NotExecutable)) throw e;
+  }
+  return 0;
+}
+
 /** Weights of a conv or linear layer; undefined for modules without parameters the executor knows. */
 export function initLayerParams(inst: ModuleInstance, seed: number): LayerParams | undefined {
   const type = moduleType(inst);

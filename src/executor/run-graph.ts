@@ -6,7 +6,7 @@ import { type Act, cf, logicalShape, toCF } from "./act.js";
 import { TorchError } from "./batchnorm.js";
 import { NotExecutable } from "./module-config.js";
 import { type OpContext, NotExecutableShape, runFunction, runMethod, runModule } from "./ops.js";
-import { type BatchNormState, type LayerParams, initLayerParams, moduleType, newBatchNormState } from "./params.js";
+import { type BatchNormState, type LayerParams, MAX_MODEL_WEIGHTS, initLayerParams, moduleType, newBatchNormState, weightCount } from "./params.js";
 import { convFilter, transposedConvFilter } from "./layers.js";
 import { isBatchNorm } from "../model/queries.js";
 import { isLazy, materialize } from "./lazy.js";
@@ -40,6 +40,9 @@ export function whyNotExecutable(graph: ForwardGraph): string | undefined {
 }
 
 /** A PyTorch error raised at a node, with its text (`RuntimeError: running_mean should contain …`). */
+/** Tensors alive at once during a pass, at most (the WebAssembly memory of the tensor library ends at 4 GB). */
+const MAX_TENSOR_BYTES = 2 ** 31;
+
 export class ExecutionError extends Error {
   constructor(readonly node: GraphNode, readonly pyType: string, readonly text: string, readonly inputShape: number[] | undefined) {
     super(`${pyType}: ${text}`);
@@ -93,7 +96,10 @@ export class GraphExecutor {
     this.split = variant.split ?? new Set();
     this.skip = variant.skip ?? new Set();
     this.splitIds = new Set([...this.split].map((i) => i.id));
-    for (const inst of allInstances(graph)) {
+    const instances = allInstances(graph);
+    const weights = instances.reduce((n, inst) => n + (inst.qualname && !isLazy(inst) ? weightCount(inst) : 0), 0);
+    if (weights > MAX_MODEL_WEIGHTS) throw new NotExecutable(`a model of ${weights.toLocaleString("en-US")} weights (more than bnlint runs; set the model's arguments with --model-args)`);
+    for (const inst of instances) {
       const p = inst.qualname && !isLazy(inst) ? safeInit(inst, seed) : undefined;
       if (p) this.layerParams.set(inst.id, p);
     }
@@ -205,6 +211,8 @@ export class GraphExecutor {
           continue;
         }
         values.set(node.id, this.runNode(ctx, node, calls, opts));
+        // Stop before the WebAssembly memory runs out: an abort there would end the tensor library for the run.
+        if (tf.memory().numBytes > MAX_TENSOR_BYTES) throw new NotExecutable(`more than ${MAX_TENSOR_BYTES / 2 ** 30} GB of tensors at these sizes (set the model's arguments with --model-args, or --input-shape)`, node.range.start.line);
       }
       const keepCopy = (v: Act): Act => ({ ...v, t: tf.keep(tf.clone(v.t)), parts: v.parts?.map(keepCopy) });
       if (kept) for (const id of opts.keep!) if (values.has(id)) kept.set(id, keepCopy(values.get(id)!));
