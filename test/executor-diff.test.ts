@@ -110,6 +110,19 @@ function torchCheckOtherInputs(text: string): { className: string; input: number
   return out;
 }
 
+const TORCHVISION = "/usr/lib/python3/dist-packages/torchvision";
+
+/** torchvision blocks (file, class, constructor arguments) the executor must run as PyTorch does. */
+const TORCHVISION_BLOCKS: [string, string, ModelArgs[string]][] = [
+  ["ops/misc.py", "Conv2dNormActivation", { in_channels: 3, out_channels: 16 }],
+  ["models/resnet.py", "BasicBlock", { inplanes: 16, planes: 16 }],
+  ["models/resnet.py", "Bottleneck", { inplanes: 64, planes: 16 }],
+  ["models/densenet.py", "_DenseLayer", { num_input_features: 16, growth_rate: 8, bn_size: 4, drop_rate: 0 }],
+  ["models/shufflenetv2.py", "InvertedResidual", { inp: 16, oup: 16, stride: 1 }],
+  ["models/googlenet.py", "Inception", { in_channels: 16, ch1x1: 8, ch3x3red: 8, ch3x3: 8, ch5x5red: 8, ch5x5: 8, pool_proj: 8 }],
+  ["models/inception.py", "InceptionA", { in_channels: 16, pool_features: 8 }],
+];
+
 interface Case {
   name: string;
   dir: string;
@@ -152,11 +165,29 @@ run("executor agrees with PyTorch", async () => {
       tree.delete();
     }
   }
+  // Real code no one here wrote: torchvision's own blocks (Debian's python3-torchvision), with the arguments
+  // given as --model-args would give them; the replay imports them as torchvision's modules.
+  for (const [rel, className, args] of TORCHVISION_BLOCKS) {
+    const file = join(TORCHVISION, rel);
+    const text = readText(file);
+    const tree = await parsePython(text);
+    try {
+      const index = indexPython(file, text, tree);
+      const cls = index.classByName.get(className)!;
+      const name = `torchvision/${rel}:${className}`;
+      const dir = join(work, String(cases.length));
+      const out = await exportExecution(index, cls, dir, settings, { modelArgs: { [className]: args } });
+      if ("why" in out) skipped.push(`${name}: ${out.why}`);
+      else cases.push({ name, dir, manifest: out.manifest });
+    } finally {
+      tree.delete();
+    }
+  }
   const lines = cases.length ? execFileSync(PYTHON, [script, ...cases.map((c) => c.dir)], { encoding: "utf8", maxBuffer: 1 << 28 }).trim().split("\n") : [];
   rmSync(work, { recursive: true, force: true });
 
   it("runs the seed model and most fixture models", () => {
-    console.log(`executor ran ${cases.length} fixture models; not run:\n  ${skipped.join("\n  ")}`);
+    console.log(`executor ran ${cases.length} models (fixtures, further inputs, torchvision blocks); not run:\n  ${skipped.join("\n  ")}`);
     const names = cases.map((c) => c.name);
     // One model per operator family the executor must keep running, checked against PyTorch below.
     const required = [
@@ -201,6 +232,7 @@ run("executor agrees with PyTorch", async () => {
       "clean/crnn_text_recognizer.py:CRNN", // bidirectional LSTMs; add_module in a nested function; T * b from x.size()
       "clean/conv_gru_tagger.py:ConvGRUTagger", // two-layer bidirectional batch-first GRU
       "clean/moduledict_per_key.py:DSBNNet", // a ModuleDict from a dict comprehension over string arguments, indexed by key
+      ...TORCHVISION_BLOCKS.map(([rel, cls]) => `torchvision/${rel}:${cls}`),
     ];
     for (const name of required) expect(names).toContain(name);
     expect(cases.length).toBeGreaterThanOrEqual(75);

@@ -13,6 +13,7 @@ import { CLASS_COUNT_NAME } from "../model/knowledge.js";
 import { rangeOf } from "../model/source.js";
 import { constValue, symConst } from "../model/symbolic.js";
 import type { ArgInfo, Value } from "../model/values.js";
+import { NodeArgs } from "./node-args.js";
 import { ModuleArgs, NotExecutable } from "./module-config.js";
 import { moduleType } from "./params.js";
 
@@ -216,11 +217,46 @@ export function inferInputShapes(graph: ForwardGraph, batch: number, given: numb
   };
 }
 
+/** Operations whose output has the channels (dimension 1) of their input: a layer after them reads the input's. */
+const CHANNEL_KEEPING_MODULE = /^(ReLU6?|LeakyReLU|PReLU|R?ELU|SELU|CELU|GELU|SiLU|Mish|Sigmoid|Tanh|Hard(swish|sigmoid|tanh)|Softplus|Dropout[123]?d?|Identity|(Max|Avg|AdaptiveMax|AdaptiveAvg)Pool[123]d|Upsample|(Reflection|Replication|Zero|Constant)Pad[123]d)$/;
+const CHANNEL_KEEPING_CALL = /(^|\.)(relu6?|leaky_relu|gelu|silu|sigmoid|tanh|hardswish|hardsigmoid|elu|mish|softplus|dropout\w*|(max|avg)_pool[123]d|adaptive_(max|avg)_pool[123]d|interpolate|upsample|pad|contiguous|clone|detach|float|to|add|mul|sub|relu_|add_|mul_)$/;
+
+/** How a node scales the channels on the way to a layer: 1 keeps them, k for `x.chunk(k, 1)`, undefined: unknown. */
+function channelFactor(graph: ForwardGraph, n: GraphNode): number | undefined {
+  if (n.op === "call_module") return n.instance?.qualname && CHANNEL_KEEPING_MODULE.test(moduleType(n.instance)) ? 1 : undefined;
+  if (n.op !== "call_function" && n.op !== "call_method") return undefined;
+  if (CHANNEL_KEEPING_CALL.test(n.target)) return 1;
+  if (n.target === "chunk" || n.target === "torch.chunk") {
+    const a = new NodeArgs(n, 1, 1); // after the tensor: the receiver, or torch.chunk's first argument
+    try {
+      return a.number(1, "dim", 0) === 1 ? a.number(0, "chunks") : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  // One part of a chunked tensor (`x1, x2 = x.chunk(2, dim=1)`).
+  const source = graph.nodes[n.inputs[0]];
+  if (n.target === "operator.getitem" && source && (source.target === "chunk" || source.target === "torch.chunk")) return 1;
+  return undefined;
+}
+
+/**
+ * The first layer that reads an input, and so its channels and rank. Paths through operations that keep the
+ * channels are tried first (`x.chunk(2, 1)` or `x.view(...)` before a layer change them); only when none
+ * reaches a layer, any path is.
+ */
 function firstLayerShape(graph: ForwardGraph, inputId: number): { channels: number; spatialRank: number; lazy?: boolean } {
+  return firstLayerThrough(graph, inputId, (n) => channelFactor(graph, n)) ?? firstLayerThrough(graph, inputId, () => 1) ?? (() => {
+    throw new NotExecutable(`the input shape of \`${graph.modelClass.name}\` (no Conv, Linear or BatchNorm reads the input); pass inputShapes`, graph.forward.nameRange.start.line);
+  })();
+}
+
+/** `factor(n)`: how node n scales the channels on the way (undefined: the path is not followed). */
+function firstLayerThrough(graph: ForwardGraph, inputId: number, factor: (n: GraphNode) => number | undefined): { channels: number; spatialRank: number; lazy?: boolean } | undefined {
   const seen = new Set<number>();
-  const queue = [inputId];
+  const queue: [number, number][] = [[inputId, 1]];
   while (queue.length > 0) {
-    const id = queue.shift()!;
+    const [id, scale] = queue.shift()!;
     if (seen.has(id)) continue;
     seen.add(id);
     for (const n of consumers(graph, id)) {
@@ -228,11 +264,11 @@ function firstLayerShape(graph: ForwardGraph, inputId: number): { channels: numb
         const type = moduleType(n.instance);
         const args = new ModuleArgs(n.instance, type);
         const conv = /^Conv([123])d$/.exec(type);
-        if (conv) return { channels: args.number("in_channels"), spatialRank: Number(conv[1]) };
-        if (type === "ConvTranspose2d") return { channels: args.number("in_channels"), spatialRank: 2 };
-        if (type === "Linear") return { channels: args.number("in_features"), spatialRank: 0 };
+        if (conv) return { channels: scale * args.number("in_channels"), spatialRank: Number(conv[1]) };
+        if (type === "ConvTranspose2d") return { channels: scale * args.number("in_channels"), spatialRank: 2 };
+        if (type === "Linear") return { channels: scale * args.number("in_features"), spatialRank: 0 };
         const bn = /^BatchNorm([123])d$/.exec(type);
-        if (bn) return { channels: args.number("num_features"), spatialRank: bn[1] === "1" ? 0 : Number(bn[1]) };
+        if (bn) return { channels: scale * args.number("num_features"), spatialRank: bn[1] === "1" ? 0 : Number(bn[1]) };
         // A lazy first layer takes any size: images get 3 channels, feature vectors LAZY_INPUT_FEATURES.
         const lazy = /^Lazy(Linear|Conv([123])d|BatchNorm([123])d)$/.exec(type);
         if (lazy) {
@@ -240,8 +276,9 @@ function firstLayerShape(graph: ForwardGraph, inputId: number): { channels: numb
           return lazy[1] === "Linear" || (rank === 1 && lazy[3]) ? { channels: LAZY_INPUT_FEATURES, spatialRank: 0, lazy: true } : { channels: 3, spatialRank: rank, lazy: true };
         }
       }
-      queue.push(n.id);
+      const f = factor(n);
+      if (f !== undefined) queue.push([n.id, scale * f]);
     }
   }
-  throw new NotExecutable(`the input shape of \`${graph.modelClass.name}\` (no Conv, Linear or BatchNorm reads the input); pass inputShapes`, graph.forward.nameRange.start.line);
+  return undefined;
 }

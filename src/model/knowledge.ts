@@ -120,3 +120,12 @@ export function shortName(qualname: string): string {
   const i = qualname.lastIndexOf(".");
   return i < 0 ? qualname : qualname.slice(i + 1);
 }
+
+/**
+ * Calls that only record or report (torchvision's and PyTorch's API-usage telemetry, logging, warnings): a
+ * module passed to them is not changed, so it does not escape the analysis.
+ */
+export const INERT_CALL = /(?:^|\.)_log_api_usage_once$|^logging\.|^warnings\.warn$/;
+
+/** Checks that are false when a model runs eagerly, as bnlint analyses and executes it. */
+export const EAGER_FALSE_CALL = new Set(["torch.jit.is_scripting", "torch.jit.is_tracing", "torch.onnx.is_in_onnx_export", "torch._dynamo.is_compiling", "torch.compiler.is_compiling"]);

@@ -29,13 +29,22 @@ import torch.nn.functional as F
 nn.SyncBatchNorm.forward = nn.modules.batchnorm._BatchNorm.forward
 
 
+def load_module(path):
+    """A fixture by its path; an installed package's file (torchvision's) by its module name, for its relative imports."""
+    for root in sys.path:
+        if root and path.startswith(os.path.join(root, "")) and os.path.basename(root) in ("dist-packages", "site-packages"):
+            return importlib.import_module(os.path.relpath(path, root)[:-3].replace(os.sep, "."))
+    spec = importlib.util.spec_from_file_location("bnlint_fixture", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(export_dir):
     torch.set_num_threads(1)
     with open(os.path.join(export_dir, "manifest.json")) as f:
         m = json.load(f)
-    spec = importlib.util.spec_from_file_location("bnlint_fixture", m["file"])
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_module(m["file"])
     # An argument bnlint evaluated from the file's own expression (`make_layers(CFG)`) is evaluated here too.
     kwargs = {k: eval(v["expr"], vars(module)) if isinstance(v, dict) else v for k, v in m["kwargs"].items()}
     model = getattr(module, m["className"])(**kwargs)

@@ -7,7 +7,7 @@ runRuleTests(rule, {
       name: "a nested function handed to code bnlint cannot see: the modules it names escape",
       code: py`
         import torch.nn as nn
-        from torch.utils.checkpoint import checkpoint
+        from mylib import run_later
         class Net(nn.Module):
             def __init__(self):
                 super().__init__()
@@ -16,7 +16,7 @@ runRuleTests(rule, {
             def forward(self, x):
                 def run(t):
                     return self.bn(t)
-                x = checkpoint(run, self.c1(x))
+                x = run_later(run, self.c1(x))
                 return self.bn(x)
       `,
     },
@@ -146,6 +146,47 @@ runRuleTests(rule, {
     },
   ],
   invalid: [
+    {
+      name: "a nested function run by torch.utils.checkpoint is followed like a direct call",
+      code: py`
+        import torch.nn as nn
+        from torch.utils.checkpoint import checkpoint
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c1 = nn.Conv2d(3, 8, 3)
+                self.c2 = nn.Conv2d(8, 8, 3)
+                self.bn = nn.BatchNorm2d(8)
+            def forward(self, x):
+                def run(t):
+                    return self.bn(self.c1(t))
+                x = checkpoint(run, x)
+                return self.bn(self.c2(x))
+      `,
+      errors: [{ messageId: "reused", line: 13, messageIncludes: ["`self.bn` (BatchNorm2d(8)) runs 2 times"] }],
+    },
+    {
+      name: "one BatchNorm handed to two blocks through **kwargs",
+      code: py`
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, c, **kwargs):
+                super().__init__()
+                self.conv = nn.Conv2d(c, c, 3, padding=1)
+                self.norm = kwargs["norm"]
+            def forward(self, x):
+                return self.norm(self.conv(x))
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                bn = nn.BatchNorm2d(8)
+                self.b1 = Block(8, norm=bn)
+                self.b2 = Block(8, norm=bn)
+            def forward(self, x):
+                return self.b2(self.b1(x))
+      `,
+      errors: [{ messageId: "reused", line: 16, messageIncludes: ["`self.b1.norm` (BatchNorm2d(8)), called here as `self.norm`, runs 2 times"] }],
+    },
     {
       name: "one BatchNorm in two ModuleDict entries: named as Python reaches it",
       code: py`

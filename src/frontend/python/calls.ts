@@ -5,7 +5,7 @@ import type { ArgInfo, ListItem, ModuleInstance, Value } from "../../model/value
 import { NONE, UNKNOWN } from "../../model/values.js";
 import type { ExtraArg, Frame } from "../../model/graph.js";
 import { constValue, symApply, symConst, symInt, type Sym } from "../../model/symbolic.js";
-import { CONTAINER_TYPES, DYNAMIC_MODULE_ACCESS_METHODS, shortName, TORCH_NN_CLASSES } from "../../model/knowledge.js";
+import { CONTAINER_TYPES, DYNAMIC_MODULE_ACCESS_METHODS, EAGER_FALSE_CALL, INERT_CALL, shortName, TORCH_NN_CLASSES } from "../../model/knowledge.js";
 import { checkListSize, escapeValue, instancesIn, LIMITS, listItems, markEscaped, numOf, tensorsIn } from "./interp-support.js";
 import type { Interpreter, Scope } from "./interpreter.js";
 
@@ -237,15 +237,19 @@ function callQualname(interp: Interpreter, name: string, args: CallArgs, site: C
     escapeArgs(args);
     return UNKNOWN;
   }
+  // Telemetry and logging read nothing of a module's structure: the modules passed to them do not escape.
+  if (INERT_CALL.test(name)) return UNKNOWN;
+  // Models run eagerly: not scripted, traced or exported (`if torch.jit.is_scripting(): ...` is not taken).
+  if (EAGER_FALSE_CALL.has(name)) return { k: "bool", b: false };
   if (interp.recording) {
+    if (name === "torch.utils.checkpoint.checkpoint" || name.startsWith("torch.utils.checkpoint.")) {
+      // checkpoint(fn, *args) runs fn: follow it like a direct call.
+      const fn = args.positional[0]?.value;
+      if (fn) return callValue(interp, fn, { positional: args.positional.slice(1), keywords: new Map(), spread: args.spread }, site);
+    }
     if (name.startsWith("torch.") || name.startsWith("numpy.") || name.startsWith("math.") || name.startsWith("einops.")) {
       const inputs = allArgs(args).flatMap((v) => tensorsIn(v));
       for (const v of allArgs(args)) if (instancesIn(v).length > 0) escapeValue(v);
-      if (name === "torch.utils.checkpoint.checkpoint" || name.startsWith("torch.utils.checkpoint.")) {
-        // checkpoint(fn, *args) runs fn: follow it like a direct call.
-        const fn = args.positional[0]?.value;
-        if (fn) return callValue(interp, fn, { positional: args.positional.slice(1), keywords: new Map(), spread: args.spread }, site);
-      }
       if (inputs.length === 0 && !name.startsWith("torch.")) return UNKNOWN;
       return { k: "tensor", node: interp.addNode("call_function", name, inputs, rangeOf(site.node), { extra: extraOf(interp, args), calleeRange: rangeOf(site.calleeNode) }) };
     }
@@ -337,7 +341,10 @@ function callBuiltin(interp: Interpreter, fn: string, args: CallArgs, site: Call
       return NONE;
     }
     case "hasattr":
-    case "isinstance":
+    case "isinstance": {
+      const r = p[0] && p[1] ? isInstanceOf(p[0], p[1]) : undefined;
+      return r === undefined ? UNKNOWN : { k: "bool", b: r };
+    }
     case "callable":
       return UNKNOWN;
     case "list":
@@ -635,3 +642,33 @@ function callInstanceMethod(interp: Interpreter, inst: ModuleInstance, name: str
 }
 
 export { LIMITS };
+
+/**
+ * `isinstance(v, int)` (or a tuple of builtin types) for values whose Python type is certain: strings, tuples,
+ * lists, dicts, booleans, None, and numbers (an integral number counts as an int: bnlint does not keep `3.0`
+ * apart from `3`, so whether it is a float stays unknown). Anything else is unknown.
+ */
+function isInstanceOf(v: Value, types: Value): boolean | undefined {
+  const names = (types.k === "tuple" ? types.items : [types]).map((t) => (t.k !== "qualname" ? undefined : t.name.startsWith("builtins.") ? t.name.slice(9) : t.name === "torch.Tensor" ? "Tensor" : undefined));
+  if (names.some((n) => n === undefined || !["int", "float", "bool", "str", "tuple", "list", "dict", "Tensor"].includes(n))) return undefined;
+  // A tensor is a Tensor and nothing else listed; anything else the interpreter models is not a Tensor.
+  if (v.k === "tensor") return names.includes("Tensor");
+  if (names.includes("Tensor") && !["str", "tuple", "list", "dict", "none", "bool", "num"].includes(v.k)) return undefined;
+  const c = v.k === "num" ? constValue(v.sym) : undefined;
+  let unknown = false;
+  for (const n of names as string[]) {
+    let r: boolean | undefined;
+    if (v.k === "str") r = n === "str";
+    else if (v.k === "tuple") r = n === "tuple";
+    else if (v.k === "list") r = n === "list";
+    else if (v.k === "dict") r = n === "dict";
+    else if (v.k === "none") r = false;
+    else if (v.k === "bool") r = n === "bool" || n === "int";
+    else if (n === "Tensor") r = false;
+    else if (v.k === "num") r = n === "int" ? (c === undefined ? undefined : Number.isInteger(c) ? true : false) : n === "float" ? (c !== undefined && !Number.isInteger(c) ? true : undefined) : n === "bool" ? false : !["str", "tuple", "list", "dict"].includes(n) ? undefined : false;
+    else return undefined;
+    if (r === true) return true;
+    if (r === undefined) unknown = true;
+  }
+  return unknown ? undefined : false;
+}

@@ -67,20 +67,23 @@ export function collectImports(root: SyntaxNode, source: string): ImportTable {
     }
     if (node.type === "import_from_statement") {
       const moduleNode = node.childForFieldName("module_name");
-      if (!moduleNode || moduleNode.type === "relative_import") return;
-      const module = dottedText(moduleNode);
+      if (!moduleNode) return;
+      // `from ..utils import f` binds f to `..utils.f`: a name of the package, never one of torch's.
+      const relative = moduleNode.type === "relative_import";
+      const module = relative ? moduleNode.text.replace(/\s+/g, "") : dottedText(moduleNode);
+      const qualified = (name: string): string => (module.endsWith(".") ? `${module}${name}` : canonicalName(`${module}.${name}`));
       if (node.namedChildren.some((c) => c?.type === "wildcard_import")) {
-        table.addStar(module);
+        if (!relative) table.addStar(module);
         return;
       }
       for (const child of node.childrenForFieldName("name")) {
         if (!child) continue;
         if (child.type === "dotted_name") {
-          table.bind(dottedText(child), canonicalName(`${module}.${dottedText(child)}`));
+          table.bind(dottedText(child), qualified(dottedText(child)));
         } else if (child.type === "aliased_import") {
           const name = child.childForFieldName("name");
           const alias = child.childForFieldName("alias");
-          if (name && alias) table.bind(alias.text, canonicalName(`${module}.${dottedText(name)}`));
+          if (name && alias) table.bind(alias.text, qualified(dottedText(name)));
         }
       }
       return;

@@ -197,7 +197,10 @@ export class Interpreter {
         continue;
       }
       if (p.kind === "kwstar") {
-        env.set(p.name, UNKNOWN);
+        // `**kwargs`: the keywords no other parameter takes (inexact when the call spread something unknown).
+        const named = new Set(params.filter((q) => q.kind === "positional" || q.kind === "keyword").map((q) => q.name));
+        const entries = new Map([...args.keywords].filter(([k]) => !named.has(k)).map(([k, a]) => [k, { value: a.value, range: a.range }] as const));
+        env.set(p.name, { k: "dict", entries, exact: !args.spread });
         continue;
       }
       if (p.kind === "positional" && positional.length > 0) {
@@ -1278,8 +1281,10 @@ export class Interpreter {
       } else if (a.type === "dictionary_splat") {
         const inner = a.namedChildren[0];
         const v = inner ? this.evalExpr(inner, scope) : UNKNOWN;
-        if (v.k === "dict") for (const [k, item] of v.entries) keywords.set(k, { value: item.value, text: k, range: item.range ?? rangeOf(a) });
-        else {
+        if (v.k === "dict") {
+          for (const [k, item] of v.entries) keywords.set(k, { value: item.value, text: k, range: item.range ?? rangeOf(a) });
+          if (!v.exact) spread = true;
+        } else {
           escapeValue(v);
           spread = true;
         }
