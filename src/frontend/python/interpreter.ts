@@ -262,6 +262,8 @@ export class Interpreter {
       for (const p of def.params) {
         const v = env.get(p.name);
         if (v && v.k === "unknown" && v.sym === undefined) env.set(p.name, { k: "unknown", sym: symAtom(p.name), why: "parameter" });
+        // Analysed on its own, the class may be given any keywords: `**kwargs` is not known to be empty.
+        if (p.kind === "kwstar") env.set(p.name, { k: "dict", entries: new Map(), exact: false });
       }
     }
     const closure = opts.closure;
