@@ -98,6 +98,13 @@ describe("--confirm", () => {
     expect(reuse.confirmation).toMatchObject({ status: "not-run", summary: expect.stringContaining("a model of 134,218,520 weights (more than bnlint runs; set the model's arguments with --model-args)") });
   });
 
+  it("follows an in-place call on a name, and does not run one whose change PyTorch would share with another tensor", async () => {
+    const status = async (middle: string[]) => (await lintText(reuseAround("import torch", middle), "net.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm")!.confirmation!;
+    expect((await status(["        x.mul_(2)"])).status).not.toBe("not-run");
+    expect((await status(["        x[:, :4].add_(1)"])).summary).toContain("`.add_()` on a view of another tensor (`operator.getitem`) (line 13)");
+    expect((await status(["        y = x", "        x.add_(1)"])).summary).toContain("`.add_() on a tensor another name also holds`, which bnlint cannot follow (line 14)");
+  });
+
   it("does not run a container that code it cannot see may fill", async () => {
     const text = [
       "import torch.nn as nn",

@@ -27,6 +27,8 @@ export interface OpContext {
   value(id: number): Act;
   /** The parts of a tuple-valued node (`x.chunk(2, 1)`), or undefined for a tensor. */
   parts(id: number): readonly Act[] | undefined;
+  /** The graph node that computes a value. */
+  producer(id: number): GraphNode | undefined;
   /** Set on recorded training passes: every BatchNorm call's running-statistics update. */
   onBatchStats?: (node: GraphNode, inst: ModuleInstance, mean: Float32Array, biasedVar: Float32Array, n: number) => void;
 }
@@ -444,6 +446,8 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
       return sameLayout(tf, input(), name.endsWith("zeros_like") ? tf.zerosLike(input().t) : tf.onesLike(input().t));
     case "torch.norm":
       return norm(tf, input(), a, 1, node);
+    case "torch.diagonal":
+      return diagonal(tf, input(), a.number(1, "offset", 0), node);
     case "torch.squeeze":
       return squeeze(tf, input(), a.get(1, "dim", null) as number | null);
     case "torch.unsqueeze":
@@ -548,9 +552,18 @@ function normalizeP(tf: Tf, x: Act, p: number, dim: number, eps: number, node: G
   return cf(tf.div(t, tf.maximum(norm, eps)));
 }
 
+/** Operations whose result shares its input's storage in PyTorch: an in-place change to it changes the input. */
+const VIEW_METHODS = new Set(["view", "view_as", "reshape", "reshape_as", "t", "transpose", "permute", "expand", "expand_as", "unsqueeze", "squeeze", "flatten", "narrow", "diagonal", "unbind", "chunk", "split", "contiguous"]);
+const VIEW_FUNCTIONS = new Set(["operator.getitem", "torch.diagonal", "torch.narrow", "torch.transpose", "torch.permute", "torch.flatten", "torch.squeeze", "torch.unsqueeze", "torch.reshape", "torch.chunk", "torch.split", "torch.unbind"]);
+
 export function runMethod(ctx: OpContext, node: GraphNode): Act {
   const { tf } = ctx;
   const line = node.range.start.line;
+  const receiver = ctx.producer(node.inputs[0]);
+  if (/^[a-z][a-z0-9_]*[a-z0-9]_$/.test(node.target) && receiver && (VIEW_METHODS.has(receiver.target) || VIEW_FUNCTIONS.has(receiver.target))) {
+    // `torch.diagonal(c).add_(-1)` also changes `c` in PyTorch; the executor's values do not share storage.
+    throw new NotExecutable(`\`.${node.target}()\` on a view of another tensor (\`${receiver.target}\`)`, line);
+  }
   const x = ctx.value(node.inputs[0]);
   const a = new NodeArgs(node, ctx.batch, 1, (id) => logicalShape(ctx.value(id)));
   const activation = METHOD_ACTIVATIONS[node.target];
@@ -646,6 +659,7 @@ export function runMethod(ctx: OpContext, node: GraphNode): Act {
     case "repeat":
       return repeat(tf, x, a.rest(0), node);
     case "pow":
+    case "pow_":
     case "__pow__":
       return power(tf, x, operandOf(ctx, a, 0, "pow"), node);
     case "norm":
@@ -694,4 +708,15 @@ function norm(tf: Tf, x: Act, a: NodeArgs, index: number, node: GraphNode): Act 
   const axes = dims === null ? undefined : typeof dims === "number" ? [dims] : dims;
   const summed = p === 2 ? tf.sqrt(tf.sum(tf.square(t), axes, keep)) : tf.pow(tf.sum(tf.pow(tf.abs(t), p), axes, keep), 1 / p);
   return cf(summed);
+}
+
+/** `torch.diagonal(x, offset)` of a matrix: the entries x[i, i + offset], gathered from the flat matrix. */
+function diagonal(tf: Tf, x: Act, offset: number, node: GraphNode): Act {
+  const t = toCF(tf, x);
+  if (t.rank !== 2) throw new NotExecutable(`\`torch.diagonal\` of a ${t.rank}-d tensor`, node.range.start.line);
+  const [rows, cols] = t.shape as [number, number];
+  const first = offset >= 0 ? offset : -offset * cols; // flat index of the diagonal's first entry
+  const length = Math.max(0, offset >= 0 ? Math.min(rows, cols - offset) : Math.min(rows + offset, cols));
+  const indices = Array.from({ length }, (_, i) => first + i * (cols + 1));
+  return cf(tf.gather(tf.reshape(t, [rows * cols]), tf.tensor1d(indices, "int32")));
 }

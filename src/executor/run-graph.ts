@@ -190,6 +190,7 @@ export class GraphExecutor {
           return v;
         },
         parts: (id) => values.get(id)?.parts,
+        producer: (id) => graph.nodes[id],
       };
       const branches = new BranchChoices(graph, opts.training, ctx.value);
       let inputIndex = 0;

@@ -24,6 +24,17 @@ export interface CallSite {
   rangeOverride?: SourceRange;
 }
 
+/** `add_`, `mul_`, `relu_`: methods that change their tensor in place (not dunders such as `__add__`). */
+const IN_PLACE_METHOD = /^[a-z][a-z0-9_]*[a-z0-9]_$/;
+
+/** Whether another name of the running function holds the same tensor as the receiver of an in-place call. */
+function aliasedElsewhere(site: CallSite, node: number): boolean {
+  const receiver = site.calleeNode.childForFieldName("object");
+  let holders = 0;
+  for (const [name, v] of site.scope.env) if (v.k === "tensor" && v.node === node && name !== receiver?.text) holders++;
+  return holders > 0;
+}
+
 const NON_TENSOR_METHODS = new Set([
   "size", "dim", "numel", "item", "tolist", "stride", "is_contiguous", "data_ptr", "get_device", "element_size",
   "nelement", "ndimension", "numpy", "__len__", "shape", "dtype", "device",
@@ -545,7 +556,16 @@ function callMethod(interp: Interpreter, recv: Value, name: string, args: CallAr
     for (const v of allArgs(args)) if (instancesIn(v).length > 0) escapeValue(v);
     const inputs = [recv.node, ...allArgs(args).flatMap((v) => tensorsIn(v))];
     const extra = extraOf(interp, args);
-    return { k: "tensor", node: interp.addNode("call_method", name, inputs, rangeOf(site.node), { extra: { args: [{ kind: "tensor", node: recv.node }, ...extra.args], kwargs: extra.kwargs }, calleeRange: rangeOf(site.calleeNode) }) };
+    const inPlace = IN_PLACE_METHOD.test(name);
+    if (inPlace && aliasedElsewhere(site, recv.node)) {
+      // `identity = x; x.add_(1)`: PyTorch changes the tensor both names hold; the graph's values cannot.
+      return interp.opaque(`.${name}() on a tensor another name also holds`, site.node, allArgs(args));
+    }
+    const result: Value = { k: "tensor", node: interp.addNode("call_method", name, inputs, rangeOf(site.node), { extra: { args: [{ kind: "tensor", node: recv.node }, ...extra.args], kwargs: extra.kwargs }, calleeRange: rangeOf(site.calleeNode) }) };
+    // `c.div_(n)` as a statement changes `c`: later reads of the name see the result.
+    const receiver = site.calleeNode.childForFieldName("object");
+    if (inPlace && receiver?.type === "identifier" && site.scope.env.get(receiver.text) === recv) site.scope.env.set(receiver.text, result);
+    return result;
   }
   if (recv.k === "instance") return callInstanceMethod(interp, recv.inst, name, args, site);
   escapeArgs(args);

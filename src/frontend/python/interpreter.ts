@@ -879,6 +879,11 @@ export class Interpreter {
     const attr = node.childForFieldName("attribute");
     if (!obj || !attr) return UNKNOWN;
     const base = this.evalExpr(obj, scope);
+    // `x.T` / `x.mT`: transposes, recorded as the method calls they equal.
+    if (base.k === "tensor" && (attr.text === "T" || attr.text === "mT") && this.recording) {
+      const dims: ExtraArg[] = attr.text === "mT" ? [{ kind: "num", sym: symConst(-2) }, { kind: "num", sym: symConst(-1) }] : [];
+      return { k: "tensor", node: this.addNode("call_method", attr.text === "T" ? "t" : "transpose", [base.node], rangeOf(node), { extra: { args: [{ kind: "tensor", node: base.node }, ...dims], kwargs: new Map() } }) };
+    }
     return this.getAttribute(base, attr.text, scope);
   }
 
