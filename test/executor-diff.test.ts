@@ -232,6 +232,8 @@ run("executor agrees with PyTorch", async () => {
       "clean/crnn_text_recognizer.py:CRNN", // bidirectional LSTMs; add_module in a nested function; T * b from x.size()
       "clean/conv_gru_tagger.py:ConvGRUTagger", // two-layer bidirectional batch-first GRU
       "clean/moduledict_per_key.py:DSBNNet", // a ModuleDict from a dict comprehension over string arguments, indexed by key
+      "clean/cnn_lstm_activity.py:ActivityNet", // an LSTM given zero states made with torch.zeros(..., x.size(0), ...)
+      "clean/cnn_lstm_activity.py:PrimedTagger", // a bidirectional GRU given a non-zero initial state
       ...TORCHVISION_BLOCKS.map(([rel, cls]) => `torchvision/${rel}:${cls}`),
     ];
     for (const name of required) expect(names).toContain(name);

@@ -259,7 +259,8 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
   if (type === "PixelShuffle") return pixelShuffle(tf, x, args.number("upscale_factor"), node);
   if (RECURRENT_TYPES.has(type)) {
     const weights = ctx.named(inst);
-    return runRecurrent(tf, recurrentConfig(args, inst.ctorRange.start.line), x, (name) => weights.get(name), node);
+    const states = node.inputs.slice(1).map((id) => ctx.value(id));
+    return runRecurrent(tf, recurrentConfig(args, inst.ctorRange.start.line), x, (name) => weights.get(name), node, states);
   }
   const padModule = /^(Reflection|Zero|Constant)Pad([12])d$/.exec(type);
   if (padModule) {
@@ -446,6 +447,12 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
       return sameLayout(tf, input(), name.endsWith("zeros_like") ? tf.zerosLike(input().t) : tf.onesLike(input().t));
     case "torch.norm":
       return norm(tf, input(), a, 1, node);
+    case "torch.zeros":
+    case "torch.ones": {
+      // The size: positional numbers or one tuple (`size=` too); dtype and device do not matter here.
+      const sizes = a.positionalCount > 0 ? a.rest(0) : listOf(a.get(0, "size"));
+      return cf(name === "torch.zeros" ? tf.zeros(sizes) : tf.ones(sizes));
+    }
     case "torch.diagonal":
       return diagonal(tf, input(), a.number(1, "offset", 0), node);
     case "torch.squeeze":

@@ -67,7 +67,7 @@ function tuple(parts: Act[]): Act {
 }
 
 /** One direction of one layer over `[L, N, I]`: the outputs `[L, N, H]` and the last hidden (and cell) state. */
-function runDirection(tf: Tf, c: RecurrentConfig, x: Tensor, w: (name: string) => Tensor | undefined, suffix: string, reverse: boolean): { out: Tensor; h: Tensor; cell?: Tensor } {
+function runDirection(tf: Tf, c: RecurrentConfig, x: Tensor, w: (name: string) => Tensor | undefined, suffix: string, reverse: boolean, initial: { h?: Tensor; c?: Tensor }): { out: Tensor; h: Tensor; cell?: Tensor } {
   const [steps, batch] = [x.shape[0], x.shape[1]!];
   const H = c.hidden;
   const g = gates(c.kind);
@@ -79,8 +79,8 @@ function runDirection(tf: Tf, c: RecurrentConfig, x: Tensor, w: (name: string) =
   let projected = tf.reshape(tf.matMul(tf.reshape(x, [steps * batch, x.shape[2]!]), wih, false, true), [steps, batch, g * H]);
   if (bih) projected = tf.add(projected, bih);
   const inputs = tf.unstack(projected, 0);
-  let h: Tensor = tf.zeros([batch, H]);
-  let cell: Tensor | undefined = c.kind === "LSTM" ? tf.zeros([batch, H]) : undefined;
+  let h: Tensor = initial.h ?? tf.zeros([batch, H]);
+  let cell: Tensor | undefined = c.kind === "LSTM" ? initial.c ?? tf.zeros([batch, H]) : undefined;
   const outs: Tensor[] = new Array(steps);
   for (let k = 0; k < steps; k++) {
     const t = reverse ? steps - 1 - k : k;
@@ -103,17 +103,29 @@ function runDirection(tf: Tf, c: RecurrentConfig, x: Tensor, w: (name: string) =
   return { out: tf.stack(outs, 0), h, cell };
 }
 
-export function runRecurrent(tf: Tf, c: RecurrentConfig, x: Act, w: (name: string) => Tensor | undefined, node: GraphNode): Act {
+/**
+ * `states`: the initial states the call was given (`self.lstm(x, (h0, c0))`, `self.gru(x, h0)`), each
+ * `[layers · directions, N, H]`; zeros when absent, as in PyTorch.
+ */
+export function runRecurrent(tf: Tf, c: RecurrentConfig, x: Act, w: (name: string) => Tensor | undefined, node: GraphNode, states: Act[] = []): Act {
   let seq = toCF(tf, x);
   if (seq.rank !== 3) throw new NotExecutable(`\`${c.kind}\` on a ${seq.rank}-d input (the executor runs batched 3-d input)`, node.range.start.line);
   if (seq.shape[2] !== c.inputSize) throw new NotExecutableShape(`input.size(-1) must be equal to input_size. Expected ${c.inputSize}, got ${seq.shape[2]}`, node);
   if (c.batchFirst) seq = tf.transpose(seq, [1, 0, 2]);
+  const expected = [c.layers * c.directions, seq.shape[1], c.hidden];
+  if (states.length > (c.kind === "LSTM" ? 2 : 1)) throw new NotExecutable(`\`${c.kind}\` called with ${states.length} initial states`, node.range.start.line);
+  const initial = states.map((s) => {
+    const t = toCF(tf, s);
+    if (t.rank !== 3 || t.shape.some((d, i) => d !== expected[i])) throw new NotExecutableShape(`Expected hidden size (${expected.join(", ")}), got [${t.shape.join(", ")}]`, node);
+    return tf.unstack(t, 0);
+  });
   const hs: Tensor[] = [];
   const cs: Tensor[] = [];
   for (let layer = 0; layer < c.layers; layer++) {
     const outs: Tensor[] = [];
     for (let d = 0; d < c.directions; d++) {
-      const r = runDirection(tf, c, seq, w, `l${layer}${d === 1 ? "_reverse" : ""}`, d === 1);
+      const k = layer * c.directions + d;
+      const r = runDirection(tf, c, seq, w, `l${layer}${d === 1 ? "_reverse" : ""}`, d === 1, { h: initial[0]?.[k], c: initial[1]?.[k] });
       outs.push(r.out);
       hs.push(r.h);
       if (r.cell) cs.push(r.cell);

@@ -11,6 +11,7 @@ import { convFilter, transposedConvFilter } from "./layers.js";
 import { isBatchNorm } from "../model/queries.js";
 import { isLazy, materialize } from "./lazy.js";
 import { BranchChoices } from "./branches.js";
+import { RECURRENT_TYPES } from "./recurrent.js";
 
 /** Every module instance of the model: those its `__init__` created and those of submodules that run. */
 export function allInstances(graph: ForwardGraph): ModuleInstance[] {
@@ -232,7 +233,8 @@ export class GraphExecutor {
         case "call_module": {
           const written = node.instance!;
           calls.set(written.id, (calls.get(written.id) ?? 0) + 1);
-          if (!input || node.inputs.length !== 1) throw new NotExecutable(`\`self.${node.target}\` called with ${node.inputs.length} tensors`, node.range.start.line);
+          // Only recurrent layers take more than one tensor (their initial states).
+          if (!input || (node.inputs.length !== 1 && !RECURRENT_TYPES.has(moduleType(written)))) throw new NotExecutable(`\`self.${node.target}\` called with ${node.inputs.length} tensors`, node.range.start.line);
           if (this.skip.has(written)) return input;
           const inst = this.concrete(written, input);
           const out = runModule(ctx, node, inst, moduleType(inst), input);
