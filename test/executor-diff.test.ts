@@ -234,6 +234,7 @@ run("executor agrees with PyTorch", async () => {
       "clean/moduledict_per_key.py:DSBNNet", // a ModuleDict from a dict comprehension over string arguments, indexed by key
       "clean/cnn_lstm_activity.py:ActivityNet", // an LSTM given zero states made with torch.zeros(..., x.size(0), ...)
       "clean/cnn_lstm_activity.py:PrimedTagger", // a bidirectional GRU given a non-zero initial state
+      "clean/cnn_lstm_activity.py:ElmanDetector", // a two-layer ReLU nn.RNN, batch first
       ...TORCHVISION_BLOCKS.map(([rel, cls]) => `torchvision/${rel}:${cls}`),
     ];
     for (const name of required) expect(names).toContain(name);

@@ -60,6 +60,7 @@ export const SIGNATURES: Record<string, string[]> = {
   PixelShuffle: ["upscale_factor"],
   LSTM: ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional", "proj_size"],
   GRU: ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"],
+  RNN: ["input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "batch_first", "dropout", "bidirectional"],
   ReflectionPad1d: ["padding"],
   ReflectionPad2d: ["padding"],
   ZeroPad2d: ["padding"],

@@ -99,7 +99,7 @@ export function weightCount(inst: ModuleInstance): number {
     if (type === "Linear") return args.number("in_features") * args.number("out_features");
     if (RECURRENT_TYPES.has(type)) {
       const c = recurrentConfig(args, inst.ctorRange.start.line);
-      const gates = c.kind === "LSTM" ? 4 : 3;
+      const gates = c.kind === "LSTM" ? 4 : c.kind === "GRU" ? 3 : 1;
       return c.layers * c.directions * gates * c.hidden * (Math.max(c.inputSize, c.hidden * c.directions) + c.hidden);
     }
   } catch (e) {

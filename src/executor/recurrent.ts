@@ -1,6 +1,6 @@
 /**
- * `nn.LSTM` and `nn.GRU` as PyTorch computes them (gate order i, f, g, o and r, z, n; the GRU's `b_hn` inside
- * the reset gate), over sequence-first or batch-first 3-d input, any number of layers, one or two
+ * `nn.LSTM`, `nn.GRU` and `nn.RNN` as PyTorch computes them (gate order i, f, g, o and r, z, n; the GRU's `b_hn`
+ * inside the reset gate; the RNN's tanh or relu), over sequence-first or batch-first 3-d input, any number of layers, one or two
  * directions, from zero initial states. Parameters are U(-1/√hidden, 1/√hidden), PyTorch's default.
  * The call returns PyTorch's tuple: `(output, (h_n, c_n))` for an LSTM, `(output, h_n)` for a GRU.
  * Dropout between layers is the identity, as for `nn.Dropout` everywhere in the executor.
@@ -11,10 +11,12 @@ import { type Act, cf, toCF } from "./act.js";
 import { ModuleArgs, NotExecutable, NotExecutableShape } from "./module-config.js";
 import type { Rng } from "./rng.js";
 
-export const RECURRENT_TYPES = new Set(["LSTM", "GRU"]);
+export const RECURRENT_TYPES = new Set(["LSTM", "GRU", "RNN"]);
 
 export interface RecurrentConfig {
-  kind: "LSTM" | "GRU";
+  kind: "LSTM" | "GRU" | "RNN";
+  /** For an RNN: its nonlinearity. */
+  relu: boolean;
   inputSize: number;
   hidden: number;
   layers: number;
@@ -26,7 +28,8 @@ export interface RecurrentConfig {
 export function recurrentConfig(args: ModuleArgs, line: number): RecurrentConfig {
   if (args.number("proj_size", 0) !== 0) throw new NotExecutable(`\`${args.type}(proj_size=…)\``, line);
   return {
-    kind: args.type as "LSTM" | "GRU",
+    kind: args.type as RecurrentConfig["kind"],
+    relu: args.type === "RNN" && args.get("nonlinearity", "tanh") === "relu",
     inputSize: args.number("input_size"),
     hidden: args.number("hidden_size"),
     layers: args.number("num_layers", 1),
@@ -36,7 +39,7 @@ export function recurrentConfig(args: ModuleArgs, line: number): RecurrentConfig
   };
 }
 
-const gates = (kind: RecurrentConfig["kind"]): number => (kind === "LSTM" ? 4 : 3);
+const gates = (kind: RecurrentConfig["kind"]): number => (kind === "LSTM" ? 4 : kind === "GRU" ? 3 : 1);
 
 /** PyTorch's parameter names and shapes, in its state-dict order. */
 export function recurrentParamShapes(c: RecurrentConfig): { name: string; shape: number[] }[] {
@@ -90,6 +93,9 @@ function runDirection(tf: Tf, c: RecurrentConfig, x: Tensor, w: (name: string) =
       const [i, f, gg, o] = tf.split(tf.add(inputs[t], hp), 4, 1);
       cell = tf.add(tf.mul(tf.sigmoid(f), cell!), tf.mul(tf.sigmoid(i), tf.tanh(gg)));
       h = tf.mul(tf.sigmoid(o), tf.tanh(cell));
+    } else if (c.kind === "RNN") {
+      const pre = tf.add(inputs[t], hp);
+      h = c.relu ? tf.relu(pre) : tf.tanh(pre);
     } else {
       const [xr, xz, xn] = tf.split(inputs[t], 3, 1);
       const [hr, hz, hn] = tf.split(hp, 3, 1);
