@@ -235,6 +235,7 @@ run("executor agrees with PyTorch", async () => {
       "clean/cnn_lstm_activity.py:ActivityNet", // an LSTM given zero states made with torch.zeros(..., x.size(0), ...)
       "clean/cnn_lstm_activity.py:PrimedTagger", // a bidirectional GRU given a non-zero initial state
       "clean/cnn_lstm_activity.py:ElmanDetector", // a two-layer ReLU nn.RNN, batch first
+      "clean/tabular_embeddings.py:TabularModel", // nn.Embedding on token ids, a list of tuples from the file's instantiation, sum()
       ...TORCHVISION_BLOCKS.map(([rel, cls]) => `torchvision/${rel}:${cls}`),
     ];
     for (const name of required) expect(names).toContain(name);

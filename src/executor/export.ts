@@ -20,6 +20,8 @@ export interface ExportManifest {
   kwargs: Record<string, unknown>;
   steps: number;
   inputShapes: number[][];
+  /** Per input: the vocabulary of its token ids (PyTorch gets them as int64), or null for float inputs. */
+  inputVocabs: (number | null)[];
   /** State-dict entries in weights.bin (float32), in order. */
   params: { key: string; shape: number[]; length: number }[];
   /** Input batches in inputs.bin (float32): `steps` train batches, then the held-out batch; each lists every input. */
@@ -54,7 +56,7 @@ async function exportPrepared(tf: Awaited<ReturnType<typeof loadTensorLib>>, ind
   const model = prep.model;
   if (!model.shapes) return { why: `execution stopped: ${model.failure?.message}` };
   const graph = model.concrete.graph;
-  const data = syntheticData(tf, model.shapes, settings);
+  const data = syntheticData(tf, model.shapes, settings, model.vocabs);
   const exec = new GraphExecutor(tf, graph, settings.seed);
   try {
     for (const batch of data.train) tf.dispose(exec.forward(batch, { training: true, updateStats: true }).outputs);
@@ -88,6 +90,7 @@ async function exportPrepared(tf: Awaited<ReturnType<typeof loadTensorLib>>, ind
       kwargs: model.concrete.kwargs,
       steps: settings.steps,
       inputShapes: model.shapes,
+      inputVocabs: model.vocabs.map((v) => v ?? null),
       params,
       batches: settings.steps + 1,
       executor: { runningStats, evalOutput: Array.from(out.dataSync()), evalShape: out.shape },

@@ -156,7 +156,10 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Mod
   for (const p of params) {
     const fileArg = bound.keywords.get(p.name);
     if (fileArg) {
-      kwargs[p.name] = expressions.has(p.name) ? { expr: fileArg.text } : plain(fileArg.value);
+      // A value JSON cannot carry as is (a list of tuples) goes to PyTorch as its source text.
+      const simple = plain(fileArg.value);
+      const complex = (simple === null && fileArg.value.k !== "none") || (Array.isArray(simple) && simple.includes(null));
+      kwargs[p.name] = expressions.has(p.name) || complex ? { expr: fileArg.text } : simple;
       shown.push(`${p.name}=${fileArg.text}`);
       sources.add(`line ${found!.line}`);
       continue;
@@ -203,17 +206,30 @@ function consumers(graph: ForwardGraph, id: number): GraphNode[] {
  * Input shapes (batch first, with `batch` samples) for each spatial candidate, read off the first layer that
  * consumes each input: `Conv2d(3, …)` gives `[N, 3, S, S]`, `Linear(784, …)` gives `[N, 784]`.
  */
-export function inferInputShapes(graph: ForwardGraph, batch: number, given: number[] | undefined): { shapes: number[][][]; how: string } {
-  if (given) return { shapes: [graph.inputs.map(() => [batch, ...given.slice(1)])], how: "given" };
+/** Token ids per sample of an input read first by an `nn.Embedding` (a sequence, or a table's categorical columns). */
+export const TOKEN_COLUMNS = 32;
+
+/**
+ * Candidate input shapes, and per input the vocabulary its values are drawn from when an `nn.Embedding` reads it
+ * (token ids below the smallest embedding's `num_embeddings`), undefined for float inputs.
+ */
+export function inferInputShapes(graph: ForwardGraph, batch: number, given: number[] | undefined): { shapes: number[][][]; how: string; vocabs: (number | undefined)[] } {
+  if (given) {
+    // The shape is the user's; the values are still token ids where an embedding reads the input.
+    const vocabs = graph.inputs.map((id) => firstLayerThrough(graph, id, () => 1)?.tokens);
+    return { shapes: [graph.inputs.map(() => [batch, ...given.slice(1)])], how: "given", vocabs };
+  }
   const templates = graph.inputs.map((id) => firstLayerShape(graph, id));
+  const vocabs = templates.map((t) => t.tokens);
   const how = templates.some((t) => t.lazy) ? "lazy" : "inferred";
   const spatialRanks = templates.map((t) => t.spatialRank);
   const oneChannel = templates.some((t) => t.channels === 1 && t.spatialRank === 2);
   // Volumes (video, medical scans) are tried small: a 3-d convolution costs a cube of the size.
   const candidates = spatialRanks.some((r) => r === 3) ? VOLUME_CANDIDATES : spatialRanks.some((r) => r > 0) ? (oneChannel ? [28, 32, 64, 16] : SPATIAL_CANDIDATES) : [0];
   return {
-    shapes: candidates.map((s) => templates.map((t) => [batch, t.channels, ...Array(t.spatialRank).fill(t.spatialRank === 1 ? s * 2 : s)])),
+    shapes: candidates.map((s) => templates.map((t) => (t.tokens !== undefined ? [batch, TOKEN_COLUMNS] : [batch, t.channels, ...Array(t.spatialRank).fill(t.spatialRank === 1 ? s * 2 : s)]))),
     how,
+    vocabs,
   };
 }
 
@@ -245,14 +261,28 @@ function channelFactor(graph: ForwardGraph, n: GraphNode): number | undefined {
  * channels are tried first (`x.chunk(2, 1)` or `x.view(...)` before a layer change them); only when none
  * reaches a layer, any path is.
  */
-function firstLayerShape(graph: ForwardGraph, inputId: number): { channels: number; spatialRank: number; lazy?: boolean } {
+interface InputTemplate {
+  channels: number;
+  spatialRank: number;
+  lazy?: boolean;
+  /** Read by an embedding: token ids below this. */
+  tokens?: number;
+}
+
+function firstLayerShape(graph: ForwardGraph, inputId: number): InputTemplate {
   return firstLayerThrough(graph, inputId, (n) => channelFactor(graph, n)) ?? firstLayerThrough(graph, inputId, () => 1) ?? (() => {
     throw new NotExecutable(`the input shape of \`${graph.modelClass.name}\` (no Conv, Linear or BatchNorm reads the input); pass inputShapes`, graph.forward.nameRange.start.line);
   })();
 }
 
+/** The smallest `num_embeddings` of the model's embeddings: token ids below it fit every one of them. */
+function smallestVocabulary(graph: ForwardGraph): number {
+  const sizes = graph.nodes.filter((n) => n.op === "call_module" && n.instance?.qualname === "torch.nn.Embedding").map((n) => new ModuleArgs(n.instance!, "Embedding").number("num_embeddings"));
+  return Math.min(...sizes);
+}
+
 /** `factor(n)`: how node n scales the channels on the way (undefined: the path is not followed). */
-function firstLayerThrough(graph: ForwardGraph, inputId: number, factor: (n: GraphNode) => number | undefined): { channels: number; spatialRank: number; lazy?: boolean } | undefined {
+function firstLayerThrough(graph: ForwardGraph, inputId: number, factor: (n: GraphNode) => number | undefined): InputTemplate | undefined {
   const seen = new Set<number>();
   const queue: [number, number][] = [[inputId, 1]];
   while (queue.length > 0) {
@@ -269,6 +299,7 @@ function firstLayerThrough(graph: ForwardGraph, inputId: number, factor: (n: Gra
         if (type === "Linear") return { channels: scale * args.number("in_features"), spatialRank: 0 };
         const bn = /^BatchNorm([123])d$/.exec(type);
         if (bn) return { channels: scale * args.number("num_features"), spatialRank: bn[1] === "1" ? 0 : Number(bn[1]) };
+        if (type === "Embedding") return { channels: 0, spatialRank: 0, tokens: smallestVocabulary(graph) };
         // A lazy first layer takes any size: images get 3 channels, feature vectors LAZY_INPUT_FEATURES.
         const lazy = /^Lazy(Linear|Conv([123])d|BatchNorm([123])d)$/.exec(type);
         if (lazy) {

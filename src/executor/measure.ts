@@ -54,8 +54,12 @@ export interface Variant {
   skip?: ReadonlySet<ModuleInstance>;
 }
 
-export function syntheticBatch(tf: Tf, rng: Rng, shape: number[]): Tensor {
-  return tf.tensor(rng.normal(new Float32Array(shape.reduce((a, b) => a * b, 1))), shape);
+/** Standard normal values, or for an input an embedding reads, token ids uniform below `vocab` (as float32). */
+export function syntheticBatch(tf: Tf, rng: Rng, shape: number[], vocab?: number): Tensor {
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  if (vocab === undefined) return tf.tensor(rng.normal(values), shape);
+  for (let i = 0; i < values.length; i++) values[i] = Math.floor(rng.next() * vocab);
+  return tf.tensor(values, shape);
 }
 
 /** Held-out batches measured after training: enough samples for shares to mean something. */
@@ -66,19 +70,21 @@ export interface SyntheticData {
   heldOut: Tensor[][];
   /** Held-out batch j's first half with batch j+1's second half: the same samples in other batches. */
   context: Tensor[][];
+  /** Per input: the vocabulary of its token ids, undefined for float inputs. */
+  vocabs?: readonly (number | undefined)[];
 }
 
 /** Synthetic batches for `steps` training passes plus the held-out ones, the same for every variant. */
-export function syntheticData(tf: Tf, shapes: number[][], settings: ExperimentSettings): SyntheticData {
+export function syntheticData(tf: Tf, shapes: number[][], settings: ExperimentSettings, vocabs?: readonly (number | undefined)[]): SyntheticData {
   const rng = new Rng(settings.seed + 1);
-  const train = Array.from({ length: settings.steps }, () => shapes.map((s) => syntheticBatch(tf, rng, s)));
-  const heldOut = Array.from({ length: HELD_OUT_BATCHES }, () => shapes.map((s) => syntheticBatch(tf, rng, s)));
+  const train = Array.from({ length: settings.steps }, () => shapes.map((s, i) => syntheticBatch(tf, rng, s, vocabs?.[i])));
+  const heldOut = Array.from({ length: HELD_OUT_BATCHES }, () => shapes.map((s, i) => syntheticBatch(tf, rng, s, vocabs?.[i])));
   const half = Math.floor(settings.batch / 2);
   const context = heldOut.map((batch, j) => batch.map((t, i) => {
     const next = heldOut[(j + 1) % heldOut.length][i];
     return tf.concat([tf.slice(t, 0, half), tf.slice(next, half)], 0);
   }));
-  return { train, heldOut, context };
+  return { train, heldOut, context, vocabs };
 }
 
 /** A variant whose training differs from the written model's records its own run (on a separate executor). */
@@ -294,7 +300,8 @@ export function correlatedBatches(tf: Tf, exec: GraphExecutor, data: SyntheticDa
   const diff = new Map<number, number>();
   const norm = new Map<number, number>();
   for (const batch of data.heldOut) {
-    const mixed = batch.map((t) => tf.tidy(() => tf.add(tf.mul(sharedComponent(tf, t), Math.SQRT1_2), tf.mul(t, Math.SQRT1_2))));
+    // Token ids cannot be mixed: those inputs stay as they are, and the resemblance comes from the others.
+    const mixed = batch.map((t, i) => tf.tidy(() => (data.vocabs?.[i] !== undefined ? tf.clone(t) : tf.add(tf.mul(sharedComponent(tf, t), Math.SQRT1_2), tf.mul(t, Math.SQRT1_2)))));
     const trainOut = new Map<number, Tensor>();
     try {
       const train = exec.forward(mixed, { training: true, updateStats: false, onBatchNorm: (n, out) => trainOut.set(n.id, tf.keep(tf.clone(out.t))) });

@@ -58,6 +58,7 @@ export const SIGNATURES: Record<string, string[]> = {
   ELU: ["alpha", "inplace"],
   Flatten: ["start_dim", "end_dim"],
   PixelShuffle: ["upscale_factor"],
+  Embedding: ["num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq", "sparse"],
   LSTM: ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional", "proj_size"],
   GRU: ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"],
   RNN: ["input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "batch_first", "dropout", "bidirectional"],

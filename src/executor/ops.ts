@@ -257,6 +257,7 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
   }
   if (type === "Flatten") return flatten(tf, x, args.number("start_dim", 1), args.number("end_dim", -1));
   if (type === "PixelShuffle") return pixelShuffle(tf, x, args.number("upscale_factor"), node);
+  if (type === "Embedding") return embedding(tf, x, ctx.layer(inst).weight, node);
   if (RECURRENT_TYPES.has(type)) {
     const weights = ctx.named(inst);
     const states = node.inputs.slice(1).map((id) => ctx.value(id));
@@ -726,4 +727,16 @@ function diagonal(tf: Tf, x: Act, offset: number, node: GraphNode): Act {
   const length = Math.max(0, offset >= 0 ? Math.min(rows, cols - offset) : Math.min(rows + offset, cols));
   const indices = Array.from({ length }, (_, i) => first + i * (cols + 1));
   return cf(tf.gather(tf.reshape(t, [rows * cols]), tf.tensor1d(indices, "int32")));
+}
+
+/** `nn.Embedding`: each id's row; ids outside the table are PyTorch's IndexError. */
+function embedding(tf: Tf, ids: Act, weight: Tensor, node: GraphNode): Act {
+  const t = toCF(tf, ids);
+  const count = weight.shape[0]!;
+  const values = t.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isInteger(values[i])) throw new NotExecutable("`Embedding` of values that are not token ids", node.range.start.line);
+    if (values[i] < 0 || values[i] >= count) throw new NotExecutableShape("index out of range in self", node, "IndexError");
+  }
+  return cf(tf.gather(weight, tf.cast(t, "int32")));
 }

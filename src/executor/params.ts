@@ -97,6 +97,7 @@ export function weightCount(inst: ModuleInstance): number {
       return (args.number("in_channels") * args.number("out_channels") / args.number("groups", 1)) * kernel.reduce((a, b) => a * b, 1);
     }
     if (type === "Linear") return args.number("in_features") * args.number("out_features");
+    if (type === "Embedding") return args.number("num_embeddings") * args.number("embedding_dim");
     if (RECURRENT_TYPES.has(type)) {
       const c = recurrentConfig(args, inst.ctorRange.start.line);
       const gates = c.kind === "LSTM" ? 4 : c.kind === "GRU" ? 3 : 1;
@@ -140,5 +141,15 @@ export function initLayerParams(inst: ModuleInstance, seed: number): LayerParams
     return kaimingUniform(rng, [args.number("out_features"), fin], fin, args.bool("bias", true));
   }
   if (RECURRENT_TYPES.has(type)) return { named: initRecurrentParams(recurrentConfig(args, inst.ctorRange.start.line), rng) };
+  if (type === "Embedding") {
+    // N(0, 1), PyTorch's default; the padding row starts at zero.
+    const [count, dim] = [args.number("num_embeddings"), args.number("embedding_dim")];
+    if (args.get("max_norm", null) !== null) throw new NotExecutable("`Embedding(max_norm=…)` (it renormalises rows in place)", inst.ctorRange.start.line);
+    if (!(count * dim <= MAX_LAYER_WEIGHTS)) throw new NotExecutable(`a layer of ${(count * dim).toLocaleString("en-US")} weights (more than bnlint runs; set the model's arguments with --model-args)`);
+    const weight = rng.normal(new Float32Array(count * dim));
+    const pad = args.get("padding_idx", null);
+    if (typeof pad === "number") weight.fill(0, ((pad + count) % count) * dim, ((pad + count) % count) * dim + dim);
+    return { weight, weightShape: [count, dim] };
+  }
   return undefined;
 }

@@ -14,6 +14,8 @@ export interface PreparedModel {
   readonly concrete: ConcreteModel;
   /** Input shapes the model runs with, or undefined when every candidate failed (`failure` says how). */
   readonly shapes?: number[][];
+  /** Per input: the vocabulary of its token ids when an embedding reads it, else undefined. */
+  readonly vocabs: readonly (number | undefined)[];
   readonly failure?: ExecutionError;
   /** "input [16, 3, 32, 32] (inferred from the first layer)" */
   readonly inputText: string;
@@ -46,11 +48,11 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
   if (blocked) return { ok: false, why: `not executed: ${concrete.constructorText} contains ${blocked}` };
   try {
     const given = options.inputShapes?.[cls.name] ?? options.inputShapes?.["*"];
-    const { shapes: candidates, how } = inferInputShapes(concrete.graph, settings.batch, given);
+    const { shapes: candidates, how, vocabs } = inferInputShapes(concrete.graph, settings.batch, given);
     let firstFailure: ExecutionError | undefined;
     let shapes: number[][] | undefined;
     for (const candidate of candidates) {
-      const failure = probe(tf, concrete, candidate, settings.seed);
+      const failure = probe(tf, concrete, candidate, settings.seed, vocabs);
       if (!failure) {
         shapes = candidate;
         break;
@@ -67,6 +69,7 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
     const model: PreparedModel = {
       concrete: concrete,
       shapes,
+      vocabs,
       failure: shapes ? undefined : firstFailure,
       inputText,
       smallBatchDisagreement(size) {
@@ -85,7 +88,7 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
       variant(key, variant, wantBatchDependence) {
         let run = memo.get(key);
         if (!run) {
-          data ??= syntheticData(tf, shapes!, settings);
+          data ??= syntheticData(tf, shapes!, settings, vocabs);
           recorded ??= recordOnce(tf, concrete!, data, settings.seed);
           const exec = trainedExecutor(tf, concrete!.graph, data, settings, variant, recorded);
           const skipKey = [...exec.skip].map((i) => i.id).sort((a, b) => a - b).join(",");
@@ -142,10 +145,10 @@ function recordOnce(tf: Tf, concrete: ConcreteModel, data: SyntheticData, seed: 
 }
 
 /** One eval-mode pass on a batch of 2; returns PyTorch's error if the shapes do not fit. */
-function probe(tf: Tf, concrete: ConcreteModel, shapes: number[][], seed: number): ExecutionError | undefined {
+function probe(tf: Tf, concrete: ConcreteModel, shapes: number[][], seed: number, vocabs: readonly (number | undefined)[]): ExecutionError | undefined {
   const exec = new GraphExecutor(tf, concrete.graph, seed);
   const rng = new Rng(seed + 7);
-  const inputs = shapes.map((s) => syntheticBatch(tf, rng, [2, ...s.slice(1)]));
+  const inputs = shapes.map((s, i) => syntheticBatch(tf, rng, [2, ...s.slice(1)], vocabs[i]));
   try {
     tf.dispose(exec.forward(inputs, { training: false, updateStats: false }).outputs);
     return undefined;

@@ -54,9 +54,11 @@ def main(export_dir):
     at = 0
     for _ in range(m["batches"]):
         batch = []
-        for shape in m["inputShapes"]:
+        for shape, vocab in zip(m["inputShapes"], m.get("inputVocabs") or [None] * len(m["inputShapes"])):
             n = int(np.prod(shape))
-            batch.append(torch.from_numpy(inputs[at:at + n].copy()).reshape(shape))
+            t = torch.from_numpy(inputs[at:at + n].copy()).reshape(shape)
+            # Inputs an embedding reads are token ids: int64 in PyTorch.
+            batch.append(t.long() if vocab is not None else t)
             at += n
         batches.append(batch)
 

@@ -31,6 +31,9 @@ sys.dont_write_bytecode = True
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_inputs import make_inputs, parse_inputs  # noqa: E402
+
 CHECK_RE = re.compile(r"#\s*torch-check:\s*([A-Za-z_][A-Za-z0-9_]*)\((.*)\)\s+input=(.+?)\s*$")
 DECL_ATTR = "_shape_ground_truth_decl_line"
 CURRENT = {"path": None}
@@ -76,13 +79,13 @@ def run_check(module, m, path):
     entry = {"class": cls_name, "ctor": "%s(%s)" % (cls_name, args_text), "input": input_text, "params": {},
              "ok": False, "error": None, "error_type": None, "lines": [], "module_line": None}
     try:
-        shapes = [tuple(eval(p)) if isinstance(eval(p), tuple) else (eval(p),) for p in input_text.split(";") if p.strip()]
+        specs = parse_inputs(input_text)
         cls = getattr(module, cls_name)
         namespace = dict(vars(module))
         entry["params"] = bound_params(cls, args_text, namespace)
         torch.manual_seed(0)
         model = eval("%s(%s)" % (cls_name, args_text), namespace)
-        inputs = [torch.randn(*s) for s in shapes]
+        inputs = make_inputs(specs)
         model.train()
         with torch.no_grad():
             model(*inputs)

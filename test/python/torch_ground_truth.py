@@ -4,7 +4,7 @@
 For every fixture file and every ``# torch-check: Class(args) input=(shape);(shape)`` header
 line, the model is instantiated (seed 0), a forward hook is put on every BatchNorm module
 (anything derived from ``torch.nn.modules.batchnorm._BatchNorm``, which includes SyncBatchNorm
-and the Lazy variants), one train-mode forward runs on ``torch.randn`` inputs, and the number
+and the Lazy variants), one train-mode forward runs on ``torch.randn`` inputs (token ids for ``ids<n>(shape)``), and the number
 of runs of each BatchNorm is reported.
 
 stdout: one JSON object per fixture file (JSON lines). stderr: diagnostics and a summary.
@@ -25,11 +25,14 @@ import traceback
 import warnings
 
 sys.dont_write_bytecode = True  # do not leave __pycache__ folders in fixtures/
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm, _NormBase
+
+from check_inputs import make_inputs, parse_inputs
 
 CHECK_RE = re.compile(r"#\s*torch-check:\s*([A-Za-z_][A-Za-z0-9_]*)\((.*)\)\s+input=(.+?)\s*$")
 EXPECT_RE = re.compile(r"#\s*expect:\s*\[([^\]]*)\]")
@@ -88,23 +91,6 @@ nn.SyncBatchNorm.forward = _sync_bn_cpu_forward
 
 
 # --------------------------------------------------------------------------- parsing
-
-def parse_shapes(text):
-    shapes = []
-    for part in text.split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        shape = ast.literal_eval(part)
-        if isinstance(shape, int):
-            shape = (shape,)
-        if not (isinstance(shape, tuple) and all(isinstance(d, int) and d > 0 for d in shape)):
-            raise ValueError("bad input shape %r" % part)
-        shapes.append(shape)
-    if not shapes:
-        raise ValueError("no input shape")
-    return shapes
-
 
 def read_header(path):
     checks, markers = [], {}
@@ -170,7 +156,7 @@ def run_model(module, check, path):
              "batchnorm_calls": {}, "batchnorm": [], "notes": []}
     hooks = []
     try:
-        shapes = parse_shapes(check["input"])
+        specs = parse_inputs(check["input"])
         cls = getattr(module, check["class"], None)
         if cls is None:
             raise NameError("class %s not found in %s" % (check["class"], path))
@@ -208,7 +194,7 @@ def run_model(module, check, path):
                 hooks.append(mod.register_forward_hook(hook))
 
         torch.manual_seed(0)
-        inputs = [torch.randn(*s) for s in shapes]
+        inputs = make_inputs(specs)
         model.train()
         with torch.no_grad():
             output = model(*inputs)

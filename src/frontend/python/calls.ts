@@ -4,7 +4,7 @@ import { findMethod, type ModelClass } from "../../model/index-types.js";
 import type { ArgInfo, ListItem, ModuleInstance, Value } from "../../model/values.js";
 import { NONE, UNKNOWN } from "../../model/values.js";
 import type { ExtraArg, Frame } from "../../model/graph.js";
-import { constValue, symApply, symConst, symInt, type Sym } from "../../model/symbolic.js";
+import { constValue, symAdd, symApply, symConst, symInt, type Sym } from "../../model/symbolic.js";
 import { CONTAINER_TYPES, DYNAMIC_MODULE_ACCESS_METHODS, EAGER_FALSE_CALL, INERT_CALL, shortName, TORCH_NN_CLASSES } from "../../model/knowledge.js";
 import { checkListSize, escapeValue, instancesIn, LIMITS, listItems, markEscaped, numOf, tensorsIn } from "./interp-support.js";
 import type { Interpreter, Scope } from "./interpreter.js";
@@ -417,6 +417,12 @@ function callBuiltin(interp: Interpreter, fn: string, args: CallArgs, site: Call
       if (interp.recording && list) {
         const inputs = list.items.flatMap((i) => tensorsIn(i.value));
         if (inputs.length > 0) return { k: "tensor", node: interp.addNode("call_function", "builtins.sum", inputs, rangeOf(site.node)) };
+      }
+      // `sum(nf for _, nf in emb_szs)`: the sum of numbers the analysis knows, from `start` (0).
+      const nums = list?.exact ? list.items.map((i) => numOf(i.value)) : undefined;
+      const start = p[1] ? numOf(p[1]) : symConst(0);
+      if (nums && start && nums.every((n) => n !== undefined) && list!.items.every((i) => i.value.k === "num" || i.value.k === "bool")) {
+        return { k: "num", sym: (nums as Sym[]).reduce((a, b) => symAdd(a, b), start) };
       }
       return UNKNOWN;
     }
