@@ -11,6 +11,7 @@ import { groupNorm, instanceNorm, layerNorm } from "./norms.js";
 import { adaptivePool, conv, convTranspose2d, linear, pool, resize } from "./layers.js";
 import { ModuleArgs, NotExecutable, NotExecutableShape } from "./module-config.js";
 import { NodeArgs } from "./node-args.js";
+import { IN_PLACE_METHOD } from "../model/knowledge.js";
 import type { BatchNormState, LayerParams } from "./params.js";
 import { chunk, indexTensor, narrow, partAt, split, unbind } from "./indexing.js";
 import { expand, flip, pad, pixelShuffle, pixelUnshuffle, repeat, roll, stack } from "./rearrange.js";
@@ -568,7 +569,7 @@ export function runMethod(ctx: OpContext, node: GraphNode): Act {
   const { tf } = ctx;
   const line = node.range.start.line;
   const receiver = ctx.producer(node.inputs[0]);
-  if (/^[a-z][a-z0-9_]*[a-z0-9]_$/.test(node.target) && receiver && (VIEW_METHODS.has(receiver.target) || VIEW_FUNCTIONS.has(receiver.target))) {
+  if (IN_PLACE_METHOD.test(node.target) && receiver && (VIEW_METHODS.has(receiver.target) || VIEW_FUNCTIONS.has(receiver.target))) {
     // `torch.diagonal(c).add_(-1)` also changes `c` in PyTorch; the executor's values do not share storage.
     throw new NotExecutable(`\`.${node.target}()\` on a view of another tensor (\`${receiver.target}\`)`, line);
   }

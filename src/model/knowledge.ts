@@ -129,3 +129,6 @@ export const INERT_CALL = /(?:^|\.)_log_api_usage_once$|^logging\.|^warnings\.wa
 
 /** Checks that are false when a model runs eagerly, as bnlint analyses and executes it. */
 export const EAGER_FALSE_CALL = new Set(["torch.jit.is_scripting", "torch.jit.is_tracing", "torch.onnx.is_in_onnx_export", "torch._dynamo.is_compiling", "torch.compiler.is_compiling"]);
+
+/** `add_`, `mul_`, `relu_`: tensor methods that change their tensor in place (not dunders such as `__add__`). */
+export const IN_PLACE_METHOD = /^[a-z][a-z0-9_]*[a-z0-9]_$/;

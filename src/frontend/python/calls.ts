@@ -5,7 +5,7 @@ import type { ArgInfo, ListItem, ModuleInstance, Value } from "../../model/value
 import { NONE, UNKNOWN } from "../../model/values.js";
 import type { ExtraArg, Frame } from "../../model/graph.js";
 import { constValue, symAdd, symApply, symConst, symInt, type Sym } from "../../model/symbolic.js";
-import { CONTAINER_TYPES, DYNAMIC_MODULE_ACCESS_METHODS, EAGER_FALSE_CALL, INERT_CALL, shortName, TORCH_NN_CLASSES } from "../../model/knowledge.js";
+import { CONTAINER_TYPES, DYNAMIC_MODULE_ACCESS_METHODS, EAGER_FALSE_CALL, IN_PLACE_METHOD, INERT_CALL, shortName, TORCH_NN_CLASSES } from "../../model/knowledge.js";
 import { checkListSize, escapeValue, instancesIn, LIMITS, listItems, markEscaped, numOf, tensorsIn } from "./interp-support.js";
 import type { Interpreter, Scope } from "./interpreter.js";
 
@@ -23,9 +23,6 @@ export interface CallSite {
   /** For children of nn.Sequential: where the child stands in the container, reported instead of the call. */
   rangeOverride?: SourceRange;
 }
-
-/** `add_`, `mul_`, `relu_`: methods that change their tensor in place (not dunders such as `__add__`). */
-const IN_PLACE_METHOD = /^[a-z][a-z0-9_]*[a-z0-9]_$/;
 
 /** Whether another name of the running function holds the same tensor as the receiver of an in-place call. */
 function aliasedElsewhere(site: CallSite, node: number): boolean {
