@@ -16,7 +16,20 @@ function make(terms: Map<string, number>): Sym {
   return { terms };
 }
 
+/** Small integer constants, shared: shape arithmetic makes them by the thousand, and a Sym is never mutated. */
+const SMALL_CONSTANTS = new Map<number, Sym>();
+const ZERO: Sym = { terms: new Map() };
+
 export function symConst(n: number): Sym {
+  if (n === 0) return ZERO;
+  if (Number.isInteger(n) && n >= -4096 && n <= 4096) {
+    let s = SMALL_CONSTANTS.get(n);
+    if (!s) {
+      s = { terms: new Map([["", n]]) };
+      SMALL_CONSTANTS.set(n, s);
+    }
+    return s;
+  }
   return make(new Map([["", n]]));
 }
 
@@ -31,16 +44,27 @@ export function constValue(s: Sym): number | undefined {
 }
 
 export function symAdd(a: Sym, b: Sym): Sym {
+  if (b.terms.size === 0) return a;
+  if (a.terms.size === 0) return b;
+  const ac = constValue(a);
+  const bc = constValue(b);
+  if (ac !== undefined && bc !== undefined) return symConst(ac + bc);
   const t = new Map(a.terms);
   for (const [k, v] of b.terms) t.set(k, (t.get(k) ?? 0) + v);
   return make(t);
 }
 
 export function symNeg(a: Sym): Sym {
+  const c = constValue(a);
+  if (c !== undefined) return symConst(-c);
   return make(new Map([...a.terms].map(([k, v]) => [k, -v])));
 }
 
 export function symSub(a: Sym, b: Sym): Sym {
+  const ac = constValue(a);
+  const bc = constValue(b);
+  if (ac !== undefined && bc !== undefined) return symConst(ac - bc);
+  if (bc === 0) return a;
   return symAdd(a, symNeg(b));
 }
 
@@ -51,6 +75,9 @@ function mulKeys(a: string, b: string): string {
 }
 
 export function symMul(a: Sym, b: Sym): Sym | undefined {
+  const ac = constValue(a);
+  const bc = constValue(b);
+  if (ac !== undefined && bc !== undefined) return symConst(ac * bc);
   const t = new Map<string, number>();
   for (const [ka, va] of a.terms) {
     for (const [kb, vb] of b.terms) {
