@@ -271,13 +271,14 @@ export class Interpreter {
       ? { env, self: closure.self, cls: closure.cls, owner: closure.owner, returns: [], def, outer: closure }
       : { env, self: selfValue, cls: opts.cls, owner: opts.owner, returns: [], def };
     const saved = this.pos;
-    this.pos = { ...saved, callStack: opts.frame ? [...saved.callStack, opts.frame] : saved.callStack, depth: saved.depth + 1 };
+    // Literal objects of one shape, not spreads: this runs once per inlined call.
+    this.pos = { callStack: opts.frame ? [...saved.callStack, opts.frame] : saved.callStack, branches: saved.branches, loops: saved.loops, depth: saved.depth + 1 };
     this.activeFunctions.push(def);
     try {
       this.execBlock(def.body, scope);
     } finally {
       this.activeFunctions.pop();
-      this.pos = { ...this.pos, callStack: saved.callStack, depth: saved.depth, loops: saved.loops, branches: saved.branches };
+      this.pos = { callStack: saved.callStack, branches: saved.branches, loops: saved.loops, depth: saved.depth };
     }
     return this.mergeReturns(scope.returns, def.node);
   }
