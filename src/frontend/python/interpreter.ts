@@ -77,15 +77,13 @@ export class Interpreter {
     this.fileBudget.spend();
   }
 
-  /** Runs one nested evaluation; deeper than LIMITS.nesting gives up instead of overflowing the stack. */
-  private nested<T>(run: () => T): T {
+  /**
+   * Enters one nested evaluation (the caller decrements `nesting` in a `finally`); deeper than LIMITS.nesting
+   * gives up instead of overflowing the stack. No closure: this runs for every expression.
+   */
+  private enter(): void {
     if (this.nesting >= LIMITS.nesting) throw new BudgetExceeded(`code nested more than ${LIMITS.nesting} levels deep`);
     this.nesting++;
-    try {
-      return run();
-    } finally {
-      this.nesting--;
-    }
   }
 
   // ───────────────────────────── instances ─────────────────────────────
@@ -327,7 +325,12 @@ export class Interpreter {
 
   execStatement(stmt: SyntaxNode, scope: Scope): Flow {
     this.step();
-    return this.nested(() => this.execStatementAt(stmt, scope));
+    this.enter();
+    try {
+      return this.execStatementAt(stmt, scope);
+    } finally {
+      this.nesting--;
+    }
   }
 
   private execStatementAt(stmt: SyntaxNode, scope: Scope): Flow {
@@ -721,7 +724,12 @@ export class Interpreter {
 
   evalExpr(node: SyntaxNode, scope: Scope): Value {
     this.step();
-    return this.nested(() => this.evalExprAt(node, scope));
+    this.enter();
+    try {
+      return this.evalExprAt(node, scope);
+    } finally {
+      this.nesting--;
+    }
   }
 
   private evalExprAt(node: SyntaxNode, scope: Scope): Value {
