@@ -17,6 +17,16 @@ const model = py`
 
 runRuleTests(rule, {
   valid: [
+    // kuangliu/pytorch-cifar and many model zoos end each model file with this: a fresh, untrained model.
+    { name: "a shape smoke test that builds its own model and neither trains nor loads it", code: model + py`
+      def test():
+          net = Net()
+          y = net(torch.randn(2, 4))
+          print(y.size())
+
+      if __name__ == "__main__":
+          test()
+    ` },
     { name: "BatchNorm without running statistics behaves the same in both modes", code: model.replace("nn.BatchNorm1d(8)", "nn.BatchNorm1d(8, track_running_stats=False)") + py`
       net = Net()
       net.train()
@@ -107,7 +117,7 @@ runRuleTests(rule, {
           return net(x)
 
       validate(Net(), torch.randn(2, 4))
-    `, errors: [{ messageId: "missingEval", line: 14, column: 12, messageIncludes: ["`net` (Net, which contains BatchNorm)", "evaluation function `validate`", "torch.no_grad()` only turns off gradients", "passed in by the call at line 16"] }] },
+    `, errors: [{ messageId: "missingEval", line: 14, column: 12, messageIncludes: ["`net` (Net, which contains BatchNorm)", "evaluation function `validate`", "`torch.no_grad()` only turns off gradients", "passed in by the call at line 16"] }] },
     { name: "through two levels of in-file calls", code: model + py`
       def predict_batch(net, x):
           return net(x)
@@ -144,6 +154,20 @@ runRuleTests(rule, {
       net.load_state_dict(torch.load("w.pt"))
       print(net(torch.randn(2, 4)))
     `, errors: [{ messageId: "missingEval", line: 15, column: 7, messageIncludes: "inference code after the weights are loaded at line 14" }] },
+    { name: "an evaluation function that builds its own model and loads weights into it", code: model + py`
+      def test(path):
+          net = Net()
+          net.load_state_dict(torch.load(path))
+          return net(torch.randn(2, 4))
+    `, errors: [{ messageId: "missingEval", line: 16, column: 12, messageIncludes: "evaluation function `test`" }] },
+    { name: "an evaluation function that builds a pretrained torchvision model", code: py`
+      import torch
+      import torchvision
+
+      def predict(images):
+          model = torchvision.models.resnet18(pretrained=True)
+          return model(images)
+    `, errors: [{ messageId: "missingEval", line: 6, column: 12, messageIncludes: "evaluation function `predict`" }] },
     { name: "a global model used by an evaluation function", code: model + py`
       net = Net()
 

@@ -621,7 +621,18 @@ class UnitWalker {
       else this.pending.set(key, { slot: obj.slot, tags, hasEntry: hasKind(modes, "entry"), call, variable, context, callers: [] });
       return;
     }
+    if (context.kind === "function" && !this.mayHaveLearned(s)) return;
     this.local.set(`${call.startIndex}`, this.finding(modes, { variable, model: obj.label!, call, context, callers: [] }));
+  }
+
+  /**
+   * Whether a model this unit created may hold learned running statistics here: weights were loaded, or training
+   * ran, on some path to this point. An evaluation function that builds its own model and neither loads nor trains
+   * it is a shape smoke test (`def test(): net = Net(); print(net(torch.randn(2, 3, 32, 32)).size())`, at the
+   * foot of many model files): there is nothing for `.eval()` to use. A model passed in by a caller still counts.
+   */
+  private mayHaveLearned(s: FlowState): boolean {
+    return s.loaded !== undefined || s.trainedLoops.size > 0 || this.unitTrains;
   }
 
   private finding(modes: Modes, base: Omit<TrainModeEvalCall, "origins" | "trainInEval">): TrainModeEvalCall | undefined {
