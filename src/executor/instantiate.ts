@@ -81,10 +81,41 @@ interface Instantiation {
   args: CallArgs;
   /** Arguments to evaluate with the interpreter, by their place: positional index or keyword name. */
   expressions: Map<number | string, SyntaxNode>;
+  /** Where an argument taken from a builder's local name got its value (`` `cfg` at line 12 ``). */
+  shown: Map<number | string, { name: string; line: number }>;
   line: number;
 }
 
-/** The first call `Name(...)` in the file whose arguments are literals or module-level expressions. */
+/**
+ * In a builder function (`def DPN92(): cfg = {...}; return DPN(cfg)`), the one value a local name is given: the
+ * right-hand side of its only assignment in the function, when that is a plain `name = expr` statement.
+ */
+function localDefinition(name: SyntaxNode, index: ModelIndex): SyntaxNode | undefined {
+  let fn = name.parent;
+  while (fn && fn.type !== "function_definition") fn = fn.parent;
+  const body = fn?.childForFieldName("body");
+  if (!body) return undefined;
+  const word = new RegExp(`(^|[^\\w])${name.text}($|[^\\w])`);
+  let found: SyntaxNode | undefined;
+  for (const st of body.descendantsOfType(["assignment", "augmented_assignment", "for_statement", "as_pattern_target", "function_definition", "global_statement", "nonlocal_statement"])) {
+    // A nested function or a scope statement that names it: not followed.
+    if (st.type === "function_definition" || st.type === "global_statement" || st.type === "nonlocal_statement") {
+      if (word.test(st.text)) return undefined;
+      continue;
+    }
+    const target = st.type === "as_pattern_target" ? st : st.childForFieldName("left");
+    if (!target || !word.test(target.text)) continue;
+    const plainStore = st.type === "assignment" && target.type === "identifier" && target.text === name.text && st.parent?.parent === body;
+    if (found || !plainStore) return undefined;
+    found = st.childForFieldName("right") ?? undefined;
+  }
+  return found && (literal(found) || moduleLevelExpression(found, index)) ? found : undefined;
+}
+
+/**
+ * The first call `Name(...)` in the file whose arguments are literals or module-level expressions, or names a
+ * builder function gives such a value once.
+ */
 function instantiationInFile(index: ModelIndex, cls: ModelClass): Instantiation | undefined {
   for (const call of index.tree.rootNode.descendantsOfType("call")) {
     if (!call) continue;
@@ -94,10 +125,12 @@ function instantiationInFile(index: ModelIndex, cls: ModelClass): Instantiation 
     if (!argList) continue;
     const args: CallArgs = { positional: [], keywords: new Map(), spread: false };
     const expressions = new Map<number | string, SyntaxNode>();
+    const shown = new Map<number | string, { name: string; line: number }>();
     let ok = true;
     for (const a of argList.namedChildren) {
       if (!a || a.type === "comment") continue;
-      const expr = a.type === "keyword_argument" ? a.childForFieldName("value") : a;
+      const written = a.type === "keyword_argument" ? a.childForFieldName("value") : a;
+      const expr = written?.type === "identifier" && !moduleLevelExpression(written, index) ? localDefinition(written, index) : written;
       if (!expr || a.type === "list_splat" || a.type === "dictionary_splat") {
         ok = false;
         break;
@@ -110,10 +143,11 @@ function instantiationInFile(index: ModelIndex, cls: ModelClass): Instantiation 
       const info: ArgInfo = { value: value ?? { k: "unknown", why: "evaluated when the model is built" }, text: expr.text, range: rangeOf(expr) };
       const place = a.type === "keyword_argument" ? a.childForFieldName("name")!.text : args.positional.length;
       if (!value) expressions.set(place, expr);
+      if (expr !== written) shown.set(place, { name: written!.text, line: expr.startPosition.row + 1 });
       if (typeof place === "string") args.keywords.set(place, info);
       else args.positional.push(info);
     }
-    if (ok) return { args, expressions, line: call.startPosition.row + 1 };
+    if (ok) return { args, expressions, shown, line: call.startPosition.row + 1 };
   }
   return undefined;
 }
@@ -135,22 +169,20 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Mod
   const shown: string[] = [];
   const fromFile = new Set<string>();
   const expressions = new Map<string, SyntaxNode>();
+  const display = new Map<string, { name: string; line: number }>();
   if (found) {
+    const take = (name: string, place: number | string, a: ArgInfo): void => {
+      bound.keywords.set(name, a);
+      fromFile.add(name);
+      const expr = found.expressions.get(place);
+      if (expr) expressions.set(name, expr);
+      const text = found.shown.get(place);
+      if (text) display.set(name, text);
+    };
     found.args.positional.forEach((a, i) => {
-      const p = params[i];
-      if (p) {
-        bound.keywords.set(p.name, a);
-        fromFile.add(p.name);
-        const expr = found.expressions.get(i);
-        if (expr) expressions.set(p.name, expr);
-      }
+      if (params[i]) take(params[i].name, i, a);
     });
-    for (const [k, a] of found.args.keywords) {
-      bound.keywords.set(k, a);
-      fromFile.add(k);
-      const expr = found.expressions.get(k);
-      if (expr) expressions.set(k, expr);
-    }
+    for (const [k, a] of found.args.keywords) take(k, k, a);
   }
   const sources = new Set<string>();
   for (const p of params) {
@@ -160,8 +192,11 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Mod
       const simple = plain(fileArg.value);
       const complex = (simple === null && fileArg.value.k !== "none") || (Array.isArray(simple) && simple.includes(null));
       kwargs[p.name] = expressions.has(p.name) || complex ? { expr: fileArg.text } : simple;
-      shown.push(`${p.name}=${fileArg.text}`);
+      // A builder's local name is shown as written, not as the (often long) literal it holds.
+      const local = display.get(p.name);
+      shown.push(`${p.name}=${local ? local.name : fileArg.text}`);
       sources.add(`line ${found!.line}`);
+      if (local) sources.add(`\`${local.name}\` at line ${local.line}`);
       continue;
     }
     const given = modelArgs?.[cls.name]?.[p.name];
