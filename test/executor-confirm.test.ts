@@ -84,6 +84,29 @@ describe("--confirm", () => {
     expect(reuse.confirmation!.metrics.agreement as number).toBeLessThan(reuse.confirmation!.metrics.fixedAgreement as number);
   });
 
+  it("names an unknown constructor value in a sentence that reads, and a recursive __init__ as the reason", async () => {
+    const unknown = reuseAround("import torch", []).replace("nn.Conv2d(8, 8, 3)", "nn.Conv2d(8, 8, 3, padding=int(torch.rand(1)))");
+    const reuse = (await lintText(unknown, "net.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm")!;
+    expect(reuse.confirmation!.summary).toMatch(/^not executed: Net\(\) uses `Conv2d\(padding=int\(torch\.rand\(1\)\)\)`, whose value bnlint does not know \(line \d+\)$/);
+    const recursive = [
+      "import torch.nn as nn",
+      "",
+      "class Tree(nn.Module):",
+      "    def __init__(self, levels):",
+      "        super().__init__()",
+      "        self.bn = nn.BatchNorm2d(3)",
+      "        self.child = Tree(levels - 1) if levels > 1 else None",
+      "",
+      "    def forward(self, x):",
+      "        x = self.bn(self.bn(x))",
+      "        return self.child(x) if self.child is not None else x",
+      "",
+      "model = Tree(2)",
+    ].join("\n");
+    const found = (await lintText(recursive, "tree.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm");
+    expect(found?.confirmation?.summary).toBe("not executed: Tree(levels=2) (values from line 13) contains code whose analysis stopped before the end of `Tree` (a recursive call of `__init__` (line 4), which bnlint does not follow)");
+  });
+
   it("does not run an if/else it cannot decide in a pass, and says where it is", async () => {
     const text = reuseAround("import torch", ["        if x.shape[2:] == (30, 30):", "            x = x * 2"]);
     const reuse = (await lintText(text, "net.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm")!;

@@ -117,18 +117,18 @@ export class ModuleArgs {
   get<T extends PyArg>(name: string, fallback?: T): PyArg {
     const a = this.byName.get(name);
     if (!a) {
-      if (fallback === undefined) throw new NotExecutable(`\`${this.type}\` needs \`${name}\``, this.inst.ctorRange.start.line);
+      if (fallback === undefined) throw new NotExecutable(`\`${this.type}\` without \`${name}\``, this.inst.ctorRange.start.line);
       return fallback;
     }
     const v = pyValue(a.value);
-    if (v === undefined) throw new NotExecutable(`\`${this.type}(${name}=${a.text})\` has no known value`, a.range.start.line);
+    if (v === undefined) throw new NotExecutable(`\`${this.type}(${name}=${a.text})\`, whose value bnlint does not know`, a.range.start.line);
     return v;
   }
 
   number(name: string, fallback?: number): number {
     const v = this.get(name, fallback);
     if (typeof v === "boolean") return v ? 1 : 0;
-    if (typeof v !== "number") throw new NotExecutable(`\`${this.type}(${name}=${JSON.stringify(v)})\` is not a number`, this.inst.ctorRange.start.line);
+    if (typeof v !== "number") throw new NotExecutable(`\`${this.type}(${name}=${JSON.stringify(v)})\`, which is not a number`, this.inst.ctorRange.start.line);
     return v;
   }
 
@@ -137,13 +137,13 @@ export class ModuleArgs {
     const v = this.get(name, fallback);
     if (typeof v === "number") return Array(rank).fill(v);
     if (Array.isArray(v) && v.length === rank && v.every((x) => typeof x === "number")) return v as number[];
-    throw new NotExecutable(`\`${this.type}(${name}=${JSON.stringify(v)})\` is not supported`, this.inst.ctorRange.start.line);
+    throw new NotExecutable(`\`${this.type}(${name}=${JSON.stringify(v)})\`, which the executor does not support`, this.inst.ctorRange.start.line);
   }
 
   bool(name: string, fallback: boolean): boolean {
     const v = this.get(name, fallback);
     if (typeof v === "boolean") return v;
     if (typeof v === "number") return v !== 0;
-    throw new NotExecutable(`\`${this.type}(${name}=${JSON.stringify(v)})\` is not a boolean`, this.inst.ctorRange.start.line);
+    throw new NotExecutable(`\`${this.type}(${name}=${JSON.stringify(v)})\`, which is not a boolean`, this.inst.ctorRange.start.line);
   }
 }

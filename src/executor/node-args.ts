@@ -29,27 +29,27 @@ export class NodeArgs {
     switch (a.kind) {
       case "num": {
         const c = constValue(a.sym);
-        if (c === undefined) throw new NotExecutable(`\`${what}\` has no known value`, this.node.range.start.line);
+        if (c === undefined) throw new NotExecutable(`\`${what}\`, whose value bnlint does not know`, this.node.range.start.line);
         return c;
       }
       case "tuple": {
         const items = a.items.map((i) => this.value(i, what));
-        if (items.some((i) => typeof i !== "number")) throw new NotExecutable(`nested \`${what}\` is not supported`, this.node.range.start.line);
+        if (items.some((i) => typeof i !== "number")) throw new NotExecutable(`a nested \`${what}\``, this.node.range.start.line);
         return items as number[];
       }
       case "other":
         if (a.text === "None") return null;
         if (BATCH_SIZE_TEXT.test(a.text)) return this.batch;
-        throw new NotExecutable(`\`${a.text}\` has no known value`, this.node.range.start.line);
+        throw new NotExecutable(`\`${a.text}\`, whose value bnlint does not know`, this.node.range.start.line);
       case "tensor":
-        throw new NotExecutable(`a tensor as \`${what}\` is not supported`, this.node.range.start.line);
+        throw new NotExecutable(`a tensor as \`${what}\``, this.node.range.start.line);
       case "slice":
-        throw new NotExecutable(`a slice as \`${what}\` is not supported`, this.node.range.start.line);
+        throw new NotExecutable(`a slice as \`${what}\``, this.node.range.start.line);
       case "size":
-        if (!this.shapeOf) throw new NotExecutable(`\`${a.text}\` has no known value`, this.node.range.start.line);
+        if (!this.shapeOf) throw new NotExecutable(`\`${a.text}\`, whose value bnlint does not know`, this.node.range.start.line);
         return evalSize(a.expr, this.shapeOf, this.node.range.start.line);
       case "dims": {
-        if (!this.shapeOf) throw new NotExecutable(`\`${a.text}\` has no known value`, this.node.range.start.line);
+        if (!this.shapeOf) throw new NotExecutable(`\`${a.text}\`, whose value bnlint does not know`, this.node.range.start.line);
         const shape = this.shapeOf(a.dims.node);
         const at = (i: number) => (i < 0 ? shape.length + i : i);
         if (a.dims.index !== undefined) {
@@ -79,7 +79,7 @@ export class NodeArgs {
   get(index: number, keyword: string, fallback?: Scalar): Scalar {
     const a = this.raw(index, keyword);
     if (a === undefined) {
-      if (fallback === undefined) throw new NotExecutable(`\`${this.node.target}\` needs \`${keyword}\``, this.node.range.start.line);
+      if (fallback === undefined) throw new NotExecutable(`\`${this.node.target}\` without \`${keyword}\``, this.node.range.start.line);
       return fallback;
     }
     return this.value(a, keyword);
@@ -87,7 +87,7 @@ export class NodeArgs {
 
   number(index: number, keyword: string, fallback?: number): number {
     const v = this.get(index, keyword, fallback);
-    if (typeof v !== "number") throw new NotExecutable(`\`${this.node.target}(${keyword}=…)\` is not a number`, this.node.range.start.line);
+    if (typeof v !== "number") throw new NotExecutable(`\`${this.node.target}(${keyword}=…)\`, which is not a number`, this.node.range.start.line);
     return v;
   }
 
@@ -123,7 +123,7 @@ export class NodeArgs {
     if (a === undefined) return fallback;
     if (a.kind === "other" && (a.text === "True" || a.text === "False" || a.text === "None")) return a.text === "True";
     if (a.kind === "num" && (constValue(a.sym) === 0 || constValue(a.sym) === 1)) return constValue(a.sym) === 1;
-    throw new NotExecutable(`\`${this.node.target}(${keyword}=…)\` has no known value`, this.node.range.start.line);
+    throw new NotExecutable(`\`${this.node.target}(${keyword}=…)\`, whose value bnlint does not know`, this.node.range.start.line);
   }
 
   /** A string literal argument (`mode="bilinear"`), or `fallback` when absent; anything else is not executable. */
@@ -131,7 +131,7 @@ export class NodeArgs {
     const a = this.raw(index, keyword);
     if (a === undefined) return fallback;
     const m = a.kind === "other" ? /^[rbuRBU]?(["'])(.*)\1$/.exec(a.text) : null;
-    if (!m) throw new NotExecutable(`\`${this.node.target}(${keyword}=…)\` is not a string literal`, this.node.range.start.line);
+    if (!m) throw new NotExecutable(`\`${this.node.target}(${keyword}=…)\`, which is not a string literal`, this.node.range.start.line);
     return m[2];
   }
 

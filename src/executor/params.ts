@@ -121,7 +121,7 @@ export function initLayerParams(inst: ModuleInstance, seed: number): LayerParams
     const cout = args.number("out_channels");
     const groups = args.number("groups", 1);
     const kernel = args.ints("kernel_size", rank);
-    if (cin % groups !== 0 || cout % groups !== 0) throw new NotExecutable(`\`${type}\` channels are not divisible by groups`, inst.ctorRange.start.line);
+    if (cin % groups !== 0 || cout % groups !== 0) throw new NotExecutable(`\`${type}\` with channels not divisible by groups`, inst.ctorRange.start.line);
     const fanIn = (cin / groups) * kernel.reduce((a, b) => a * b, 1);
     return kaimingUniform(rng, [cout, cin / groups, ...kernel], fanIn, args.bool("bias", true));
   }
@@ -129,7 +129,7 @@ export function initLayerParams(inst: ModuleInstance, seed: number): LayerParams
     // PyTorch's weight is [in, out / groups, kh, kw]; its fan-in is read off dimension 1.
     const [cin, cout, groups] = [args.number("in_channels"), args.number("out_channels"), args.number("groups", 1)];
     const kernel = args.ints("kernel_size", 2);
-    if (cin % groups !== 0 || cout % groups !== 0) throw new NotExecutable(`\`${type}\` channels are not divisible by groups`, inst.ctorRange.start.line);
+    if (cin % groups !== 0 || cout % groups !== 0) throw new NotExecutable(`\`${type}\` with channels not divisible by groups`, inst.ctorRange.start.line);
     return kaimingUniform(rng, [cin, cout / groups, ...kernel], (cout / groups) * kernel[0] * kernel[1], args.bool("bias", true), cout);
   }
   if (type === "PReLU") {

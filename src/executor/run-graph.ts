@@ -22,7 +22,7 @@ export function allInstances(graph: ForwardGraph): ModuleInstance[] {
 
 /** Why a graph cannot be executed at all (before running anything), or undefined. */
 export function whyNotExecutable(graph: ForwardGraph): string | undefined {
-  if (graph.incomplete) return `the analysis of \`${graph.modelClass.name}\` is incomplete${graph.notes[0] ? ` (${graph.notes[0]})` : ""}`;
+  if (graph.incomplete) return `code whose analysis stopped before the end of \`${graph.modelClass.name}\`${graph.notes[0] ? ` (${graph.notes[0]})` : ""}`;
   for (const n of graph.nodes) {
     if (n.op === "opaque") return `\`${n.reason ?? n.target}\`, which bnlint cannot follow (line ${n.range.start.line})`;
     if (n.op === "phi" && !n.phiTags) return `a value chosen at run time by an if/else (line ${n.range.start.line})`;
@@ -126,7 +126,7 @@ export class GraphExecutor {
     let l = this.layers.get(inst.id);
     if (!l) {
       const params = this.layerParams.get(inst.id) ?? initLayerParams(inst, this.seed);
-      if (!params) throw new NotExecutable(`\`${moduleType(inst)}\` has no parameters the executor knows`, inst.ctorRange.start.line);
+      if (!params) throw new NotExecutable(`\`${moduleType(inst)}\`, whose parameters the executor does not know`, inst.ctorRange.start.line);
       this.layerParams.set(inst.id, params);
       const { tf } = this;
       const type = moduleType(inst);
@@ -143,7 +143,7 @@ export class GraphExecutor {
     let m = this.namedTensors.get(inst.id);
     if (!m) {
       const params = this.layerParams.get(inst.id) ?? initLayerParams(inst, this.seed);
-      if (!params?.named) throw new NotExecutable(`\`${moduleType(inst)}\` has no parameters the executor knows`, inst.ctorRange.start.line);
+      if (!params?.named) throw new NotExecutable(`\`${moduleType(inst)}\`, whose parameters the executor does not know`, inst.ctorRange.start.line);
       this.layerParams.set(inst.id, params);
       m = new Map([...params.named].map(([name, p]) => [name, this.tf.keep(this.tf.tensor(p.values, p.shape))]));
       this.namedTensors.set(inst.id, m);

@@ -83,7 +83,13 @@ function buildGraph(index: ModelIndex, cls: ModelClass, initArgs: CallArgs, budg
       initArgs = { ...initArgs, keywords };
     }
     if (init) interp.callFunction(init.def, rootValue, initArgs, { cls: init.cls, owner: cls, paramSymbols: true });
-    else if (cls.baseNames.some((b) => !index.classByName.has(b) && b !== "torch.nn.Module")) interp.incomplete = true;
+    else {
+      const foreign = cls.baseNames.find((b) => !index.classByName.has(b) && b !== "torch.nn.Module");
+      if (foreign) {
+        interp.incomplete = true;
+        interp.notes.push(`\`__init__\` inherited from \`${foreign}\`, which is not in this file`);
+      }
+    }
     assignPaths(root);
     interp.recording = true;
     const positional: CallArgs["positional"] = [];

@@ -250,6 +250,7 @@ export class Interpreter {
   callFunction(def: FunctionDef, selfValue: Value | undefined, args: CallArgs, opts: { cls?: ModelClass; owner?: ModelClass; frame?: Frame; paramSymbols?: boolean; closure?: Closure }): Value {
     if (this.activeFunctions.includes(def) || this.pos.depth >= LIMITS.inlineDepth) {
       if (this.pos.depth >= LIMITS.inlineDepth) this.notes.push(`inlining stopped at depth ${LIMITS.inlineDepth} in ${def.name}`);
+      else this.notes.push(`a recursive call of \`${def.name}\` (line ${def.node.startPosition.row + 1}), which bnlint does not follow`);
       for (const a of args.positional) escapeValue(a.value);
       for (const a of args.keywords.values()) escapeValue(a.value);
       this.incomplete = true;
@@ -706,7 +707,10 @@ export class Interpreter {
     const list = listItems(iterable);
     if (list) {
       const items = list.items.slice(0, LIMITS.iterateItems).map((i) => i.value);
-      if (list.items.length > LIMITS.iterateItems) this.incomplete = true;
+      if (list.items.length > LIMITS.iterateItems) {
+        this.incomplete = true;
+        this.notes.push(`a loop over more than ${LIMITS.iterateItems} items`);
+      }
       return { values: items, count: list.exact ? items.length : "many" };
     }
     if (iterable.k === "dict") {
