@@ -97,6 +97,25 @@ function resolvedSites(context: RuleContext): MomentumSite[] {
   return sites;
 }
 
+/**
+ * The model class and module path of the BatchNorm a site configures, for `--confirm` and JSON consumers: a
+ * top-level model's graph when one runs it (that is what users run), else the graph of the class that creates it.
+ */
+function locate(context: RuleContext, at: SourceRange): { model: string; modulePath: string } | undefined {
+  let fallback: { model: string; modulePath: string } | undefined;
+  for (const graph of context.analysis.graphs) {
+    for (const n of graph.nodes) {
+      const inst = n.instance;
+      if (!inst || !isBatchNormType(inst.qualname) || inst.paths.length === 0) continue;
+      if (at.startIndex < inst.ctorRange.startIndex || at.endIndex > inst.ctorRange.endIndex) continue;
+      const found = { model: graph.modelClass.name, modulePath: inst.paths[0] };
+      if (context.analysis.topLevelModels.has(graph.modelClass)) return found;
+      if (inst.ownerClass === graph.modelClass) fallback ??= found;
+    }
+  }
+  return fallback;
+}
+
 export default defineRule({
   meta: {
     id: "batchnorm-momentum",
@@ -156,6 +175,7 @@ export default defineRule({
         messageId: site.convention,
         data: { value: String(site.value), layer: site.layer, equivalent },
         at: site.at,
+        ...(site.convention === "torch" ? locate(context, site.at) : undefined),
         fix: site.literal ? { title: `Use momentum=${equivalent}`, safety: "unsafe", edits: [{ range: [site.at.startIndex, site.at.endIndex], text: equivalent }] } : undefined,
       });
     }

@@ -66,6 +66,23 @@ describe("--confirm", () => {
       "        return self.bn(self.conv2(x))",
     ].join("\n");
 
+  it("confirms a Keras momentum in PyTorch with how far the running statistics stray, against the equivalent momentum", { timeout: 300_000 }, async () => {
+    const file = new URL("../fixtures/batchnorm-momentum/keras_port.py", import.meta.url).pathname;
+    const found = (await lintText(readFileSync(file, "utf8"), file, { confirm: true })).messages.filter((m) => m.ruleId === "batchnorm-momentum");
+    expect(found.map((m) => [m.range.start.line, m.model, m.modulePath])).toEqual([[9, "PortedNet", "block1.1"], [21, "PortedNet", "bn_fc"], [22, "PortedNet", "bn_cfg"]]);
+    for (const m of found) {
+      const c = m.confirmation!;
+      expect(c.status, c.summary).toBe("confirmed");
+      expect(c.metrics.meanError as number).toBeGreaterThan(2 * (c.metrics.alternativeMeanError as number));
+      expect(c.metrics.alternativeMomentum).toBeCloseTo(1 - (c.metrics.momentum as number), 6);
+    }
+    expect(found[0].confirmation!.summary).toMatch(/^with momentum=0\.99 the running statistics of `self\.block1\[1\]` follow the last batches: .* \(momentum=0\.01: /);
+    // A Keras layer in a Python file is reported but not run.
+    const keras = new URL("../fixtures/batchnorm-momentum/keras_layers.py", import.meta.url).pathname;
+    const [k] = (await lintText(readFileSync(keras, "utf8"), keras, { confirm: true })).messages;
+    expect(k.confirmation).toMatchObject({ status: "not-run", summary: "a Keras layer: the executor runs PyTorch models" });
+  });
+
   it("says which construct stopped execution", async () => {
     const text = reuseAround("from mylib import mystery", ["        x = mystery(x)"]);
     const result = await lintText(text, "net.py", { confirm: true });

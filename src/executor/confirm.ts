@@ -7,6 +7,7 @@ import type { PreparedModel } from "./prepare.js";
 import { allInstances } from "./run-graph.js";
 import { modeBranchLine } from "./branches.js";
 import type { ExperimentSettings, SiteStats, VariantResult } from "./measure.js";
+import { type MomentumTrack, momentumTracks } from "./momentum.js";
 
 /** A site's eval-mode output must move this far (|Δmean| + |Δstd|, per channel) from train mode… */
 export const SITE_SHIFT_MIN = 0.1;
@@ -190,4 +191,46 @@ export function confirmShapeMismatch(model: PreparedModel, d: Diagnostic): Confi
   }
   if (failure) return notRun(`execution stopped earlier, at line ${failure.node.range.start.line}: ${failure.pyType}: ${failure.text}`);
   return { status: "not-confirmed", summary: `${model.concrete.constructorText} ran without a shape error, ${model.inputText}.`, metrics: { input: JSON.stringify(model.shapes) } };
+}
+
+/** A momentum finding is confirmed when the written momentum's statistics stray this much (relative)… */
+export const MOMENTUM_ERROR_MIN = 0.05;
+
+/**
+ * `batchnorm-momentum`: how far the running statistics stray from the settled ones (the average over the
+ * training batches) with the written momentum and with the other framework's equivalent, and what the
+ * statistics of the last training step do to eval-mode predictions.
+ */
+export function confirmMomentum(model: PreparedModel, settings: ExperimentSettings, d: Diagnostic): Confirmation {
+  const inst = instanceAt(model.concrete.graph, d.modulePath);
+  if (!inst) return notRun(`the BatchNorm at line ${d.range.start.line} was not found in the executed model ${model.concrete.constructorText}`);
+  const { data } = model.training();
+  const tracks = momentumTracks(model.tf, model.concrete.graph, settings.seed, data, inst);
+  if (!tracks) return notRun(`\`${instancePythonPath(inst)}\` did not update running statistics during execution of ${model.concrete.constructorText}`);
+  const [w, a] = tracks;
+  const confirmed =
+    (w.varError >= MOMENTUM_ERROR_MIN && w.varError >= SITE_SHIFT_RATIO * a.varError) ||
+    (w.meanError >= MOMENTUM_ERROR_MIN && w.meanError >= SITE_SHIFT_RATIO * a.meanError) ||
+    (w.outputDifference >= SITE_SHIFT_MIN && w.outputDifference >= SITE_SHIFT_RATIO * a.outputDifference) ||
+    (w.predictionChange ?? 0) >= (a.predictionChange ?? 0) + TRAIN_MODE_EFFECT_MIN;
+  const effect = (t: MomentumTrack): string => `the model's output moves by ${num(t.outputDifference)} of its size${t.predictionChange === undefined ? "" : ` and ${pct(t.predictionChange)} of predictions change`}`;
+  const effectShort = (t: MomentumTrack): string => `${num(t.outputDifference)}${t.predictionChange === undefined ? "" : ` and ${pct(t.predictionChange)}`}`;
+  const verdict = confirmed ? "" : "; the batches' statistics vary too little here for the momentum to matter";
+  return {
+    status: confirmed ? "confirmed" : "not-confirmed",
+    summary: `with momentum=${w.momentum} the running statistics of \`${instancePythonPath(inst)}\` follow the last batches: over ${settings.steps} train-mode steps on batches whose samples resemble each other (as one class or one source makes real batches), its running mean is off the settled value by ${num(w.meanError)} std on average and its running variance by ${pct(w.varError)} (momentum=${a.momentum}: ${num(a.meanError)} std and ${pct(a.varError)}); in eval mode with the statistics of the last step, ${effect(w)} (momentum=${a.momentum}: ${effectShort(a)})${verdict}. Ran ${setup(model, settings)}.`,
+    metrics: {
+      momentum: w.momentum,
+      alternativeMomentum: a.momentum,
+      varianceError: round(w.varError),
+      alternativeVarianceError: round(a.varError),
+      meanError: round(w.meanError),
+      alternativeMeanError: round(a.meanError),
+      ...(w.predictionChange === undefined ? {} : { predictionChange: round(w.predictionChange), alternativePredictionChange: round(a.predictionChange ?? NaN) }),
+      outputDifference: round(w.outputDifference),
+      alternativeOutputDifference: round(a.outputDifference),
+      steps: settings.steps,
+      model: model.concrete.constructorText,
+    },
+  };
 }

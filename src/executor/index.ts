@@ -8,7 +8,7 @@ import type { ModelIndex } from "../model/index-types.js";
 import { loadTensorLib } from "./tensor-lib.js";
 import { DEFAULT_EXPERIMENT, type ExperimentSettings } from "./measure.js";
 import { prepareModel, type Preparation, type PreparedModel } from "./prepare.js";
-import { confirmMissingEval, confirmOnLogits, confirmReuse, confirmShapeMismatch, confirmUnused, instanceAt } from "./confirm.js";
+import { confirmMissingEval, confirmMomentum, confirmOnLogits, confirmReuse, confirmShapeMismatch, confirmUnused, instanceAt } from "./confirm.js";
 import { ExecutionError } from "./run-graph.js";
 import { NotExecutable } from "./module-config.js";
 
@@ -27,7 +27,7 @@ function planSkips(model: PreparedModel, findings: Diagnostic[]): void {
   }
 }
 
-const CONFIRMABLE = new Set(["reused-batchnorm", "unused-batchnorm", "batchnorm-on-logits", "batchnorm-shape-mismatch", "missing-eval"]);
+const CONFIRMABLE = new Set(["reused-batchnorm", "unused-batchnorm", "batchnorm-on-logits", "batchnorm-shape-mismatch", "missing-eval", "batchnorm-momentum"]);
 
 export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnostic[], options: ConfirmOptions = {}): Promise<void> {
   const targets = diagnostics.filter((d) => d.ruleId !== null && CONFIRMABLE.has(d.ruleId) && !d.fatal);
@@ -39,7 +39,13 @@ export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnos
     for (const d of targets) {
       const cls = d.model ? index.classByName.get(d.model) : undefined;
       if (!cls) {
-        const summary = d.model ? `\`${d.model}\` is not a model class of this file: bnlint executes only those` : "the finding names no model class to execute";
+        const summary = d.model
+          ? `\`${d.model}\` is not a model class of this file: bnlint executes only those`
+          : d.ruleId === "batchnorm-momentum" && d.messageId === "keras"
+            ? "a Keras layer: the executor runs PyTorch models"
+            : d.ruleId === "batchnorm-momentum"
+              ? "no model class of this file calls this BatchNorm in a forward pass bnlint can follow"
+              : "the finding names no model class to execute";
         d.confirmation = { status: "not-run", summary, metrics: {} };
         continue;
       }
@@ -65,6 +71,7 @@ export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnos
         } else if (d.ruleId === "unused-batchnorm") d.confirmation = confirmUnused(model, settings, d);
         else if (d.ruleId === "batchnorm-on-logits") d.confirmation = confirmOnLogits(model, settings, d);
         else if (d.ruleId === "missing-eval") d.confirmation = confirmMissingEval(model, settings);
+        else if (d.ruleId === "batchnorm-momentum") d.confirmation = confirmMomentum(model, settings, d);
       } catch (e) {
         if (e instanceof ExecutionError) d.confirmation = { status: "not-run", summary: `execution stopped at line ${e.node.range.start.line}: ${e.pyType}: ${e.text}`, metrics: {} };
         else if (e instanceof NotExecutable) d.confirmation = { status: "not-run", summary: `not executed: ${model.concrete.constructorText} uses ${e.message}`, metrics: {} };

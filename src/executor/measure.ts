@@ -109,7 +109,8 @@ function channelStats(tf: Tf, a: Act): SiteStats {
   });
 }
 
-function classes(tf: Tf, t: Tensor): Int32Array | undefined {
+/** Top-1 class per position of a model output, or undefined without a class dimension. */
+export function classes(tf: Tf, t: Tensor): Int32Array | undefined {
   if (t.rank < 2 || t.shape[1]! < 2) return undefined;
   return tf.tidy(() => tf.argMax(t, 1).dataSync() as Int32Array);
 }
@@ -293,6 +294,11 @@ function sharedComponent(tf: Tf, t: Tensor): Tensor {
   return tf.slice(t, Array(t.rank).fill(0), [1, t.shape[1]!, ...Array(t.rank - 2).fill(1)]);
 }
 
+/** A batch whose samples resemble each other (see correlatedBatches); token-id inputs are copied as they are. */
+export function resemblingBatch(tf: Tf, batch: Tensor[], vocabs: SyntheticData["vocabs"]): Tensor[] {
+  return batch.map((t, i) => tf.tidy(() => (vocabs?.[i] !== undefined ? tf.clone(t) : tf.add(tf.mul(sharedComponent(tf, t), Math.SQRT1_2), tf.mul(t, Math.SQRT1_2)))));
+}
+
 export function correlatedBatches(tf: Tf, exec: GraphExecutor, data: SyntheticData): CorrelatedBatches {
   let differ = 0;
   let total = 0;
@@ -301,7 +307,7 @@ export function correlatedBatches(tf: Tf, exec: GraphExecutor, data: SyntheticDa
   const norm = new Map<number, number>();
   for (const batch of data.heldOut) {
     // Token ids cannot be mixed: those inputs stay as they are, and the resemblance comes from the others.
-    const mixed = batch.map((t, i) => tf.tidy(() => (data.vocabs?.[i] !== undefined ? tf.clone(t) : tf.add(tf.mul(sharedComponent(tf, t), Math.SQRT1_2), tf.mul(t, Math.SQRT1_2)))));
+    const mixed = resemblingBatch(tf, batch, data.vocabs);
     const trainOut = new Map<number, Tensor>();
     try {
       const train = exec.forward(mixed, { training: true, updateStats: false, onBatchNorm: (n, out) => trainOut.set(n.id, tf.keep(tf.clone(out.t))) });

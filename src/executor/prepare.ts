@@ -11,6 +11,7 @@ import { type TrainingRecord, recordTraining } from "./replay.js";
 import { changedBySkip, SharedPasses } from "./shared-passes.js";
 
 export interface PreparedModel {
+  readonly tf: Tf;
   readonly concrete: ConcreteModel;
   /** Input shapes the model runs with, or undefined when every candidate failed (`failure` says how). */
   readonly shapes?: number[][];
@@ -23,6 +24,8 @@ export interface PreparedModel {
   variant(key: string, variant: Variant, wantBatchDependence: boolean): VariantResult;
   /** Announces a skip variant before any variant runs: its passes then start from the written model's values. */
   plan(key: string, variant: Variant): void;
+  /** The synthetic batches and the recorded training steps of the model as written (made once, on first use). */
+  training(): { data: SyntheticData; recorded: TrainingRecord };
   /** The model as written, in train mode on held-out batches of `size`: the share of predictions unlike eval mode. */
   smallBatchDisagreement(size: number): number | undefined;
   /** The model as written on held-out batches whose samples share a component: train vs eval mode. */
@@ -67,11 +70,17 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
     const shared = new SharedPasses(tf, concrete.graph);
     const inputText = `input ${shapeText(shapes ?? candidates[0])} (${how === "given" ? "as configured" : how === "lazy" ? "chosen for a lazy first layer; set it with --input-shape" : "read off the first layer"})`;
     const model: PreparedModel = {
+      tf,
       concrete: concrete,
       shapes,
       vocabs,
       failure: shapes ? undefined : firstFailure,
       inputText,
+      training() {
+        data ??= syntheticData(tf, shapes!, settings, vocabs);
+        recorded ??= recordOnce(tf, concrete!, data, settings.seed);
+        return { data, recorded };
+      },
       smallBatchDisagreement(size) {
         const written = model.variant("written", {}, false);
         const exec = trainSides.get("")?.exec;
@@ -88,19 +97,18 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
       variant(key, variant, wantBatchDependence) {
         let run = memo.get(key);
         if (!run) {
-          data ??= syntheticData(tf, shapes!, settings, vocabs);
-          recorded ??= recordOnce(tf, concrete!, data, settings.seed);
-          const exec = trainedExecutor(tf, concrete!.graph, data, settings, variant, recorded);
+          model.training();
+          const exec = trainedExecutor(tf, concrete!.graph, data!, settings, variant, recorded);
           const skipKey = [...exec.skip].map((i) => i.id).sort((a, b) => a - b).join(",");
           const written = !variant.split?.size && !variant.skip?.size;
           const sharing: PassSharing | undefined = written ? { passes: shared, role: "keep" } : shared.has(key) ? { passes: shared, role: "reuse", key } : undefined;
           let train = trainSides.get(skipKey);
           try {
             if (!train) {
-              train = { side: new TrainSide(tf, exec, data, settings, sharing), exec }; // kept: batch dependence may be asked later
+              train = { side: new TrainSide(tf, exec, data!, settings, sharing), exec }; // kept: batch dependence may be asked later
               trainSides.set(skipKey, train);
             }
-            run = { result: measureEval(tf, exec, data, train.side, sharing), train: train.side };
+            run = { result: measureEval(tf, exec, data!, train.side, sharing), train: train.side };
             if (sharing?.role === "reuse") fillUnchangedSites(run.result, memo.get("written")?.result, changedBySkip(concrete!.graph, variant));
             memo.set(key, run);
           } finally {
