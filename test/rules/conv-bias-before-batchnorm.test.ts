@@ -27,6 +27,25 @@ runRuleTests(rule, {
   invalid: [
     { code: net("nn.Conv2d(3, planes, 3)"), errors: [{ messageId: "wastedBias", line: 6, column: 21, messageIncludes: ["Conv2d(3, planes, 3) has a bias", "`self.bn` (BatchNorm2d(planes))", "bias=False"] }] },
     { code: net("nn.Conv2d(3, planes, 3, bias=True)"), errors: [{ messageId: "wastedBias", line: 6, column: 50 }] },
+    {
+      // An unrelated if/else in __init__ must not make the channel count `c` unknown (V-Net's LUConv).
+      name: "an activation chosen by an if/else in __init__",
+      code: py`
+        import torch.nn as nn
+        class LUConv(nn.Module):
+            def __init__(self, c, elu):
+                super().__init__()
+                if elu:
+                    self.act = nn.ELU(inplace=True)
+                else:
+                    self.act = nn.PReLU(c)
+                self.conv = nn.Conv3d(c, c, 5, padding=2)
+                self.bn = nn.BatchNorm3d(c)
+            def forward(self, x):
+                return self.act(self.bn(self.conv(x)))
+      `,
+      errors: [{ messageId: "wastedBias", line: 9, column: 21, messageIncludes: "Conv3d(c, c, 5, padding=2) has a bias" }],
+    },
   ],
 });
 

@@ -293,6 +293,9 @@ export class Interpreter {
    * value, are the arms under which it is the one (so the executor can pick it once it knows the arms).
    */
   merge(values: Value[], node: SyntaxNode, tags?: (readonly BranchTag[])[]): Value {
+    // An unknown no arm rebound keeps what is known of it: a parameter's symbol (`c` in `Conv2d(c, c, 3)`) must
+    // survive an unrelated if/else. (Not containers: both arms mutate the one list, so it may be wrong in each.)
+    if (values[0].k === "unknown" && values.every((v) => v === values[0])) return values[0];
     const keys = values.map(valueKey);
     if (keys[0] !== undefined && keys.every((k) => k === keys[0])) return values[0];
     if (values.every((v) => v.k === "tensor")) {
