@@ -8,6 +8,8 @@ function whereText(c: EvalContext): string {
       return `the \`${c.label}\` block at line ${c.range.start.line} (after ${c.after === "loading" ? "loading weights" : "training"})`;
     case "after_load":
       return `inference code after the weights are loaded at line ${c.range.start.line}`;
+    case "eval_loop":
+      return `the loop over \`${c.label}\` at line ${c.range.start.line} (after ${c.after === "loading" ? "loading weights" : "training"})`;
   }
 }
 
@@ -43,7 +45,7 @@ export default defineRule({
     },
     docs: {
       whatItDoes:
-        "Follows module-level code and the functions of the file: which names hold a model that contains BatchNorm with running statistics (a model class of the file, or a torchvision builder such as `torchvision.models.resnet18()`; a BatchNorm with `track_running_stats=False` normalizes with batch statistics in both modes and does not count), where `.eval()`, `.train(False)` and `.train()` are called, and calls between functions of the same file. It reports a call of such a model in evaluation code — a function named like `test`, `evaluate`, `validate`, `predict` or `infer`, a `torch.no_grad()`/`torch.inference_mode()` block after training, or code after `load_state_dict` (or a pretrained builder) in a file that does not train — when no `.eval()` reaches it on any path bnlint sees, and a `.train()` inside evaluation code that reaches such a call.",
+        "Follows module-level code and the functions of the file: which names hold a model that contains BatchNorm with running statistics (a model class of the file, or a torchvision builder such as `torchvision.models.resnet18()`; a BatchNorm with `track_running_stats=False` normalizes with batch statistics in both modes and does not count), where `.eval()`, `.train(False)` and `.train()` are called, and calls between functions of the same file. It reports a call of such a model in evaluation code — a function named like `test`, `evaluate`, `validate`, `predict` or `infer`, a `torch.no_grad()`/`torch.inference_mode()` block after training, a loop over held-out data by its name (`for x, y in test_loader`, `val_dl`, `dataloader_test`, `loaders[\"val\"]`) after training or loading that does not itself train, or code after `load_state_dict` (or a pretrained builder) in a file that does not train — when no `.eval()` reaches it on any path bnlint sees, and a `.train()` inside evaluation code that reaches such a call.",
       whyIsThisBad:
         "In training mode BatchNorm normalizes every batch with that batch's own mean and variance and updates its running statistics; only `model.eval()` (or `model.train(False)`) makes it use the running statistics learned in training. `torch.no_grad()` does not do that: it only stops gradient tracking. A model evaluated in training mode gives predictions that depend on which other samples share the batch, reports wrong validation accuracy, and silently changes its running statistics on the test set.",
       example: {

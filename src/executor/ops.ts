@@ -387,21 +387,34 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
       return softmaxLike(tf, input(), a.number(1, "dim"), name.includes("log_"));
     case "torch.nn.functional.leaky_relu":
       return sameLayout(tf, input(), tf.leakyRelu(input().t, a.number(1, "negative_slope", 0.01)));
+    case "torch.nn.functional.max_pool1d":
+    case "torch.nn.functional.avg_pool1d":
     case "torch.nn.functional.max_pool2d":
     case "torch.nn.functional.avg_pool2d":
+    case "torch.nn.functional.max_pool3d":
+    case "torch.nn.functional.avg_pool3d":
+    case "torch.max_pool1d":
+    case "torch.avg_pool1d":
     case "torch.max_pool2d":
-    case "torch.avg_pool2d": {
-      const kernel = a.ints(1, "kernel_size", 2)!;
-      const stride = a.ints(2, "stride", 2, null) ?? kernel;
+    case "torch.avg_pool2d":
+    case "torch.max_pool3d": {
+      const rank = Number(/([123])d$/.exec(name)![1]) as 1 | 2 | 3;
+      const kernel = a.ints(1, "kernel_size", rank)!;
+      const stride = a.ints(2, "stride", rank, null) ?? kernel;
       const kind = name.includes("max") ? "max" : "avg";
-      if (a.has(4, kind === "max" ? "dilation" : "ceil_mode") && kind === "max" && a.ints(4, "dilation", 2, 1)!.some((d) => d !== 1)) throw new NotExecutable(`\`${name}\` with dilation`, line);
-      return pool(tf, input(), { kind, rank: 2, kernel, stride, padding: a.ints(3, "padding", 2, 0)!, ceilMode: kind === "max" ? a.get(5, "ceil_mode", 0) === 1 : a.get(4, "ceil_mode", 0) === 1, countIncludePad: true, line }, name);
+      if (a.has(4, kind === "max" ? "dilation" : "ceil_mode") && kind === "max" && a.ints(4, "dilation", rank, 1)!.some((d) => d !== 1)) throw new NotExecutable(`\`${name}\` with dilation`, line);
+      // avg_pool: (input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+      const countIncludePad = kind === "max" || a.get(5, "count_include_pad", 1) === 1;
+      return pool(tf, input(), { kind, rank, kernel, stride, padding: a.ints(3, "padding", rank, 0)!, ceilMode: kind === "max" ? a.get(5, "ceil_mode", 0) === 1 : a.get(4, "ceil_mode", 0) === 1, countIncludePad, line }, name);
     }
+    case "torch.nn.functional.adaptive_avg_pool1d":
+    case "torch.nn.functional.adaptive_max_pool1d":
     case "torch.nn.functional.adaptive_avg_pool2d":
     case "torch.nn.functional.adaptive_max_pool2d": {
+      const rank = name.endsWith("1d") ? 1 : 2;
       const out = a.get(1, "output_size");
-      const sizes = typeof out === "number" ? [out, out] : (out as (number | null)[]);
-      return adaptivePool(tf, input(), name.includes("max") ? "max" : "avg", 2, sizes, name, line);
+      const sizes = typeof out === "number" ? Array(rank).fill(out) : (out as (number | null)[]);
+      return adaptivePool(tf, input(), name.includes("max") ? "max" : "avg", rank, sizes, name, line);
     }
     case "torch.mean":
       return mean(tf, input(), a, 1);

@@ -3,11 +3,11 @@ import type { SourceRange } from "./source.js";
 
 /** Why a stretch of code counts as evaluation code. */
 export interface EvalContext {
-  readonly kind: "function" | "no_grad" | "after_load";
-  /** The function name (`test`), the context manager (`torch.no_grad()`) or `load_state_dict`. */
+  readonly kind: "function" | "no_grad" | "after_load" | "eval_loop";
+  /** The function name (`test`), the context manager (`torch.no_grad()`), `load_state_dict`, or the held-out data a loop iterates (`test_loader`). */
   readonly label: string;
   readonly range: SourceRange;
-  /** For `no_grad` blocks: what came before that makes them evaluation code. */
+  /** For `no_grad` blocks and loops over held-out data: what came before that makes them evaluation code. */
   readonly after?: "training" | "loading";
 }
 

@@ -17,6 +17,36 @@ const model = py`
 
 runRuleTests(rule, {
   valid: [
+    { name: "a loop over validation data after model.eval(), in an epoch loop that calls model.train()", code: model + py`
+      net = Net()
+      opt = torch.optim.SGD(net.parameters(), lr=0.1)
+      for epoch in range(3):
+          net.train()
+          for x, y in train_loader:
+              opt.zero_grad()
+              net(x).sum().backward()
+              opt.step()
+          net.eval()
+          for x, y in val_loader:
+              print(net(x).argmax(1))
+    ` },
+    { name: "a loop over validation data that trains on it (fine-tuning)", code: model + py`
+      net = Net()
+      opt = torch.optim.SGD(net.parameters(), lr=0.1)
+      for x, y in train_loader:
+          opt.zero_grad()
+          net(x).sum().backward()
+          opt.step()
+      for x, y in val_loader:
+          opt.zero_grad()
+          net(x).sum().backward()
+          opt.step()
+    ` },
+    { name: "a loop over test data before anything was trained or loaded", code: model + py`
+      net = Net()
+      for x, y in test_loader:
+          print(net(x).shape)
+    ` },
     // kuangliu/pytorch-cifar and many model zoos end each model file with this: a fresh, untrained model.
     { name: "a shape smoke test that builds its own model and neither trains nor loads it", code: model + py`
       def test():
@@ -168,6 +198,18 @@ runRuleTests(rule, {
           model = torchvision.models.resnet18(pretrained=True)
           return model(images)
     `, errors: [{ messageId: "missingEval", line: 6, column: 12, messageIncludes: "evaluation function `predict`" }] },
+    { name: "a loop over test data after the training loop, in the same epoch loop, without no_grad", code: model + py`
+      net = Net()
+      opt = torch.optim.Adam(net.parameters())
+      for epoch in range(3):
+          for x, y in train_loader:
+              opt.zero_grad()
+              net(x).sum().backward()
+              opt.step()
+          correct = 0
+          for i, (x, y) in enumerate(test_loader):
+              correct += (net(x).argmax(1) == y).sum().item()
+    `, errors: [{ messageId: "missingEval", line: 22, column: 21, messageIncludes: "the loop over `test_loader` at line 21 (after training)" }] },
     { name: "a global model used by an evaluation function", code: model + py`
       net = Net()
 

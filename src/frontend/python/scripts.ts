@@ -69,6 +69,23 @@ function evalNameContext(def: FunctionDef): EvalContext | undefined {
   return { kind: "function", label: def.name, range: def.nameRange };
 }
 
+/** Names of held-out data: `test_loader`, `testloader`, `val_dl`, `valid_data`, `x_test`, `loaders["val"]`. */
+const EVAL_DATA_NAME = /(?:^|[^a-z])(?:test|val|valid|validation|eval|dev)_?(?:loader|dataloader|dl|data|dataset|set|ds|batches)?(?:[^a-z]|$)|(?:loader|dataloader|dl)_?(?:test|val|valid|eval|dev)(?:[^a-z]|$)/i;
+/** Wrappers a data loader is iterated through: `enumerate(test_loader)`, `tqdm(val_loader)`. */
+const ITERATION_WRAPPERS = new Set(["enumerate", "tqdm", "iter", "tqdm.tqdm", "tqdm.auto.tqdm"]);
+
+/** The held-out data a `for` loop iterates over, by its name (a name, attribute or subscript; not a call's result). */
+function evalDataName(iterable: SyntaxNode): SyntaxNode | undefined {
+  let node = iterable;
+  if (node.type === "call" && ITERATION_WRAPPERS.has(node.childForFieldName("function")?.text ?? "")) {
+    const first = node.childForFieldName("arguments")?.namedChildren.find((a) => a && a.type !== "comment" && a.type !== "keyword_argument");
+    if (!first) return undefined;
+    node = first;
+  }
+  if (!["identifier", "attribute", "subscript"].includes(node.type)) return undefined;
+  return EVAL_DATA_NAME.test(node.text) ? node : undefined;
+}
+
 const NESTED_SCOPES = new Set(["function_definition", "class_definition", "decorated_definition", "lambda"]);
 
 /** Descendants of `node` of the given types, not entering nested functions, classes and lambdas. */
@@ -348,6 +365,12 @@ class UnitWalker {
     if (iterable) this.escapeIf(this.expr(iterable, s), s); // `for m in model.modules()` or `for layer in model`
     const target = node.childForFieldName("left");
     const body = node.childForFieldName("body")!;
+    const saved = this.context;
+    // A loop over held-out data (`for x, y in test_loader`) after training or loading, that does not train.
+    const data = node.type === "for_statement" && iterable ? evalDataName(iterable) : undefined;
+    if (data && !this.context && !this.noEvalCode && (this.afterTraining(s) || s.loaded) && !this.scanTrains(body)) {
+      this.context = { kind: "eval_loop", label: data.text, range: rangeOf(data), after: this.afterTraining(s) ? "training" : "loading" };
+    }
     this.loopStack.push(node.startIndex);
     let head: FlowState = cloneState(s);
     for (let pass = 0; pass < MAX_LOOP_PASSES; pass++) {
@@ -358,6 +381,7 @@ class UnitWalker {
       head = next;
     }
     this.loopStack.pop();
+    this.context = saved;
     const elseBody = node.childForFieldName("alternative")?.childForFieldName("body");
     return elseBody ? this.walkBlock(elseBody, head) : head;
   }
