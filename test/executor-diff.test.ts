@@ -238,6 +238,7 @@ run("executor agrees with PyTorch", async () => {
       "clean/tabular_embeddings.py:TabularModel", // nn.Embedding on token ids, a list of tuples from the file's instantiation, sum()
       "clean/model_zoo_smoke_test.py:StageNet", // a dict argument from a builder function's local `cfg`
       "clean/ecg_functional_pools.py:ECGNet", // F.max_pool1d (padding), F.avg_pool1d, F.adaptive_avg_pool1d
+      "clean/preact_hasattr_shortcut.py:PreActNet", // hasattr(self, "shortcut") decided per block
       ...TORCHVISION_BLOCKS.map(([rel, cls]) => `torchvision/${rel}:${cls}`),
     ];
     for (const name of required) expect(names).toContain(name);

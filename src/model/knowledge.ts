@@ -132,3 +132,13 @@ export const EAGER_FALSE_CALL = new Set(["torch.jit.is_scripting", "torch.jit.is
 
 /** `add_`, `mul_`, `relu_`: tensor methods that change their tensor in place (not dunders such as `__add__`). */
 export const IN_PLACE_METHOD = /^[a-z][a-z0-9_]*[a-z0-9]_$/;
+
+/** Attributes and methods every `nn.Module` has: `hasattr(self, name)` for these is never decided from `__init__`. */
+export const NN_MODULE_ATTRIBUTES = new Set([
+  "training", "forward", "__call__", "add_module", "register_module", "register_buffer", "register_parameter", "apply", "cuda", "cpu",
+  "to", "type", "float", "double", "half", "bfloat16", "train", "eval", "requires_grad_", "zero_grad", "parameters",
+  "named_parameters", "buffers", "named_buffers", "children", "named_children", "modules", "named_modules",
+  "state_dict", "load_state_dict", "get_submodule", "get_parameter", "get_buffer", "extra_repr", "share_memory",
+  "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook", "register_backward_hook",
+  "dump_patches", "call_super_init", "ipu", "xpu", "to_empty",
+]);

@@ -99,4 +99,6 @@ export interface TensorDims {
 }
 
 export const UNKNOWN: Value = { k: "unknown" };
+/** An attribute set in only some arms of an if/else whose condition is not known: it may not exist at all. */
+export const MAYBE_UNSET: Value = { k: "unknown", why: "set in only some branches" };
 export const NONE: Value = { k: "none" };

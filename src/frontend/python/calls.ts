@@ -348,7 +348,11 @@ function callBuiltin(interp: Interpreter, fn: string, args: CallArgs, site: Call
       } else if (value) escapeValue(value);
       return NONE;
     }
-    case "hasattr":
+    case "hasattr": {
+      const [obj, name] = p;
+      const r = obj?.k === "instance" && name?.k === "str" ? interp.hasAttribute(obj.inst, name.s) : undefined;
+      return r === undefined ? UNKNOWN : { k: "bool", b: r };
+    }
     case "isinstance": {
       const r = p[0] && p[1] ? isInstanceOf(p[0], p[1]) : undefined;
       return r === undefined ? UNKNOWN : { k: "bool", b: r };

@@ -3,12 +3,12 @@ import { rangeOf, type SourceRange } from "../../model/source.js";
 import type { FunctionDef, ModelClass, ModelIndex } from "../../model/index-types.js";
 import { findMethod } from "../../model/index-types.js";
 import type { ArgInfo, Closure, ListItem, ModuleInstance, Value } from "../../model/values.js";
-import { NONE, UNKNOWN } from "../../model/values.js";
+import { MAYBE_UNSET, NONE, UNKNOWN } from "../../model/values.js";
 import type { ArmCondition, BranchConditions, BranchTag, ExtraArg, Frame, GraphNode, LoopTag, NodeOp, RunCondition, SizeExpr, SizeOp } from "../../model/graph.js";
 import {
   constValue, symAdd, symAtom, symConst, symFloorDiv, symMul, symNeg, symSub, symTrueDiv, type Sym,
 } from "../../model/symbolic.js";
-import { canonicalName } from "../../model/knowledge.js";
+import { canonicalName, NN_MODULE_ATTRIBUTES } from "../../model/knowledge.js";
 import { readFunction } from "./indexer.js";
 import {
   BudgetExceeded, FileBudget, LIMITS, checkListSize, closureValue, escapeValue, iterationAtom, listItems, numOf, tensorsIn, truthiness, valueKey,
@@ -643,7 +643,8 @@ export class Interpreter {
       for (const name of attrNames) {
         const vals = continuing.map((o) => o.attrs?.get(name) ?? UNKNOWN);
         const merged = this.merge(vals, node, tags);
-        selfAttrs.set(name, merged);
+        // Missing in an arm: `hasattr(self, name)` is then not known either.
+        selfAttrs.set(name, continuing.some((o) => !o.attrs?.has(name)) ? MAYBE_UNSET : merged);
       }
     }
     return "next";
@@ -908,6 +909,20 @@ export class Interpreter {
     const n = this.nodes[id];
     const withDim = n?.extra !== undefined && (n.extra.kwargs.has("dim") || n.extra.args.length >= 2);
     return n && n.op === "call_method" && withDim ? n.target : "";
+  }
+
+  /**
+   * `hasattr(obj, name)` on a module of a user class: true for what `__init__` set and for the class's methods
+   * and class attributes; false only for a name nothing could have set (an escaped module may have been given
+   * anything; nn.Module's own attributes and private names are not decided); undefined when not known.
+   */
+  hasAttribute(inst: ModuleInstance, name: string): boolean | undefined {
+    const own = inst.attrs.get(name);
+    if (own !== undefined) return own === MAYBE_UNSET ? undefined : true;
+    if (!inst.userClass) return undefined;
+    if (findMethod(inst.userClass, name) || this.classAttribute(inst.userClass, name)) return true;
+    if (inst.escaped || name.startsWith("_") || NN_MODULE_ATTRIBUTES.has(name)) return undefined;
+    return false;
   }
 
   getAttribute(base: Value, name: string, _scope?: Scope): Value {
