@@ -239,6 +239,7 @@ run("executor agrees with PyTorch", async () => {
       "clean/model_zoo_smoke_test.py:StageNet", // a dict argument from a builder function's local `cfg`
       "clean/ecg_functional_pools.py:ECGNet", // F.max_pool1d (padding), F.avg_pool1d, F.adaptive_avg_pool1d
       "clean/preact_hasattr_shortcut.py:PreActNet", // hasattr(self, "shortcut") decided per block
+      "clean/split_ratio_shuffle.py:SplitShuffleNet", // int(x.size(1) * ratio) as a slice bound, int(C / g) in view
       ...TORCHVISION_BLOCKS.map(([rel, cls]) => `torchvision/${rel}:${cls}`),
     ];
     for (const name of required) expect(names).toContain(name);

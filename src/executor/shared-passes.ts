@@ -22,7 +22,7 @@ export function changedBySkip(graph: ForwardGraph, variant: Variant): Set<number
 
 /** Tensors a size expression reads. */
 function sizeExprSources(e: SizeExpr): number[] {
-  return "dims" in e ? [e.dims.node] : "op" in e ? [...sizeExprSources(e.left), ...sizeExprSources(e.right)] : [];
+  return "dims" in e ? [e.dims.node] : "op" in e ? [...sizeExprSources(e.left), ...sizeExprSources(e.right)] : "int" in e ? sizeExprSources(e.int) : [];
 }
 
 /** Tensors whose sizes a node's arguments read (`size=lat.shape[-2:]`): not inputs, but needed to run it. */

@@ -5,6 +5,7 @@ import { NotExecutable } from "./module-config.js";
 /** `shapeOf` gives a computed tensor's (logical) shape; `line` is for the error when a size cannot be read. */
 export function evalSize(e: SizeExpr, shapeOf: (node: number) => number[], line?: number): number {
   if ("num" in e) return e.num;
+  if ("int" in e) return Math.trunc(evalSize(e.int, shapeOf, line));
   if ("dims" in e) {
     const shape = shapeOf(e.dims.node);
     const i = e.dims.index;

@@ -31,7 +31,9 @@ export type RunCondition =
 export type SizeExpr =
   | { readonly dims: TensorDims }
   | { readonly num: number }
-  | { readonly op: SizeOp; readonly left: SizeExpr; readonly right: SizeExpr };
+  | { readonly op: SizeOp; readonly left: SizeExpr; readonly right: SizeExpr }
+  /** `int(e)`: truncation toward zero (`int(x.size(1) * 0.5)`). */
+  | { readonly int: SizeExpr };
 
 export type SizeOp = "+" | "-" | "*" | "//" | "/" | "%";
 

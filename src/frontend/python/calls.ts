@@ -6,7 +6,7 @@ import { NONE, UNKNOWN } from "../../model/values.js";
 import type { ExtraArg, Frame } from "../../model/graph.js";
 import { constValue, symAdd, symApply, symConst, symInt, type Sym } from "../../model/symbolic.js";
 import { CONTAINER_TYPES, DYNAMIC_MODULE_ACCESS_METHODS, EAGER_FALSE_CALL, IN_PLACE_METHOD, INERT_CALL, shortName, TORCH_NN_CLASSES } from "../../model/knowledge.js";
-import { checkListSize, escapeValue, instancesIn, LIMITS, listItems, markEscaped, numOf, tensorsIn } from "./interp-support.js";
+import { checkListSize, escapeValue, instancesIn, isRunTimeSize, LIMITS, listItems, markEscaped, numOf, sizeExprOf, tensorsIn } from "./interp-support.js";
 import type { Interpreter, Scope } from "./interpreter.js";
 
 export interface CallArgs {
@@ -305,7 +305,10 @@ function callBuiltin(interp: Interpreter, fn: string, args: CallArgs, site: Call
     case "int":
     case "round": {
       const n = p[0] ? numOf(p[0]) : undefined;
-      return n ? { k: "num", sym: symInt(n) } : UNKNOWN;
+      if (n) return { k: "num", sym: symInt(n) };
+      // `int(x.size(1) * ratio)`: a size the executor computes in each pass.
+      const size = fn === "int" && p[0] && isRunTimeSize(p[0]) ? sizeExprOf(p[0]) : undefined;
+      return size ? { k: "unknown", why: "size", size: { int: size } } : UNKNOWN;
     }
     case "float":
     case "abs": {

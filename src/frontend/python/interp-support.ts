@@ -1,4 +1,5 @@
 import type { Closure, ListItem, ModuleInstance, Value } from "../../model/values.js";
+import type { SizeExpr } from "../../model/graph.js";
 import { constValue, symKey, type Sym } from "../../model/symbolic.js";
 
 /** Raised when a file exceeds an analysis budget; the graph is then marked incomplete. */
@@ -199,4 +200,18 @@ export function parseIterationAtom(sym: Sym): number | undefined {
   const [[key, coef]] = [...sym.terms];
   const m = /^__iter\d+_(\d+)$/.exec(key);
   return m && coef === 1 ? Number(m[1]) : undefined;
+}
+
+/** A size only the model's run knows: one size of a tensor, or arithmetic on such sizes. */
+export function isRunTimeSize(v: Value): boolean {
+  return v.k === "unknown" && ((!!v.dims && v.dims.index !== undefined) || !!v.size);
+}
+
+/** A value as a size the executor can evaluate: a run-time size, or a known number. */
+export function sizeExprOf(v: Value): SizeExpr | undefined {
+  if (v.k === "unknown" && v.dims && v.dims.index !== undefined) return { dims: v.dims };
+  if (v.k === "unknown" && v.size) return v.size;
+  const sym = v.k === "num" ? v.sym : undefined;
+  const c = sym ? constValue(sym) : undefined;
+  return c !== undefined ? { num: c } : undefined;
 }

@@ -11,7 +11,7 @@ import {
 import { canonicalName, NN_MODULE_ATTRIBUTES } from "../../model/knowledge.js";
 import { readFunction } from "./indexer.js";
 import {
-  BudgetExceeded, FileBudget, LIMITS, checkListSize, closureValue, escapeValue, iterationAtom, listItems, numOf, tensorsIn, truthiness, valueKey,
+  BudgetExceeded, FileBudget, LIMITS, checkListSize, closureValue, escapeValue, isRunTimeSize, iterationAtom, listItems, numOf, sizeExprOf, tensorsIn, truthiness, valueKey,
 } from "./interp-support.js";
 
 /** Tensor methods that, given `dim`, return a (values, indices) pair. */
@@ -1413,16 +1413,3 @@ function combineConditions(op: "and" | "or", a: Value, b: Value): Value {
 
 const SIZE_OPS = new Set(["+", "-", "*", "//", "/", "%"]);
 
-/** A size only the model's run knows: one size of a tensor, or arithmetic on such sizes. */
-function isRunTimeSize(v: Value): boolean {
-  return v.k === "unknown" && ((!!v.dims && v.dims.index !== undefined) || !!v.size);
-}
-
-/** A value as a size the executor can evaluate: a run-time size, or a known number. */
-function sizeExprOf(v: Value): SizeExpr | undefined {
-  if (v.k === "unknown" && v.dims && v.dims.index !== undefined) return { dims: v.dims };
-  if (v.k === "unknown" && v.size) return v.size;
-  const sym = v.k === "num" ? v.sym : undefined;
-  const c = sym ? constValue(sym) : undefined;
-  return c !== undefined ? { num: c } : undefined;
-}
