@@ -95,8 +95,10 @@ export default defineRule({
         { message: "the training loop", at: loop.loop },
         ...(loop.batchNorm.declStatement ? [{ message: `\`${bnName(loop)}\` is declared here`, at: loop.batchNorm.declStatement }] : []),
       ];
+      // The model and BatchNorm, for --confirm and JSON consumers.
+      const where = { model: loop.modelClass, ...(loop.batchNorm.paths[0] ? { modulePath: loop.batchNorm.paths[0] } : {}) };
       if (loop.kind === "batch-size-one") {
-        context.report({ messageId: "batchSizeOne", data, at: loop.batchSizeArg ?? loop.loaderCall, related });
+        context.report({ messageId: "batchSizeOne", data, at: loop.batchSizeArg ?? loop.loaderCall, related, ...where });
         continue;
       }
       const close = context.text.lastIndexOf(")", loop.loaderCall.endIndex - 1);
@@ -107,6 +109,7 @@ export default defineRule({
         data,
         at: loop.loaderCall,
         related,
+        ...where,
         fix: { title: "Pass drop_last=True", safety: "unsafe", edits: [{ range: [at, at], text: before.endsWith(",") ? " drop_last=True" : ", drop_last=True" }] },
       });
     }

@@ -83,6 +83,20 @@ describe("--confirm", () => {
     expect(k.confirmation).toMatchObject({ status: "not-run", summary: "a Keras layer: the executor runs PyTorch models" });
   });
 
+  it("confirms a batch of one with PyTorch's own error from a train-mode pass on one sample", { timeout: 300_000 }, async () => {
+    const dir = new URL("../fixtures/batchnorm-batch-size-one/", import.meta.url).pathname;
+    const confirmations = [];
+    for (const name of ["online_learning_batch_one.py", "tabular_last_batch.py"]) {
+      const [m] = (await lintText(readFileSync(dir + name, "utf8"), dir + name, { confirm: true })).messages;
+      expect(m.ruleId).toBe("batchnorm-batch-size-one");
+      confirmations.push([m.model, m.modulePath, m.confirmation!.status, m.confirmation!.metrics.error]);
+    }
+    expect(confirmations).toEqual([
+      ["MLP", "bn", "confirmed", "ValueError: Expected more than 1 value per channel when training, got input size torch.Size([1, 256])"],
+      ["Regressor", "bn1", "confirmed", "ValueError: Expected more than 1 value per channel when training, got input size torch.Size([1, 64])"],
+    ]);
+  });
+
   it("says which construct stopped execution", async () => {
     const text = reuseAround("from mylib import mystery", ["        x = mystery(x)"]);
     const result = await lintText(text, "net.py", { confirm: true });

@@ -234,3 +234,22 @@ export function confirmMomentum(model: PreparedModel, settings: ExperimentSettin
     },
   };
 }
+
+/**
+ * `batchnorm-batch-size-one`: one train-mode pass on a batch of one sample, as the reported loader gives it. PyTorch
+ * refuses a BatchNorm that would normalise one value per channel, with the error the executor reproduces.
+ */
+export function confirmBatchSizeOne(model: PreparedModel, d: Diagnostic): Confirmation {
+  const inst = instanceAt(model.concrete.graph, d.modulePath);
+  const failure = model.trainPass(1);
+  const ran = `Ran ${model.concrete.constructorText}, ${model.inputText.replace(/^input \[\d+/, "input [1")}.`;
+  if (failure && (!inst || failure.node.instance === inst)) {
+    return {
+      status: "confirmed",
+      summary: `a train-mode forward pass on a batch of one sample stops at line ${failure.node.range.start.line} with PyTorch's error "${failure.pyType}: ${failure.text}". ${ran}`,
+      metrics: { error: `${failure.pyType}: ${failure.text}`, line: failure.node.range.start.line, batch: 1 },
+    };
+  }
+  if (failure) return notRun(`a train-mode pass on a batch of one stopped earlier, at line ${failure.node.range.start.line}: ${failure.pyType}: ${failure.text}`);
+  return { status: "not-confirmed", summary: `a train-mode forward pass on a batch of one sample runs without an error. ${ran}`, metrics: { batch: 1 } };
+}

@@ -8,7 +8,7 @@ import type { ModelIndex } from "../model/index-types.js";
 import { loadTensorLib } from "./tensor-lib.js";
 import { DEFAULT_EXPERIMENT, type ExperimentSettings } from "./measure.js";
 import { prepareModel, type Preparation, type PreparedModel } from "./prepare.js";
-import { confirmMissingEval, confirmMomentum, confirmOnLogits, confirmReuse, confirmShapeMismatch, confirmUnused, instanceAt } from "./confirm.js";
+import { confirmBatchSizeOne, confirmMissingEval, confirmMomentum, confirmOnLogits, confirmReuse, confirmShapeMismatch, confirmUnused, instanceAt } from "./confirm.js";
 import { ExecutionError } from "./run-graph.js";
 import { NotExecutable } from "./module-config.js";
 
@@ -27,7 +27,7 @@ function planSkips(model: PreparedModel, findings: Diagnostic[]): void {
   }
 }
 
-const CONFIRMABLE = new Set(["reused-batchnorm", "unused-batchnorm", "batchnorm-on-logits", "batchnorm-shape-mismatch", "missing-eval", "batchnorm-momentum"]);
+const CONFIRMABLE = new Set(["reused-batchnorm", "unused-batchnorm", "batchnorm-on-logits", "batchnorm-shape-mismatch", "missing-eval", "batchnorm-momentum", "batchnorm-batch-size-one"]);
 
 export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnostic[], options: ConfirmOptions = {}): Promise<void> {
   const targets = diagnostics.filter((d) => d.ruleId !== null && CONFIRMABLE.has(d.ruleId) && !d.fatal);
@@ -62,6 +62,7 @@ export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnos
       const model = prep.model;
       try {
         if (d.ruleId === "batchnorm-shape-mismatch") d.confirmation = confirmShapeMismatch(model, d);
+        else if (d.ruleId === "batchnorm-batch-size-one" && model.shapes) d.confirmation = confirmBatchSizeOne(model, d);
         else if (!model.shapes) {
           const f = model.failure!;
           d.confirmation = { status: "not-run", summary: `execution of ${model.concrete.constructorText} stopped at line ${f.node.range.start.line}: ${f.pyType}: ${f.text}`, metrics: {} };

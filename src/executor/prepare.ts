@@ -24,6 +24,8 @@ export interface PreparedModel {
   variant(key: string, variant: Variant, wantBatchDependence: boolean): VariantResult;
   /** Announces a skip variant before any variant runs: its passes then start from the written model's values. */
   plan(key: string, variant: Variant): void;
+  /** One train-mode pass on a batch of `size`: PyTorch's error, or undefined when it runs. */
+  trainPass(size: number): ExecutionError | undefined;
   /** The synthetic batches and the recorded training steps of the model as written (made once, on first use). */
   training(): { data: SyntheticData; recorded: TrainingRecord };
   /** The model as written, in train mode on held-out batches of `size`: the share of predictions unlike eval mode. */
@@ -76,6 +78,9 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
       vocabs,
       failure: shapes ? undefined : firstFailure,
       inputText,
+      trainPass(size) {
+        return probe(tf, concrete!, shapes!, settings.seed, vocabs, size, true);
+      },
       training() {
         data ??= syntheticData(tf, shapes!, settings, vocabs);
         recorded ??= recordOnce(tf, concrete!, data, settings.seed);
@@ -153,12 +158,12 @@ function recordOnce(tf: Tf, concrete: ConcreteModel, data: SyntheticData, seed: 
 }
 
 /** One eval-mode pass on a batch of 2; returns PyTorch's error if the shapes do not fit. */
-function probe(tf: Tf, concrete: ConcreteModel, shapes: number[][], seed: number, vocabs: readonly (number | undefined)[]): ExecutionError | undefined {
+function probe(tf: Tf, concrete: ConcreteModel, shapes: number[][], seed: number, vocabs: readonly (number | undefined)[], batch = 2, training = false): ExecutionError | undefined {
   const exec = new GraphExecutor(tf, concrete.graph, seed);
   const rng = new Rng(seed + 7);
-  const inputs = shapes.map((s, i) => syntheticBatch(tf, rng, [2, ...s.slice(1)], vocabs[i]));
+  const inputs = shapes.map((s, i) => syntheticBatch(tf, rng, [batch, ...s.slice(1)], vocabs[i]));
   try {
-    tf.dispose(exec.forward(inputs, { training: false, updateStats: false }).outputs);
+    tf.dispose(exec.forward(inputs, { training, updateStats: false }).outputs);
     return undefined;
   } catch (e) {
     if (e instanceof ExecutionError) return e;
