@@ -1,4 +1,4 @@
-import { constValue, defineRule, knowledge, qualifiedNameOf, queries, rangeOf, type RuleContext, type SourceRange, type SyntaxNode } from "../src/rule.js";
+import { constValue, defineRule, knowledge, qualifiedNameOf, queries, rangeOf, type ModuleInstance, type RuleContext, type SourceRange, type SyntaxNode } from "../src/rule.js";
 
 const { isBatchNormType, shortName } = knowledge;
 const { constructorLabel } = queries;
@@ -27,8 +27,9 @@ function flipped(value: number): string {
 
 function suspicious(site: MomentumSite): boolean {
   // PyTorch momentum 1.0 (running stats = last batch) is a deliberate choice in meta-learning code.
-  if (site.convention === "torch") return site.value >= 0.5 && site.value < 1;
-  return site.value <= 0.5 && site.value >= 0;
+  // 0.5 means the same in both conventions (1 - 0.5 = 0.5): nothing to report.
+  if (site.convention === "torch") return site.value > 0.5 && site.value < 1;
+  return site.value < 0.5 && site.value >= 0;
 }
 
 function numberLiteral(text: string): number | undefined {
@@ -103,17 +104,22 @@ function resolvedSites(context: RuleContext): MomentumSite[] {
  */
 function locate(context: RuleContext, at: SourceRange): { model: string; modulePath: string } | undefined {
   let fallback: { model: string; modulePath: string } | undefined;
+  let declared: { model: string; modulePath: string } | undefined;
+  const configures = (inst: ModuleInstance | undefined): inst is ModuleInstance =>
+    !!inst && isBatchNormType(inst.qualname) && inst.paths.length > 0 && at.startIndex >= inst.ctorRange.startIndex && at.endIndex <= inst.ctorRange.endIndex;
   for (const graph of context.analysis.graphs) {
     for (const n of graph.nodes) {
       const inst = n.instance;
-      if (!inst || !isBatchNormType(inst.qualname) || inst.paths.length === 0) continue;
-      if (at.startIndex < inst.ctorRange.startIndex || at.endIndex > inst.ctorRange.endIndex) continue;
+      if (!configures(inst)) continue;
       const found = { model: graph.modelClass.name, modulePath: inst.paths[0] };
       if (context.analysis.topLevelModels.has(graph.modelClass)) return found;
       if (inst.ownerClass === graph.modelClass) fallback ??= found;
     }
+    // Created but never called in a forward pass bnlint follows: --confirm then says why it did not run.
+    const inst = graph.instances.find((i) => configures(i) && i.ownerClass === graph.modelClass);
+    if (inst) declared ??= { model: graph.modelClass.name, modulePath: inst.paths[0] };
   }
-  return fallback;
+  return fallback ?? declared;
 }
 
 export default defineRule({
@@ -131,7 +137,7 @@ export default defineRule({
     fixable: "unsafe",
     docs: {
       whatItDoes:
-        "Finds a PyTorch BatchNorm (BatchNorm1d/2d/3d, SyncBatchNorm, LazyBatchNorm*) with `momentum` of 0.5 or more (below 1), and a Keras `BatchNormalization` with `momentum` of 0.5 or less, written as a number or resolved from a constructor default.",
+        "Finds a PyTorch BatchNorm (BatchNorm1d/2d/3d, SyncBatchNorm, LazyBatchNorm*) with `momentum` above 0.5 (below 1), and a Keras `BatchNormalization` with `momentum` below 0.5 (0.5 means the same in both conventions), written as a number or resolved from a constructor default.",
       whyIsThisBad:
         "The two frameworks define momentum in reverse. PyTorch updates `running = (1 - momentum) * running + momentum * batch` (default 0.1); Keras updates `running = momentum * running + (1 - momentum) * batch` (default 0.99). Porting Keras' `momentum=0.9` to PyTorch unchanged makes the running mean and variance almost equal to the last batch's, so eval-mode accuracy becomes noisy and batch dependent while training looks normal.",
       example: {

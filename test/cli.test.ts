@@ -143,6 +143,19 @@ describe("bnlint CLI", () => {
     expect(byName["f_dangling.py"]).toBeUndefined();
   });
 
+  it("warns about a named file in another language (TensorFlow.js, a notebook) instead of parsing it as Python", async () => {
+    const root = mkdtempSync(join(tmpdir(), "bnlint-other-"));
+    writeFileSync(join(root, "model.ts"), "// A PyTorch port\nconst bn = tf.layers.batchNormalization({ momentum: 0.1 });\n");
+    writeFileSync(join(root, "train.ipynb"), '{"cells": []}');
+    writeFileSync(join(root, "warn.py"), UNUSED_ONLY);
+    const r = await bnlint([join(root, "model.ts"), join(root, "train.ipynb"), root, "-f", "json"]);
+    expect(r.code).toBe(0);
+    const byName = Object.fromEntries(JSON.parse(r.stdout).map((f: { filePath: string; messages: { message: string; severity: number; ruleId: string | null }[] }) => [f.filePath.split("/").pop(), f.messages]));
+    expect(byName["model.ts"]).toEqual([expect.objectContaining({ ruleId: null, severity: 1, message: "File ignored: bnlint lints Python files (.py, .pyi), and this is JavaScript/TypeScript (TensorFlow.js is not supported yet)." })]);
+    expect(byName["train.ipynb"][0].message).toContain("a Jupyter notebook");
+    expect(byName["warn.py"].map((m: { ruleId: string }) => m.ruleId)).toEqual(["unused-batchnorm"]);
+  });
+
   it("reads UTF-16 files with a byte order mark and CRLF line endings", async () => {
     const root = mkdtempSync(join(tmpdir(), "bnlint-enc-"));
     const text = UNUSED_ONLY.replace(/\n/g, "\r\n");

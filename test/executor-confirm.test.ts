@@ -97,6 +97,34 @@ describe("--confirm", () => {
     ]);
   });
 
+  it("finds a BatchNorm that only --model-args switches on (a boolean), and confirms its momentum there", { timeout: 300_000 }, async () => {
+    const text = [
+      "import torch.nn as nn",
+      "",
+      "class Net(nn.Module):",
+      "    def __init__(self, batch_norm=False):",
+      "        super().__init__()",
+      "        self.fc = nn.Linear(4, 10)",
+      "        self.bn = nn.BatchNorm1d(10, momentum=0.9) if batch_norm else nn.Identity()",
+      "        self.out = nn.Linear(10, 2)",
+      "",
+      "    def forward(self, x):",
+      "        return self.out(self.bn(self.fc(x)).relu())",
+    ].join("\n");
+    const momentum = async (modelArgs?: ModelArgs) => (await lintText(text, "net.py", { confirm: true, modelArgs })).messages.find((m) => m.ruleId === "batchnorm-momentum")!;
+    expect((await momentum()).confirmation).toMatchObject({ status: "not-run", summary: expect.stringContaining("set it with --model-args") });
+    const on = (await momentum({ Net: { batch_norm: true } })).confirmation!;
+    expect(on.summary).toContain("Ran Net(batch_norm=True) (values from --model-args)");
+    expect(on.metrics.momentum).toBe(0.9);
+    const lines: string[] = [];
+    const io = { stdout: (s: string) => lines.push(s), stderr: () => {}, isTTY: false, env: {}, cwd: process.cwd() };
+    const file = `${process.env.TMPDIR ?? "/tmp"}/bnlint-bool-${process.pid}.py`;
+    (await import("node:fs")).writeFileSync(file, text);
+    expect(await runCli([file, "--confirm", "--format", "json", "--model-args", "Net=batch_norm=True"], io)).toBe(0);
+    const [m] = JSON.parse(lines.join(""))[0].messages;
+    expect(m.confirmation.metrics.model).toBe("Net(batch_norm=True) (values from --model-args)");
+  });
+
   it("says which construct stopped execution", async () => {
     const text = reuseAround("from mylib import mystery", ["        x = mystery(x)"]);
     const result = await lintText(text, "net.py", { confirm: true });

@@ -10,10 +10,31 @@ const SKIPPED_DIRS = new Set([
 
 export const LINTED_EXTENSIONS = [".py", ".pyi"];
 
+/**
+ * Files named on the command line that are certainly not Python source: reported with a warning and skipped
+ * (as ESLint warns about a file it was given but does not lint), rather than parsed as Python.
+ */
+const OTHER_LANGUAGES: ReadonlyMap<string, string> = new Map([
+  ...[".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"].map((e) => [e, "JavaScript/TypeScript (TensorFlow.js is not supported yet)"] as const),
+  [".ipynb", "a Jupyter notebook (export it with `jupyter nbconvert --to script`)"],
+  ...[".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".md", ".txt"].map((e) => [e, "not source code"] as const),
+  ...[".pt", ".pth", ".ckpt", ".h5", ".keras", ".onnx", ".pb", ".safetensors"].map((e) => [e, "saved weights, not source code"] as const),
+]);
+
 export interface FileEntry {
   path: string;
   /** Set when the path could not be read (missing, permission denied): reported, not linted. */
   error?: string;
+  /** Set for a named file bnlint does not lint (another language): a warning, and the file is skipped. */
+  notice?: string;
+}
+
+/** Why a file named on the command line is not linted, or undefined when it is linted as Python. */
+export function notLinted(path: string): string | undefined {
+  const dot = path.lastIndexOf(".");
+  const ext = dot > path.lastIndexOf("/") ? path.slice(dot).toLowerCase() : "";
+  const what = OTHER_LANGUAGES.get(ext);
+  return what ? `File ignored: bnlint lints Python files (.py, .pyi), and this is ${what}.` : undefined;
 }
 
 interface IgnoreLayer {
@@ -115,7 +136,10 @@ export async function collectFiles(paths: string[], cwd = process.cwd()): Promis
       continue;
     }
     if (info.isDirectory()) await walk(full, await ancestorIgnores(full));
-    else addFile(full);
+    else if (notLinted(full)) {
+      if (!seenFiles.has(full)) out.push({ path: full, notice: notLinted(full) });
+      seenFiles.add(full);
+    } else addFile(full);
   }
   return out;
 }

@@ -55,10 +55,15 @@ export async function lintPaths(settings: RunSettings): Promise<RunOutcome> {
   let done = 0;
   const tick = (): void => settings.onFile?.(done++, entries.length);
   // Every configuration is read before any file is linted or fixed: a bad one stops the run untouched.
-  const configs = await Promise.all(entries.map((e) => (e.error ? undefined : settings.perFile.config(e.path))));
+  const configs = await Promise.all(entries.map((e) => (e.error || e.notice ? undefined : settings.perFile.config(e.path))));
   for (const [i, entry] of entries.entries()) {
     if (entry.error) {
       slots.push(countResult(entry.path, [fatalDiagnostic(entry.error, FILE_START)], []));
+      tick();
+      continue;
+    }
+    if (entry.notice) {
+      slots.push(countResult(entry.path, [{ ruleId: null, severity: 1, message: entry.notice, range: FILE_START, related: [] }], []));
       tick();
       continue;
     }

@@ -48,6 +48,12 @@ function scalarArg(text: string): number | string {
   return quoted ? quoted[2] : Number(text);
 }
 
+/** `True`/`False` (Python's spelling, or `true`/`false`) as a boolean; anything else as scalarArg reads it. */
+function valueArg(text: string): number | string | boolean {
+  if (/^(true|false)$/i.test(text)) return text.toLowerCase() === "true";
+  return scalarArg(text);
+}
+
 /**
  * `--model-args Net=rank1=8,rates=(6,12,18),domains=("source","target")`: numbers, quoted strings, or lists of
  * them in `()` or `[]`.
@@ -57,15 +63,15 @@ function parseModelArgs(value: string, previous: ModelArgs = {}): ModelArgs {
   if (!m) throw new InvalidArgumentError(`expected <Class>=<name>=<number>,..., got "${value}"`);
   const args: Record<string, ModelArgValue> = { ...previous[m[1]] };
   const SCALAR = `-?(?:\\d+\\.?\\d*|\\.\\d+)(?:e-?\\d+)?|"[^"]*"|'[^']*'`;
-  const pair = new RegExp(`\\s*([A-Za-z_]\\w*)\\s*=\\s*(${SCALAR}|[([]\\s*(?:(?:${SCALAR})\\s*(?:,\\s*(?:${SCALAR})\\s*)*,?)?[)\\]])\\s*(?:,|$)`, "iy");
+  const pair = new RegExp(`\\s*([A-Za-z_]\\w*)\\s*=\\s*(${SCALAR}|[Tt]rue|[Ff]alse|[([]\\s*(?:(?:${SCALAR})\\s*(?:,\\s*(?:${SCALAR})\\s*)*,?)?[)\\]])\\s*(?:,|$)`, "iy");
   let rest = m[2];
   while (rest.trim() !== "") {
     const kv = pair.exec(rest);
     pair.lastIndex = 0;
-    if (!kv) throw new InvalidArgumentError(`expected <name>=<number>, <name>="<text>" or <name>=(<value>,...) in "${value}", got "${rest}"`);
+    if (!kv) throw new InvalidArgumentError(`expected <name>=<number>, <name>="<text>", <name>=True|False or <name>=(<value>,...) in "${value}", got "${rest}"`);
     const text = kv[2];
     const items = /^[([]/.test(text) ? text.slice(1, -1).match(new RegExp(SCALAR, "g")) ?? [] : undefined;
-    args[kv[1]] = items ? items.map(scalarArg) : scalarArg(text);
+    args[kv[1]] = items ? items.map(scalarArg) : valueArg(text);
     rest = rest.slice(kv[0].length);
   }
   return { ...previous, [m[1]]: args };

@@ -119,13 +119,13 @@ export function parseConfig(text: string, file: string, knownRules: ReadonlySet<
         break;
       }
       case "model-args": {
-        if (!isTable(value)) fail(`"model-args" must be a table of model class = { argument = number, "string" or [values] }`, key);
+        if (!isTable(value)) fail(`"model-args" must be a table of model class = { argument = number, "string", true/false or [values] }`, key);
         for (const [model, args] of Object.entries(value as Record<string, unknown>)) {
           if (!isTable(args)) fail(`model-args of "${model}" must be a table such as { channels = 16 }`, model);
           const out: Record<string, ModelArgValue> = {};
           const isScalar = (n: unknown): n is number | string => (typeof n === "number" && Number.isFinite(n)) || typeof n === "string";
           for (const [name, n] of Object.entries(args as Record<string, unknown>)) {
-            if (!isScalar(n) && !(Array.isArray(n) && n.every(isScalar))) fail(`model-args "${model}.${name}" must be a number, a string or an array of them`, name);
+            if (!isScalar(n) && typeof n !== "boolean" && !(Array.isArray(n) && n.every(isScalar))) fail(`model-args "${model}.${name}" must be a number, a string, a boolean or an array of numbers and strings`, name);
             out[name] = n as ModelArgValue;
           }
           config.modelArgs[model] = out;

@@ -10,9 +10,8 @@ import { loadSource, oversizeReason, DEFAULT_MAX_FILE_BYTES } from "./source-fil
 import { applyDirectives, collectDirectives } from "./suppressions.js";
 import { syntaxError } from "./syntax-error.js";
 
-/** A constructor argument given for `--confirm`: a number, or a list of numbers (`atrous_rates=(6,12,18)`). */
-/** A constructor argument given for `--confirm`: a number, a string, or a list of them (a Python tuple). */
-export type ModelArgValue = number | string | (number | string)[];
+/** A constructor argument given for `--confirm`: a number, a string, a boolean, or a list of numbers and strings (a Python tuple). */
+export type ModelArgValue = number | string | boolean | (number | string)[];
 /** Constructor arguments by model class name, then parameter name. */
 export type ModelArgs = Record<string, Record<string, ModelArgValue>>;
 

@@ -201,8 +201,8 @@ export const MOMENTUM_ERROR_MIN = 0.05;
  * training batches) with the written momentum and with the other framework's equivalent, and what the
  * statistics of the last training step do to eval-mode predictions.
  */
-export function confirmMomentum(model: PreparedModel, settings: ExperimentSettings, d: Diagnostic): Confirmation {
-  const inst = instanceAt(model.concrete.graph, d.modulePath);
+export function confirmMomentum(model: PreparedModel, settings: ExperimentSettings, d: Diagnostic, path = d.modulePath): Confirmation {
+  const inst = instanceAt(model.concrete.graph, path);
   if (!inst) return notRun(`the BatchNorm at line ${d.range.start.line} was not found in the executed model ${model.concrete.constructorText}`);
   const { data } = model.training();
   const tracks = momentumTracks(model.tf, model.concrete.graph, settings.seed, data, inst);

@@ -4,12 +4,13 @@
  */
 import type { ModelArgs } from "../engine/linter.js";
 import type { Diagnostic } from "../engine/diagnostic.js";
-import type { ModelIndex } from "../model/index-types.js";
+import type { ModelClass, ModelIndex } from "../model/index-types.js";
+import { isBatchNorm } from "../model/queries.js";
 import { loadTensorLib } from "./tensor-lib.js";
 import { DEFAULT_EXPERIMENT, type ExperimentSettings } from "./measure.js";
 import { prepareModel, type Preparation, type PreparedModel } from "./prepare.js";
 import { confirmBatchSizeOne, confirmMissingEval, confirmMomentum, confirmOnLogits, confirmReuse, confirmShapeMismatch, confirmUnused, instanceAt } from "./confirm.js";
-import { ExecutionError } from "./run-graph.js";
+import { allInstances, ExecutionError } from "./run-graph.js";
 import { NotExecutable } from "./module-config.js";
 
 export interface ConfirmOptions {
@@ -35,8 +36,26 @@ export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnos
   const tf = await loadTensorLib();
   const settings: ExperimentSettings = { ...DEFAULT_EXPERIMENT, ...options.settings };
   const prepared = new Map<string, Preparation>();
+  const prepare = (cls: ModelClass): Preparation => {
+    let prep = prepared.get(cls.name);
+    if (!prep) {
+      prep = prepareModel(tf, index, cls, settings, options);
+      prepared.set(cls.name, prep);
+      if (prep.ok) planSkips(prep.model, targets.filter((o) => o.model === cls.name));
+    }
+    return prep;
+  };
   try {
     for (const d of targets) {
+      if (d.ruleId === "batchnorm-momentum" && d.messageId === "torch" && !d.model) {
+        // The lint's own graphs use constructor defaults; with the executor's arguments (--model-args
+        // `batch_norm=True`) a model of the file may create this BatchNorm after all.
+        const found = momentumModelByArgs(index, d, prepare);
+        if (found) {
+          d.confirmation = found.model.shapes ? confirmMomentum(found.model, settings, d, found.path) : { status: "not-run", summary: `execution of ${found.model.concrete.constructorText} stopped at line ${found.model.failure!.node.range.start.line}: ${found.model.failure!.pyType}: ${found.model.failure!.text}`, metrics: {} };
+          continue;
+        }
+      }
       const cls = d.model ? index.classByName.get(d.model) : undefined;
       if (!cls) {
         const summary = d.model
@@ -44,17 +63,12 @@ export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnos
           : d.ruleId === "batchnorm-momentum" && d.messageId === "keras"
             ? "a Keras layer: the executor runs PyTorch models"
             : d.ruleId === "batchnorm-momentum"
-              ? "no model class of this file calls this BatchNorm in a forward pass bnlint can follow"
+              ? "no model class of this file, built with the arguments bnlint uses, creates and calls this BatchNorm (if a constructor argument switches it on, set it with --model-args, e.g. Net=batch_norm=True)"
               : "the finding names no model class to execute";
         d.confirmation = { status: "not-run", summary, metrics: {} };
         continue;
       }
-      let prep = prepared.get(cls.name);
-      if (!prep) {
-        prep = prepareModel(tf, index, cls, settings, options);
-        prepared.set(cls.name, prep);
-        if (prep.ok) planSkips(prep.model, targets.filter((o) => o.model === cls.name));
-      }
+      const prep = prepare(cls);
       if (!prep.ok) {
         d.confirmation = { status: "not-run", summary: prep.why, metrics: {} };
         continue;
@@ -82,4 +96,21 @@ export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnos
   } finally {
     for (const p of prepared.values()) if (p.ok) p.model.dispose();
   }
+}
+
+/** At most this many model classes are built to find the one that creates a BatchNorm. */
+const MAX_SEARCHED_MODELS = 8;
+
+/** A model class whose executable graph, built with the executor's arguments, creates the BatchNorm that `d` configures. */
+function momentumModelByArgs(index: ModelIndex, d: Diagnostic, prepare: (cls: ModelClass) => Preparation): { model: PreparedModel; path: string } | undefined {
+  const models = index.classes.filter((c) => c.isModel).slice(0, MAX_SEARCHED_MODELS);
+  for (const cls of models) {
+    const prep = prepare(cls);
+    if (!prep.ok) continue;
+    const inst = allInstances(prep.model.concrete.graph).find(
+      (i) => i.paths.length > 0 && isBatchNorm(i) && d.range.startIndex >= i.ctorRange.startIndex && d.range.endIndex <= i.ctorRange.endIndex,
+    );
+    if (inst) return { model: prep.model, path: inst.paths[0] };
+  }
+  return undefined;
 }

@@ -202,9 +202,9 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Mod
     const given = modelArgs?.[cls.name]?.[p.name];
     if (given !== undefined) {
       const scalar = (x: number | string): Value => (typeof x === "string" ? { k: "str", s: x } : { k: "num", sym: symConst(x) });
-      const shown1 = (x: number | string): string => (typeof x === "string" ? JSON.stringify(x) : String(x));
+      const shown1 = (x: number | string | boolean): string => (typeof x === "string" ? JSON.stringify(x) : typeof x === "boolean" ? (x ? "True" : "False") : String(x));
       // A list is a tuple, as `(6, 12, 18)` in Python code would be.
-      const value: Value = Array.isArray(given) ? { k: "tuple", items: given.map(scalar) } : scalar(given);
+      const value: Value = Array.isArray(given) ? { k: "tuple", items: given.map(scalar) } : typeof given === "boolean" ? { k: "bool", b: given } : scalar(given);
       const text = Array.isArray(given) ? `(${given.map(shown1).join(", ")}${given.length === 1 ? "," : ""})` : shown1(given);
       bound.keywords.set(p.name, { value, text, range: cls.nameRange });
       kwargs[p.name] = given;

@@ -100,11 +100,11 @@ describe("configuration files", () => {
     expect(options.modelArgs).toEqual({ Keras_Cifar2: { rank1: 8, rank2: 16 } });
   });
 
-  it("model-args take numbers, strings and arrays of them (a tuple argument), and reject other values", () => {
-    const config = parseConfig('[model-args]\nASPP = { in_channels = 64, atrous_rates = [6, 12, 18] }\nDSBNNet = { domains = ["source", "target"] }\n', "/repo/bnlint.toml", known)!;
-    expect(config.modelArgs).toEqual({ ASPP: { in_channels: 64, atrous_rates: [6, 12, 18] }, DSBNNet: { domains: ["source", "target"] } });
-    expect(() => parseConfig("[model-args]\nASPP = { atrous_rates = [[6]] }\n", "/repo/bnlint.toml", known)).toThrow(/must be a number, a string or an array of them/);
-    expect(() => parseConfig("[model-args]\nASPP = { pretrained = true }\n", "/repo/bnlint.toml", known)).toThrow(/must be a number, a string or an array of them/);
+  it("model-args take numbers, strings, booleans and arrays of numbers and strings (a tuple argument), and reject other values", () => {
+    const config = parseConfig('[model-args]\nASPP = { in_channels = 64, atrous_rates = [6, 12, 18], pretrained = false }\nDSBNNet = { domains = ["source", "target"] }\n', "/repo/bnlint.toml", known)!;
+    expect(config.modelArgs).toEqual({ ASPP: { in_channels: 64, atrous_rates: [6, 12, 18], pretrained: false }, DSBNNet: { domains: ["source", "target"] } });
+    expect(() => parseConfig("[model-args]\nASPP = { atrous_rates = [[6]] }\n", "/repo/bnlint.toml", known)).toThrow(/must be a number, a string, a boolean or an array of numbers and strings/);
+    expect(() => parseConfig("[model-args]\nASPP = { rates = [true] }\n", "/repo/bnlint.toml", known)).toThrow(/must be a number, a string, a boolean or an array/);
   });
 });
 

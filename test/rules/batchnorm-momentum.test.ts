@@ -13,12 +13,15 @@ runRuleTests(rule, {
     "import torch.nn as nn\nbn = nn.BatchNorm2d(64, momentum=0.9, track_running_stats=False)\n",
     "import torch.nn as nn\nln = nn.LayerNorm(64)\nopt_momentum = 0.9\n",
     "from tensorflow import keras\nbn = keras.layers.BatchNormalization(momentum=0.99)\n",
+    // 0.5 means the same in both conventions (1 - 0.5 = 0.5).
+    "import torch.nn as nn\nbn = nn.BatchNorm1d(10, momentum=0.5)\n",
+    "from tensorflow import keras\nbn = keras.layers.BatchNormalization(momentum=0.5)\n",
     "import tensorflow as tf\nbn = tf.keras.layers.BatchNormalization(-1, 0.9)\n",
     { name: "an SGD momentum is not a BatchNorm momentum", code: "import torch\nopt = torch.optim.SGD(params, lr=0.1, momentum=0.9)\n" },
   ],
   invalid: [
     { code: "import torch.nn as nn\nbn = nn.BatchNorm2d(64, momentum=0.9)\n", errors: [{ messageId: "torch", line: 2, column: 34, messageIncludes: ["`momentum=0.9` in BatchNorm2d(64, momentum=0.9)", "`momentum=0.1`"] }] },
-    { code: "from torch.nn import SyncBatchNorm\nbn = SyncBatchNorm(64, 1e-3, 0.5)\n", errors: [{ messageId: "torch", line: 2, column: 30, messageIncludes: "`momentum=0.5`" }] },
+    { code: "from torch.nn import SyncBatchNorm\nbn = SyncBatchNorm(64, 1e-3, 0.6)\n", errors: [{ messageId: "torch", line: 2, column: 30, messageIncludes: "`momentum=0.4`" }] },
     { code: "import torch.nn as nn\nbn = nn.BatchNorm3d(8, momentum=.997)\n", errors: [{ messageId: "torch", line: 2, messageIncludes: "`momentum=0.003`" }] },
     { name: "through a constructor default", code: py`
       import torch.nn as nn

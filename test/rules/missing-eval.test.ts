@@ -210,6 +210,12 @@ runRuleTests(rule, {
           for i, (x, y) in enumerate(test_loader):
               correct += (net(x).argmax(1) == y).sum().item()
     `, errors: [{ messageId: "missingEval", line: 22, column: 21, messageIncludes: "the loop over `test_loader` at line 21 (after training)" }] },
+    { name: "an evaluation function whose name ends in a digit", code: model + py`
+      def validate2(net, x):
+          return net(x)
+
+      validate2(Net(), torch.randn(2, 4))
+    `, errors: [{ messageId: "missingEval", line: 14, column: 12, messageIncludes: "evaluation function `validate2`" }] },
     { name: "a global model used by an evaluation function", code: model + py`
       net = Net()
 

@@ -49,8 +49,9 @@ interface Summary {
 const OPAQUE: Summary = { opaque: true, params: [], slots: [], exit: new Map(), pending: [], trains: false, returns: undefined };
 const MAX_LOOP_PASSES = 4;
 
+/** `evaluate_epoch` → evaluate, epoch; `runInference` → run, inference; `validate2` → validate. */
 function nameWords(name: string): string[] {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase().split(/_+/).filter(Boolean);
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase().split(/[_\d]+/).filter(Boolean);
 }
 
 function isTestFile(filePath: string): boolean {
