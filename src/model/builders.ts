@@ -54,5 +54,11 @@ export const EVAL_NAME_WORDS = new Set([
   "test", "testing", "eval", "evaluate", "evaluation", "val", "valid", "validate", "validation", "predict",
   "prediction", "infer", "inference",
 ]);
-/** …unless the name also says it trains (`train_and_validate`, `fit_eval`). */
-export const TRAIN_NAME_WORDS = new Set(["train", "training", "fit", "finetune"]);
+/**
+ * …unless the name also says it trains (`train_and_validate`, `fit_eval`) or adapts BatchNorm on purpose at test
+ * time (`test_adabn`, `evaluate_tta`, `recalibrate_bn`: AdaBN, TENT's norm baseline, statistics recalibration).
+ */
+export const TRAIN_NAME_WORDS = new Set([
+  "train", "training", "fit", "finetune", "adapt", "adaptation", "adabn", "tta", "tent", "recalibrate",
+  "recalibration", "calibrate", "calibration",
+]);

@@ -47,6 +47,16 @@ runRuleTests(rule, {
       for x, y in test_loader:
           print(net(x).shape)
     ` },
+    { name: "test-time BatchNorm adaptation named as such (AdaBN)", code: model + py`
+      def test_adabn(net, loader):
+          net.train()
+          with torch.no_grad():
+              return [net(x) for x in loader]
+
+      net = Net()
+      net.load_state_dict(torch.load("source.pt"))
+      test_adabn(net, [])
+    ` },
     // kuangliu/pytorch-cifar and many model zoos end each model file with this: a fresh, untrained model.
     { name: "a shape smoke test that builds its own model and neither trains nor loads it", code: model + py`
       def test():
@@ -167,7 +177,7 @@ runRuleTests(rule, {
           return net(x)
 
       evaluate(Net(), torch.randn(2, 4))
-    `, errors: [{ messageId: "trainInEval", line: 15, column: 5, messageIncludes: "called at line 16" }] },
+    `, errors: [{ messageId: "trainInEval", line: 15, column: 5, messageIncludes: ["called at line 16", "`# bnlint: disable=missing-eval -- test-time BatchNorm adaptation`"] }] },
     { name: "eval undone by train(True) before the no_grad block", code: model + py`
       net = Net()
       opt = torch.optim.SGD(net.parameters(), lr=0.1)
