@@ -240,6 +240,8 @@ run("executor agrees with PyTorch", async () => {
       "clean/ecg_functional_pools.py:ECGNet", // F.max_pool1d (padding), F.avg_pool1d, F.adaptive_avg_pool1d
       "clean/preact_hasattr_shortcut.py:PreActNet", // hasattr(self, "shortcut") decided per block
       "clean/split_ratio_shuffle.py:SplitShuffleNet", // int(x.size(1) * ratio) as a slice bound, int(C / g) in view
+      "clean/ceil_mode_pooling.py:CeilStem", // MaxPool2d/F.max_pool2d/F.max_pool1d with ceil_mode=True adding a window…
+      "clean/ceil_mode_pooling.py:CeilStem@(4, 3, 45, 45)", // …and on an input where it does not
       ...TORCHVISION_BLOCKS.map(([rel, cls]) => `torchvision/${rel}:${cls}`),
     ];
     for (const name of required) expect(names).toContain(name);

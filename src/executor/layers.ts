@@ -217,21 +217,31 @@ export function pool(tf: Tf, x: Act, spec: PoolSpec, type: string): Act {
   const shape = logicalShape(x);
   if (shape.length !== spec.rank + 2) throw new NotExecutable(`\`${type}\` on a ${shape.length}-d tensor`, spec.line);
   const spatial = shape.slice(2);
-  spatial.forEach((s, i) => {
+  // ceil_mode: one more window where the last one would start inside the input (or its left padding), as PyTorch
+  // sizes it; for max pooling that window is the input padded on the right with -inf.
+  const extra = spatial.map((s, i) => {
     const span = s + 2 * spec.padding[i] - spec.kernel[i];
     if (span < 0) throw new TorchError("RuntimeError", `Given input size: (${shape.slice(1).join("x")}). Calculated output size: (${shape[1]}x${spatial.map((d, j) => Math.floor((d + 2 * spec.padding[j] - spec.kernel[j]) / spec.stride[j]) + 1).join("x")}). Output size is too small`);
-    if (spec.ceilMode && span % spec.stride[i] !== 0) throw new NotExecutable(`\`${type}(ceil_mode=True)\` where rounding up changes the size`, spec.line);
+    if (!spec.ceilMode || span % spec.stride[i] === 0) return 0;
+    let out = Math.ceil(span / spec.stride[i]) + 1;
+    if ((out - 1) * spec.stride[i] >= s + spec.padding[i]) out -= 1;
+    const more = (out - 1) * spec.stride[i] + spec.kernel[i] - (s + 2 * spec.padding[i]);
+    if (more > 0 && spec.kind !== "max") throw new NotExecutable(`\`${type}(ceil_mode=True)\` where rounding up adds a partial window (the executor computes it for max pooling only)`, spec.line);
+    return Math.max(more, 0);
   });
   if (spec.padding.some((p) => p > 0) && spec.kind === "avg" && !spec.countIncludePad) throw new NotExecutable(`\`${type}(count_include_pad=False)\` with padding`, spec.line);
+  const sides = spec.padding.map((p, i): [number, number] => [p, p + extra[i]]);
+  const padded = sides.some(([a, b]) => a > 0 || b > 0);
   if (spec.rank === 3) {
     let v = toCL(tf, x);
-    if (spec.padding.some((p) => p > 0)) v = tf.pad(v, [[0, 0], ...spec.padding.map((p): [number, number] => [p, p]), [0, 0]], spec.kind === "max" ? -Infinity : 0);
+    if (padded) v = tf.pad(v, [[0, 0], ...sides, [0, 0]], spec.kind === "max" ? -Infinity : 0);
     const [k, s] = [spec.kernel as [number, number, number], spec.stride as [number, number, number]];
     return { t: spec.kind === "max" ? tf.maxPool3d(v as never, k, s, "valid", undefined, "NDHWC") : tf.avgPool3d(v as never, k, s, "valid", undefined, "NDHWC"), cl: true };
   }
   let t = as2d(tf, toCL(tf, x), spec.rank);
-  const pad = pair(spec.padding, spec.rank, 0);
-  if (pad[0] > 0 || pad[1] > 0) t = tf.pad(t, explicitPad(pad), spec.kind === "max" ? -Infinity : 0);
+  // 1-d pooling runs as 2-d over a height of 1.
+  const [sideH, sideW] = spec.rank === 1 ? [[0, 0] as [number, number], sides[0]] : [sides[0], sides[1]];
+  if (padded) t = tf.pad(t, [[0, 0], sideH, sideW, [0, 0]], spec.kind === "max" ? -Infinity : 0);
   const k = pair(spec.kernel, spec.rank);
   const s = pair(spec.stride, spec.rank);
   const y = spec.kind === "max" ? tf.maxPool(t as never, k, s, "valid") : tf.avgPool(t as never, k, s, "valid");

@@ -39,6 +39,8 @@ export class NodeArgs {
       }
       case "other":
         if (a.text === "None") return null;
+        // Python's booleans are the integers 1 and 0 (`ceil_mode=True` reads as 1).
+        if (a.text === "True" || a.text === "False") return a.text === "True" ? 1 : 0;
         if (BATCH_SIZE_TEXT.test(a.text)) return this.batch;
         throw new NotExecutable(`\`${a.text}\`, whose value bnlint does not know`, this.node.range.start.line);
       case "tensor":

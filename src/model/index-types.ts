@@ -13,6 +13,8 @@ export interface FunctionDef {
   readonly params: readonly ParamDef[];
   readonly body: SyntaxNode;
   readonly isStatic: boolean;
+  /** `@property` (or `functools.cached_property`): reading the attribute runs it. */
+  readonly isProperty: boolean;
 }
 
 export interface ParamDef {

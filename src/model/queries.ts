@@ -15,8 +15,13 @@ export function isBatchNorm(inst: ModuleInstance | undefined): inst is ModuleIns
 /** `BatchNorm2d(32)`: the constructor as a reader recognises it. */
 export function constructorLabel(inst: ModuleInstance): string {
   const name = inst.qualname ? shortName(inst.qualname) : inst.userClass?.name ?? inst.ctorText;
-  const args = [...inst.args.map((a) => a.text), ...[...inst.kwargs].map(([k, a]) => `${k}=${a.text}`)];
+  const args = [...inst.args.map((a) => oneLine(a.text)), ...[...inst.kwargs].map(([k, a]) => `${k}=${oneLine(a.text)}`)];
   return `${name}(${args.join(", ")})`;
+}
+
+/** An argument written over several lines (`stride=(2,\n    2)`), on one line as a message needs it: `(2, 2)`. */
+function oneLine(text: string): string {
+  return text.includes("\n") ? text.replace(/([([{])\s*\n\s*/g, "$1").replace(/\s*\n\s*([)\]}])/g, "$1").replace(/\s*\n\s*/g, " ") : text;
 }
 
 /** call_module nodes that run `inst`, in program order. */

@@ -28,6 +28,21 @@ runRuleTests(rule, {
     { code: net("nn.Conv2d(3, planes, 3)"), errors: [{ messageId: "wastedBias", line: 6, column: 21, messageIncludes: ["Conv2d(3, planes, 3) has a bias", "`self.bn` (BatchNorm2d(planes))", "bias=False"] }] },
     { code: net("nn.Conv2d(3, planes, 3, bias=True)"), errors: [{ messageId: "wastedBias", line: 6, column: 50 }] },
     {
+      name: "a constructor written over lines inside a tuple is quoted on one line",
+      code: py`
+        import torch.nn as nn
+        class Stem(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 64, kernel_size=(7, 7), stride=(2,
+                    2), padding=(3, 3))
+                self.bn = nn.BatchNorm2d(64)
+            def forward(self, x):
+                return self.bn(self.conv(x))
+      `,
+      errors: [{ messageId: "wastedBias", line: 5, column: 21, messageIncludes: "Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3)) has a bias" }],
+    },
+    {
       // An unrelated if/else in __init__ must not make the channel count `c` unknown (V-Net's LUConv).
       name: "an activation chosen by an if/else in __init__",
       code: py`

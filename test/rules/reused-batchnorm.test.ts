@@ -4,6 +4,29 @@ import { py, runRuleTests } from "../helpers/rule-tester.js";
 runRuleTests(rule, {
   valid: [
     {
+      name: "two @property accessors, one BatchNorm each (mmdet's norm1/norm2)",
+      code: py`
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, planes):
+                super().__init__()
+                self.norm1_name, self.norm2_name = "bn1", "bn2"
+                self.conv1 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+                self.add_module(self.norm1_name, nn.BatchNorm2d(planes))
+                self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+                self.add_module(self.norm2_name, nn.BatchNorm2d(planes))
+            @property
+            def norm1(self):
+                return getattr(self, self.norm1_name)
+            @property
+            def norm2(self):
+                return getattr(self, self.norm2_name)
+            def forward(self, x):
+                out = self.norm1(self.conv1(x))
+                return self.norm2(self.conv2(out))
+      `,
+    },
+    {
       name: "a nested function handed to code bnlint cannot see: the modules it names escape",
       code: py`
         import torch.nn as nn
@@ -146,6 +169,27 @@ runRuleTests(rule, {
     },
   ],
   invalid: [
+    {
+      // mmcv/mmdet blocks: `self.add_module(self.norm1_name, norm)` and a property that looks it up by name.
+      name: "a BatchNorm reached through an mmcv-style @property, called twice",
+      code: py`
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, planes):
+                super().__init__()
+                self.norm1_name = "bn1"
+                self.conv1 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+                self.add_module(self.norm1_name, nn.BatchNorm2d(planes))
+                self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+            @property
+            def norm1(self):
+                return getattr(self, self.norm1_name)
+            def forward(self, x):
+                out = self.norm1(self.conv1(x))
+                return self.norm1(self.conv2(out))
+      `,
+      errors: [{ messageId: "reused", line: 14, column: 16, messageIncludes: ["`self.bn1` (BatchNorm2d(planes)), called here as `self.norm1`, runs 2 times"] }],
+    },
     {
       name: "a nested function run by torch.utils.checkpoint is followed like a direct call",
       code: py`

@@ -57,6 +57,8 @@ function readParams(node: SyntaxNode): ParamDef[] {
   return params;
 }
 
+const PROPERTY_DECORATORS = new Set(["property", "cached_property", "functools.cached_property"]);
+
 export function readFunction(node: SyntaxNode, decorators: string[] = []): FunctionDef | undefined {
   const name = node.childForFieldName("name");
   const params = node.childForFieldName("parameters");
@@ -75,6 +77,7 @@ export function readFunction(node: SyntaxNode, decorators: string[] = []): Funct
     },
     body,
     isStatic: decorators.includes("staticmethod"),
+    isProperty: decorators.some((d) => PROPERTY_DECORATORS.has(d)),
   };
 }
 
@@ -120,7 +123,9 @@ function readClass(node: SyntaxNode, imports: ImportTable): ModelClass | undefin
     const { def, decorators } = unwrapDecorated(stmt);
     if (def.type === "function_definition") {
       const fn = readFunction(def, decorators);
-      if (fn) methods.set(fn.name, fn);
+      // `@norm1.setter` defines the same name again: the getter stays what reading `self.norm1` runs.
+      const accessor = decorators.some((d) => /\.(setter|deleter)$/.test(d));
+      if (fn && !(accessor && methods.get(fn.name)?.isProperty)) methods.set(fn.name, fn);
     } else if (stmt.type === "expression_statement") {
       const assign = stmt.namedChildren[0];
       if (assign?.type === "assignment") {

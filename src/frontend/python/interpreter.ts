@@ -48,6 +48,9 @@ type Flow = "next" | "return" | "break" | "continue";
  * instances (what `__init__` creates and stores); in `forward` mode it records a graph of tensor operations.
  * Whatever it cannot follow becomes an unknown value or an opaque node, never a guess.
  */
+/** The arguments of a property read: none. */
+const NO_CALL_ARGS: CallArgs = { positional: [], keywords: new Map(), spread: false };
+
 export class Interpreter {
   readonly nodes: GraphNode[] = [];
   readonly notes: string[] = [];
@@ -925,7 +928,7 @@ export class Interpreter {
     return false;
   }
 
-  getAttribute(base: Value, name: string, _scope?: Scope): Value {
+  getAttribute(base: Value, name: string, scope?: Scope): Value {
     switch (base.k) {
       case "qualname":
         return { k: "qualname", name: canonicalName(`${base.name}.${name}`) };
@@ -936,6 +939,8 @@ export class Interpreter {
         if (name === "training" && this.recording) return { k: "unknown", why: "mode", cond: { kind: "training" } };
         if (base.inst.userClass) {
           const method = findMethod(base.inst.userClass, name);
+          // mmcv-style `@property def norm1(self): return getattr(self, self.norm1_name)`: reading it runs it.
+          if (method?.def.isProperty) return this.callFunction(method.def, base, NO_CALL_ARGS, { cls: method.cls, owner: scope?.owner });
           if (method) return { k: "function", def: method.def, self: base, cls: method.cls };
           const classValue = this.classAttribute(base.inst.userClass, name);
           if (classValue) return classValue;
