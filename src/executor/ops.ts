@@ -333,6 +333,24 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
       if (x === undefined || y === undefined) throw new NotExecutable(`\`${name}\` of a value bnlint does not follow as a tensor`, line);
       return matmul(tf, ctx.value(x), ctx.value(y), node);
     }
+    case "torch.max":
+    case "torch.min": {
+      const fn = name.slice(6) as "max" | "min";
+      const second = node.extra?.args[1];
+      // torch.max(a, b): elementwise, as torch.maximum.
+      if (second?.kind === "tensor") {
+        const [x, y] = [input(), ctx.value(second.node)];
+        checkBroadcast(logicalShape(x), logicalShape(y), node);
+        return binary(tf, fn === "max" ? "maximum" : "minimum", x, y, line);
+      }
+      const t = toCF(tf, input());
+      // torch.max(x): the largest value; torch.max(x, dim): the values of (values, indices).
+      if (!a.has(1, "dim")) return cf(fn === "max" ? tf.max(t) : tf.min(t));
+      const dim = a.number(1, "dim");
+      const axis = dim < 0 ? dim + t.rank : dim;
+      const keep = a.bool(2, "keepdim", false);
+      return cf(fn === "max" ? tf.max(t, axis, keep) : tf.min(t, axis, keep));
+    }
     case "torch.maximum":
     case "torch.minimum": {
       const [x, y] = [ctx.value(a.tensors(0, "input")[0]), ctx.value(a.tensors(1, "other")[0])];
@@ -462,6 +480,20 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
       return sameLayout(tf, input(), name.endsWith("zeros_like") ? tf.zerosLike(input().t) : tf.onesLike(input().t));
     case "torch.norm":
       return norm(tf, input(), a, 1, node);
+    // Constants written with NumPy (PointNet's identity: `torch.from_numpy(np.array([1, 0, 0, ...]).astype(...))`).
+    case "numpy.array":
+    case "numpy.asarray": {
+      const values = a.get(0, "object");
+      if (!Array.isArray(values) || values.some((v) => typeof v !== "number")) throw new NotExecutable(`\`${name}\` of anything but a flat list of numbers`, line);
+      return cf(tf.tensor1d(values as number[]));
+    }
+    case "numpy.eye":
+    case "numpy.identity":
+      return cf(tf.eye(a.number(0, "N")));
+    case "torch.from_numpy":
+    case "torch.autograd.Variable":
+    case "torch.autograd.variable.Variable":
+      return input(); // the same values: float32 here, with no autograd wrapper
     case "torch.zeros":
     case "torch.ones": {
       // The size: positional numbers or one tuple (`size=` too); dtype and device do not matter here.
@@ -687,6 +719,7 @@ export function runMethod(ctx: OpContext, node: GraphNode): Act {
     case "norm":
       return norm(tf, x, a, 0, node);
     case "type_as":
+    case "astype":
       return x; // the executor computes in float32 only, so the cast changes nothing
   }
   throw new NotExecutable(`method \`.${node.target}()\` (the executor does not implement it)`, line);

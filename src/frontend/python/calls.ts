@@ -258,7 +258,7 @@ function callQualname(interp: Interpreter, name: string, args: CallArgs, site: C
     if (name.startsWith("torch.") || name.startsWith("numpy.") || name.startsWith("math.") || name.startsWith("einops.")) {
       const inputs = allArgs(args).flatMap((v) => tensorsIn(v));
       for (const v of allArgs(args)) if (instancesIn(v).length > 0) escapeValue(v);
-      if (inputs.length === 0 && !name.startsWith("torch.")) return UNKNOWN;
+      if (inputs.length === 0 && !name.startsWith("torch.") && !NUMPY_CONSTANTS.has(name)) return UNKNOWN;
       return { k: "tensor", node: interp.addNode("call_function", name, inputs, rangeOf(site.node), { extra: extraOf(interp, args), calleeRange: rangeOf(site.calleeNode) }) };
     }
     return interp.opaque(name, site.node, allArgs(args));
@@ -267,6 +267,9 @@ function callQualname(interp: Interpreter, name: string, args: CallArgs, site: C
   escapeArgs(args);
   return UNKNOWN;
 }
+
+/** NumPy calls that make a constant array a model turns into a tensor (`torch.from_numpy(np.eye(k))`). */
+const NUMPY_CONSTANTS = new Set(["numpy.array", "numpy.asarray", "numpy.eye", "numpy.identity"]);
 
 function mathCall(fn: string, args: CallArgs): Value {
   const xs = args.positional.map((a) => numOf(a.value));

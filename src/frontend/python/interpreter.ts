@@ -16,6 +16,7 @@ import {
 
 /** Tensor methods that, given `dim`, return a (values, indices) pair. */
 const VALUES_INDICES_METHODS = new Set(["max", "min", "median", "mode"]);
+const VALUES_INDICES_FUNCTIONS = new Set(["torch.max", "torch.min", "torch.median", "torch.mode"]);
 import { callValue, registerContainerChild, type CallArgs } from "./calls.js";
 
 /** Where the interpreter is: the frame of one Python function being run abstractly. */
@@ -465,9 +466,19 @@ export class Interpreter {
     const left = node.childForFieldName("left");
     const right = node.childForFieldName("right");
     if (!right) return UNKNOWN;
-    const value = right.type === "assignment" ? this.execAssignment(right, scope) : this.evalExpr(right, scope);
+    let value = right.type === "assignment" ? this.execAssignment(right, scope) : this.evalExpr(right, scope);
+    // `batchsize = x.size()[0]`: a use of the name is no longer recognisable as the batch size by its text, so the
+    // name holds the size itself (the executor reads it off `x` in each pass).
+    if (left?.type === "identifier" && value === UNKNOWN && this.recording) value = this.batchSizeOf(right, scope) ?? value;
     if (left) this.assignTarget(left, value, scope, value, node.parent ?? node);
     return value;
+  }
+
+  /** `x.size(0)`, `x.size()[0]`, `x.shape[0]` of a tensor `x`, as a run-time size; undefined for anything else. */
+  private batchSizeOf(expr: SyntaxNode, scope: Scope): Value | undefined {
+    const m = /^([A-Za-z_]\w*)\s*\.\s*(?:size\(\s*0\s*\)|size\(\s*\)\s*\[\s*0\s*\]|shape\s*\[\s*0\s*\])$/.exec(expr.text);
+    const base = m ? scope.env.get(m[1]) : undefined;
+    return base?.k === "tensor" ? { k: "unknown", why: "size", size: { dims: { node: base.node, index: 0 } } } : undefined;
   }
 
   private execAugmented(node: SyntaxNode, scope: Scope): void {
@@ -907,11 +918,17 @@ export class Interpreter {
     return this.getAttribute(base, attr.text, scope);
   }
 
-  /** The target of a recorded call node (`max` for `x.max(dim=2)`), or "" for other nodes. */
-  private graphNodeTarget(id: number): string {
+  /**
+   * Whether a recorded node stands for PyTorch's (values, indices) pair, of which the graph keeps the values:
+   * `x.max(dim=2)`, `x.max(2)`, `torch.max(x, 2, keepdim=True)` (not `torch.max(a, b)`, an elementwise maximum).
+   */
+  private returnsValuesIndices(id: number): boolean {
     const n = this.nodes[id];
-    const withDim = n?.extra !== undefined && (n.extra.kwargs.has("dim") || n.extra.args.length >= 2);
-    return n && n.op === "call_method" && withDim ? n.target : "";
+    if (!n?.extra) return false;
+    if (n.op === "call_method") return VALUES_INDICES_METHODS.has(n.target) && (n.extra.kwargs.has("dim") || n.extra.args.length >= 2);
+    if (n.op !== "call_function" || !VALUES_INDICES_FUNCTIONS.has(n.target)) return false;
+    const second = n.extra.args[1];
+    return n.extra.kwargs.has("dim") || (second !== undefined && second.kind !== "tensor");
   }
 
   /**
@@ -949,7 +966,9 @@ export class Interpreter {
       }
       case "tensor":
         // `x.max(dim=2).values`: the reductions that return (values, indices) are recorded as their values.
-        if (name === "values" && this.recording && VALUES_INDICES_METHODS.has(this.graphNodeTarget(base.node))) return base;
+        if (name === "values" && this.recording && this.returnsValuesIndices(base.node)) return base;
+        // The model runs on the CPU here (`if x.is_cuda: iden = iden.cuda()` only moves a tensor).
+        if (name === "is_cuda") return { k: "bool", b: false };
         return { k: "method", recv: base, name };
       case "list":
       case "dict":
@@ -999,6 +1018,12 @@ export class Interpreter {
     const keys = subs.map((s) => (s.type === "slice" ? ({ k: "unknown", why: "slice" } as Value) : this.evalExpr(s, scope)));
     if (base.k === "tensor") {
       if (!this.recording) return UNKNOWN;
+      // `torch.max(x, 2)[0]`: the values of a (values, indices) pair, not the first row of the values.
+      if (keys.length === 1 && this.returnsValuesIndices(base.node)) {
+        const i = keys[0].k === "num" ? constValue(keys[0].sym) : undefined;
+        if (i === 0 || i === -2) return base;
+        return this.opaque("the indices of a (values, indices) pair", node, [base]);
+      }
       const args: ExtraArg[] = [{ kind: "tensor", node: base.node }, ...subs.map((s, i) => (s.type === "slice" ? this.sliceArg(s, scope) : this.extraArgOf(keys[i], s.text)))];
       const inputs = [base.node, ...keys.flatMap((k) => tensorsIn(k))];
       return { k: "tensor", node: this.addNode("call_function", "operator.getitem", inputs, rangeOf(node), { extra: { args, kwargs: new Map() } }) };
