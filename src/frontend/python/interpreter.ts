@@ -565,6 +565,10 @@ export class Interpreter {
       const start = dims.start;
       return Array.from({ length: n }, (_, i) => ({ k: "unknown" as const, why: "shape", dims: { node: dims.node, index: start + i } }));
     }
+    // `v, i = torch.max(x, 2)`: the values, and indices the graph does not compute.
+    if (value.k === "tensor" && this.recording && n === 2 && this.returnsValuesIndices(value.node)) {
+      return [value, { k: "unknown", why: "the indices of a (values, indices) pair" }];
+    }
     if (value.k === "tensor" && this.recording) {
       return Array.from({ length: n }, (_, i) => ({ k: "tensor" as const, node: this.addNode("call_function", "operator.getitem", [value.node], rangeOf(node), { extra: { args: [{ kind: "tensor", node: value.node }, { kind: "num", sym: symConst(i) }], kwargs: new Map() } }) }));
     }
@@ -1022,7 +1026,7 @@ export class Interpreter {
       if (keys.length === 1 && this.returnsValuesIndices(base.node)) {
         const i = keys[0].k === "num" ? constValue(keys[0].sym) : undefined;
         if (i === 0 || i === -2) return base;
-        return this.opaque("the indices of a (values, indices) pair", node, [base]);
+        return { k: "unknown", why: "the indices of a (values, indices) pair" };
       }
       const args: ExtraArg[] = [{ kind: "tensor", node: base.node }, ...subs.map((s, i) => (s.type === "slice" ? this.sliceArg(s, scope) : this.extraArgOf(keys[i], s.text)))];
       const inputs = [base.node, ...keys.flatMap((k) => tensorsIn(k))];
