@@ -135,11 +135,16 @@ export async function collectFiles(paths: string[], cwd = process.cwd()): Promis
       out.push({ path: full, error: info.code === "ENOENT" ? "no such file or directory" : info.code === "EACCES" ? "permission denied" : info.message });
       continue;
     }
-    if (info.isDirectory()) await walk(full, await ancestorIgnores(full));
-    else if (notLinted(full)) {
-      if (!seenFiles.has(full)) out.push({ path: full, notice: notLinted(full) });
+    if (info.isDirectory()) {
+      await walk(full, await ancestorIgnores(full));
+      continue;
+    }
+    const notice = notLinted(full);
+    if (!notice) addFile(full);
+    else if (!seenFiles.has(full)) {
       seenFiles.add(full);
-    } else addFile(full);
+      out.push({ path: full, notice });
+    }
   }
   return out;
 }
