@@ -2,7 +2,6 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
 import type { LintOptions } from "../engine/linter.js";
 import type { LintResult } from "../engine/diagnostic.js";
 
@@ -29,6 +28,8 @@ export interface Job {
 export async function lintInWorkers(jobs: Job[], threads: number, script: string, onDone?: () => void): Promise<LintResult[]> {
   const results: LintResult[] = new Array(jobs.length);
   let next = 0;
+  // Loaded here, not at the top: a run over a few files never starts a worker and should not pay for the module.
+  const { Worker } = await import("node:worker_threads");
   const workers = Array.from({ length: Math.min(threads, jobs.length) }, () => new Worker(script));
   try {
     await Promise.all(
