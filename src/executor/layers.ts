@@ -64,19 +64,21 @@ export function conv(tf: Tf, x: Act, p: LayerParams, filter: Tensor, spec: ConvS
   const strides = pair(spec.stride, spec.rank);
   const dilations = pair(spec.dilation, spec.rank);
   const tfPad = Array.isArray(pad) ? explicitPad(pair(pad, spec.rank, 0)) : pad;
+  // The fused kernels add the bias inside the convolution (XNNPACK's output pass) rather than in a pass of its own.
+  const bias = p.bias ? tf.tensor1d(p.bias) : undefined;
   let y: Tensor;
   if (spec.groups === 1) {
-    y = tf.conv2d(t as never, filter as never, strides, tfPad as never, "NHWC", dilations);
+    y = tf.fused.conv2d({ x: t as never, filter: filter as never, strides, pad: tfPad as never, dataFormat: "NHWC", dilations, bias });
   } else if (spec.groups === cin && inG === 1) {
     // Depthwise: PyTorch output channel i*m + j is tfjs's channel i, multiplier j.
     const dw = tf.reshape(filter, [filter.shape[0]!, filter.shape[1]!, cin, out / cin]);
-    y = tf.depthwiseConv2d(t as never, dw as never, strides, tfPad as never, "NHWC", dilations);
+    y = tf.fused.depthwiseConv2d({ x: t as never, filter: dw as never, strides, pad: tfPad as never, dataFormat: "NHWC", dilations, bias });
   } else {
     const xs = tf.split(t, spec.groups, 3);
     const fs = tf.split(filter, spec.groups, 3);
     y = tf.concat(xs.map((xi, g) => tf.conv2d(xi as never, fs[g] as never, strides, tfPad as never, "NHWC", dilations)), 3);
+    if (bias) y = tf.add(y, bias);
   }
-  if (p.bias) y = tf.add(y, tf.tensor1d(p.bias));
   return from2d(tf, y, spec.rank);
 }
 

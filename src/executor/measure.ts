@@ -102,7 +102,7 @@ function channelStats(tf: Tf, a: Act): SiteStats {
   return tf.tidy(() => {
     const channel = physicalAxis(a, 1);
     const axes = Array.from({ length: a.t.rank }, (_, i) => i).filter((i) => i !== channel);
-    const m = a.t.rank >= 5 && channel === a.t.rank - 1 ? channelMoments(tf, a.t) : tf.moments(a.t, axes);
+    const m = channel === a.t.rank - 1 ? channelMoments(tf, a.t) : tf.moments(a.t, axes);
     // One read from the backend for both numbers.
     const [mean, std] = tf.stack([tf.mean(m.mean), tf.mean(tf.sqrt(m.variance))]).dataSync();
     return { mean, std };
