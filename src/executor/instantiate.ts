@@ -123,7 +123,7 @@ function instantiationInFile(index: ModelIndex, cls: ModelClass): Instantiation 
     if (fn?.type !== "identifier" || fn.text !== cls.name) continue;
     const argList = call.childForFieldName("arguments");
     if (!argList) continue;
-    const args: CallArgs = { positional: [], keywords: new Map(), spread: false };
+    const args = { positional: [] as ArgInfo[], keywords: new Map<string, ArgInfo>(), spread: false };
     const expressions = new Map<number | string, SyntaxNode>();
     const shown = new Map<number | string, { name: string; line: number }>();
     let ok = true;
@@ -164,7 +164,7 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Mod
   const init = findMethod(cls, "__init__");
   const params = (init?.def.params ?? []).slice(1).filter((p) => p.kind === "positional" || p.kind === "keyword");
   const found = instantiationInFile(index, cls);
-  const bound: CallArgs = { positional: [], keywords: new Map(), spread: false };
+  const bound = { positional: [] as ArgInfo[], keywords: new Map<string, ArgInfo>(), spread: false };
   const kwargs: ConcreteModel["kwargs"] = {};
   const shown: string[] = [];
   const fromFile = new Set<string>();

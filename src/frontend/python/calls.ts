@@ -11,7 +11,7 @@ import type { Interpreter, Scope } from "./interpreter.js";
 
 export interface CallArgs {
   positional: ArgInfo[];
-  keywords: Map<string, ArgInfo>;
+  keywords: ReadonlyMap<string, ArgInfo>;
   /** Some arguments came from `*xs`/`**kw` that could not be resolved. */
   spread: boolean;
 }

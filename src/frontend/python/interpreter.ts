@@ -1351,19 +1351,20 @@ export class Interpreter {
 
   evalArgs(argsNode: SyntaxNode | null, scope: Scope): CallArgs {
     const positional: ArgInfo[] = [];
-    const keywords = new Map<string, ArgInfo>();
+    // Most calls pass no keyword: they share one empty map (CallArgs.keywords is read-only).
+    let keywords: Map<string, ArgInfo> | undefined;
     let spread = false;
-    if (!argsNode) return { positional, keywords, spread };
+    if (!argsNode) return { positional, keywords: NO_KEYWORDS, spread };
     if (argsNode.type === "generator_expression") {
       positional.push({ value: this.evalExpr(argsNode, scope), text: argsNode.text, range: rangeOf(argsNode) });
-      return { positional, keywords, spread };
+      return { positional, keywords: NO_KEYWORDS, spread };
     }
     for (const a of argsNode.namedChildren) {
       if (!a || a.type === "comment") continue;
       if (a.type === "keyword_argument") {
         const name = a.childForFieldName("name");
         const value = a.childForFieldName("value");
-        if (name && value) keywords.set(name.text, { value: this.evalExpr(value, scope), text: value.text, range: rangeOf(value) });
+        if (name && value) (keywords ??= new Map()).set(name.text, { value: this.evalExpr(value, scope), text: value.text, range: rangeOf(value) });
       } else if (a.type === "list_splat") {
         const inner = a.namedChildren[0];
         const v = inner ? this.evalExpr(inner, scope) : UNKNOWN;
@@ -1380,7 +1381,7 @@ export class Interpreter {
         const inner = a.namedChildren[0];
         const v = inner ? this.evalExpr(inner, scope) : UNKNOWN;
         if (v.k === "dict") {
-          for (const [k, item] of v.entries) keywords.set(k, { value: item.value, text: k, range: item.range ?? rangeOf(a) });
+          for (const [k, item] of v.entries) (keywords ??= new Map()).set(k, { value: item.value, text: k, range: item.range ?? rangeOf(a) });
           if (!v.exact) spread = true;
         } else {
           escapeValue(v);
@@ -1390,9 +1391,11 @@ export class Interpreter {
         positional.push({ value: this.evalExpr(a, scope), text: a.text, range: rangeOf(a) });
       }
     }
-    return { positional, keywords, spread };
+    return { positional, keywords: keywords ?? NO_KEYWORDS, spread };
   }
 }
+
+const NO_KEYWORDS: ReadonlyMap<string, ArgInfo> = new Map();
 
 const BINARY_NAMES: Record<string, string> = {
   "+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv", "@": "matmul", "%": "mod", "**": "pow",
