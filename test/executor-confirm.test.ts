@@ -47,6 +47,17 @@ describe("--confirm", () => {
     expect(tv.confirmation).toEqual({ status: "not-run", summary: "`torchvision.models.resnet18()` is not a model class of this file: bnlint executes only those", metrics: {} });
   });
 
+  it("confirms missing-eval when training mode changes what the model returns, and keeps the finding", { timeout: 300_000 }, async () => {
+    const path = new URL("../fixtures/missing-eval/bnneck_reid_features.py", import.meta.url).pathname;
+    const result = await lintText(readFileSync(path, "utf8"), path, { confirm: true });
+    expect(result.messages.map((m) => [m.ruleId, m.range.start.line, m.fatal ?? false])).toEqual([["missing-eval", 32, false]]);
+    expect(result.messages[0].confirmation).toMatchObject({
+      status: "confirmed",
+      summary: "called in training mode, as this code calls it, Baseline() returns a different output: shape [8, 751] where eval mode returns [8, 64] (its forward depends on `self.training`). Ran input [8, 3, 32, 32] (read off the first layer).",
+      metrics: { trainShape: "[8,751]", evalShape: "[8,64]" },
+    });
+  });
+
   /** A model that calls `self.bn` at line 12 and again after `middle`, which starts at line 13. */
   const reuseAround = (imports: string, middle: string[]): string =>
     [

@@ -7,7 +7,7 @@ import type { Diagnostic } from "../engine/diagnostic.js";
 import type { ModelClass, ModelIndex } from "../model/index-types.js";
 import { isBatchNorm } from "../model/queries.js";
 import { loadTensorLib } from "./tensor-lib.js";
-import { DEFAULT_EXPERIMENT, type ExperimentSettings } from "./measure.js";
+import { DEFAULT_EXPERIMENT, ModeOutputsDiffer, type ExperimentSettings } from "./measure.js";
 import { prepareModel, type Preparation, type PreparedModel } from "./prepare.js";
 import { confirmBatchSizeOne, confirmMissingEval, confirmMomentum, confirmOnLogits, confirmReuse, confirmShapeMismatch, confirmUnused, instanceAt } from "./confirm.js";
 import { allInstances, ExecutionError } from "./run-graph.js";
@@ -47,55 +47,82 @@ export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnos
   };
   try {
     for (const d of targets) {
-      if (d.ruleId === "batchnorm-momentum" && d.messageId === "torch" && !d.model) {
-        // The lint's own graphs use constructor defaults; with the executor's arguments (--model-args
-        // `batch_norm=True`) a model of the file may create this BatchNorm after all.
-        const found = momentumModelByArgs(index, d, prepare);
-        if (found) {
-          d.confirmation = found.model.shapes ? confirmMomentum(found.model, settings, d, found.path) : { status: "not-run", summary: `execution of ${found.model.concrete.constructorText} stopped at line ${found.model.failure!.node.range.start.line}: ${found.model.failure!.pyType}: ${found.model.failure!.text}`, metrics: {} };
-          continue;
-        }
-      }
-      const cls = d.model ? index.classByName.get(d.model) : undefined;
-      if (!cls) {
-        const summary = d.model
-          ? `\`${d.model}\` is not a model class of this file: bnlint executes only those`
-          : d.ruleId === "batchnorm-momentum" && d.messageId === "keras"
-            ? "a Keras layer: the executor runs PyTorch models"
-            : d.ruleId === "batchnorm-momentum"
-              ? "no model class of this file, built with the arguments bnlint uses, creates and calls this BatchNorm (if a constructor argument switches it on, set it with --model-args, e.g. Net=batch_norm=True)"
-              : "the finding names no model class to execute";
-        d.confirmation = { status: "not-run", summary, metrics: {} };
-        continue;
-      }
-      const prep = prepare(cls);
-      if (!prep.ok) {
-        d.confirmation = { status: "not-run", summary: prep.why, metrics: {} };
-        continue;
-      }
-      const model = prep.model;
       try {
-        if (d.ruleId === "batchnorm-shape-mismatch") d.confirmation = confirmShapeMismatch(model, d);
-        else if (d.ruleId === "batchnorm-batch-size-one" && model.shapes) d.confirmation = confirmBatchSizeOne(model, d);
-        else if (!model.shapes) {
-          const f = model.failure!;
-          d.confirmation = { status: "not-run", summary: `execution of ${model.concrete.constructorText} stopped at line ${f.node.range.start.line}: ${f.pyType}: ${f.text}`, metrics: {} };
-        } else if (d.ruleId === "reused-batchnorm") {
-          const reused = targets.filter((o) => o.ruleId === "reused-batchnorm" && o.model === d.model && o.modulePath).map((o) => o.modulePath!);
-          d.confirmation = confirmReuse(model, settings, d, [...new Set(reused)]);
-        } else if (d.ruleId === "unused-batchnorm") d.confirmation = confirmUnused(model, settings, d);
-        else if (d.ruleId === "batchnorm-on-logits") d.confirmation = confirmOnLogits(model, settings, d);
-        else if (d.ruleId === "missing-eval") d.confirmation = confirmMissingEval(model, settings);
-        else if (d.ruleId === "batchnorm-momentum") d.confirmation = confirmMomentum(model, settings, d);
+        confirmOne(d);
       } catch (e) {
-        if (e instanceof ExecutionError) d.confirmation = { status: "not-run", summary: `execution stopped at line ${e.node.range.start.line}: ${e.pyType}: ${e.text}`, metrics: {} };
-        else if (e instanceof NotExecutable) d.confirmation = { status: "not-run", summary: `not executed: ${model.concrete.constructorText} uses ${e.message}`, metrics: {} };
-        else throw e;
+        // A failure of the executor on one finding must not take the finding (or the others) with it.
+        d.confirmation = { status: "not-run", summary: `the executor failed (${(e as Error).message.replace(/\.+$/, "")}); this is a bnlint bug, please report it with this file`, metrics: {} };
       }
     }
   } finally {
     for (const p of prepared.values()) if (p.ok) p.model.dispose();
   }
+
+  function confirmOne(d: Diagnostic): void {
+    if (d.ruleId === "batchnorm-momentum" && d.messageId === "torch" && !d.model) {
+      // The lint's own graphs use constructor defaults; with the executor's arguments (--model-args
+      // `batch_norm=True`) a model of the file may create this BatchNorm after all.
+      const found = momentumModelByArgs(index, d, prepare);
+      if (found) {
+        d.confirmation = found.model.shapes ? confirmMomentum(found.model, settings, d, found.path) : { status: "not-run", summary: `execution of ${found.model.concrete.constructorText} stopped at line ${found.model.failure!.node.range.start.line}: ${found.model.failure!.pyType}: ${found.model.failure!.text}`, metrics: {} };
+        return;
+      }
+    }
+    const cls = d.model ? index.classByName.get(d.model) : undefined;
+    if (!cls) {
+      const summary = d.model
+        ? `\`${d.model}\` is not a model class of this file: bnlint executes only those`
+        : d.ruleId === "batchnorm-momentum" && d.messageId === "keras"
+          ? "a Keras layer: the executor runs PyTorch models"
+          : d.ruleId === "batchnorm-momentum"
+            ? "no model class of this file, built with the arguments bnlint uses, creates and calls this BatchNorm (if a constructor argument switches it on, set it with --model-args, e.g. Net=batch_norm=True)"
+            : "the finding names no model class to execute";
+      d.confirmation = { status: "not-run", summary, metrics: {} };
+      return;
+    }
+    const prep = prepare(cls);
+    if (!prep.ok) {
+      d.confirmation = { status: "not-run", summary: prep.why, metrics: {} };
+      return;
+    }
+    const model = prep.model;
+    try {
+      if (d.ruleId === "batchnorm-shape-mismatch") d.confirmation = confirmShapeMismatch(model, d);
+      else if (d.ruleId === "batchnorm-batch-size-one" && model.shapes) d.confirmation = confirmBatchSizeOne(model, d);
+      else if (!model.shapes) {
+        const f = model.failure!;
+        d.confirmation = { status: "not-run", summary: `execution of ${model.concrete.constructorText} stopped at line ${f.node.range.start.line}: ${f.pyType}: ${f.text}`, metrics: {} };
+      } else if (d.ruleId === "reused-batchnorm") {
+        const reused = targets.filter((o) => o.ruleId === "reused-batchnorm" && o.model === d.model && o.modulePath).map((o) => o.modulePath!);
+        d.confirmation = confirmReuse(model, settings, d, [...new Set(reused)]);
+      } else if (d.ruleId === "unused-batchnorm") d.confirmation = confirmUnused(model, settings, d);
+      else if (d.ruleId === "batchnorm-on-logits") d.confirmation = confirmOnLogits(model, settings, d);
+      else if (d.ruleId === "missing-eval") d.confirmation = confirmMissingEval(model, settings);
+      else if (d.ruleId === "batchnorm-momentum") d.confirmation = confirmMomentum(model, settings, d);
+    } catch (e) {
+      if (e instanceof ExecutionError) d.confirmation = { status: "not-run", summary: `execution stopped at line ${e.node.range.start.line}: ${e.pyType}: ${e.text}`, metrics: {} };
+      else if (e instanceof NotExecutable) d.confirmation = { status: "not-run", summary: `not executed: ${model.concrete.constructorText} uses ${e.message}`, metrics: {} };
+      else if (e instanceof ModeOutputsDiffer) d.confirmation = modeOutputsDiffer(d, model, e);
+      else throw e;
+    }
+  }
+}
+
+/**
+ * A model whose forward returns something else in training mode (`if self.training: return self.classifier(f)`):
+ * for missing-eval that is the evidence itself, since the evaluation code receives the training-mode output;
+ * the other rules compare the two modes' outputs, which cannot be done.
+ */
+function modeOutputsDiffer(d: Diagnostic, model: PreparedModel, e: ModeOutputsDiffer): Diagnostic["confirmation"] {
+  const shapes = { trainShape: JSON.stringify(e.trainShape), evalShape: JSON.stringify(e.evalShape) };
+  if (d.ruleId === "missing-eval") {
+    return {
+      status: "confirmed",
+      summary: `called in training mode, as this code calls it, ${model.concrete.constructorText} returns a different output: shape [${e.trainShape.join(", ")}] where eval mode returns [${e.evalShape.join(", ")}] (its forward depends on \`self.training\`). Ran ${model.inputText}.`,
+      metrics: { ...shapes, model: model.concrete.constructorText },
+    };
+  }
+  return { status: "not-run", summary: `${model.concrete.constructorText} returns outputs of different shapes in training and eval mode ([${e.trainShape.join(", ")}] and [${e.evalShape.join(", ")}]), so the two modes cannot be compared`, metrics: shapes };
 }
 
 /** At most this many model classes are built to find the one that creates a BatchNorm. */

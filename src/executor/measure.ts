@@ -209,6 +209,20 @@ export class TrainSide {
   }
 }
 
+/**
+ * The model returns outputs of different shapes in training and in eval mode (a re-identification model's
+ * forward returns class scores while `self.training`, the embedding otherwise): the two modes' outputs cannot
+ * be compared element by element.
+ */
+export class ModeOutputsDiffer extends Error {
+  constructor(
+    readonly trainShape: number[],
+    readonly evalShape: number[],
+  ) {
+    super(`training mode returns an output of shape [${trainShape.join(", ")}], eval mode one of shape [${evalShape.join(", ")}]`);
+  }
+}
+
 /** The eval-mode measurements of a trained variant, compared with its train side. */
 export function measureEval(tf: Tf, exec: GraphExecutor, data: SyntheticData, train: TrainSide, sharing?: PassSharing): VariantResult {
   const evalSites = new Map<number, SiteStats & { n: number }>();
@@ -221,6 +235,11 @@ export function measureEval(tf: Tf, exec: GraphExecutor, data: SyntheticData, tr
   data.heldOut.forEach((batch, j) => {
     const evalPass = forwardShared(exec, batch, { training: false, updateStats: false, onBatchNorm: (n, out) => mergeStats(evalSites, n.id, channelStats(tf, out)) }, sharing, `eval:${j}`);
     const [yTrain, yEval] = [train.outputs[j], evalPass.outputs[0]];
+    if (yTrain.shape.join() !== yEval.shape.join()) {
+      const error = new ModeOutputsDiffer(yTrain.shape, yEval.shape);
+      tf.dispose(evalPass.outputs);
+      throw error;
+    }
     diff += tf.tidy(() => tf.sum(tf.square(tf.sub(yEval, yTrain))).dataSync()[0]);
     norm += tf.tidy(() => tf.sum(tf.square(yTrain)).dataSync()[0]);
     const cTrain = train.classes[j];
