@@ -1,6 +1,6 @@
 import { defineRule, knowledge, queries, symAtoms, type ForwardGraph, type GraphNode, type RuleContext } from "../src/rule.js";
 
-const { CLASS_COUNT_NAME, HEAD_LAYER_NAME, SCORE_LAYERS } = knowledge;
+const { CLASS_COUNT_NAME, EMBEDDING_SIZE_NAME, HEAD_LAYER_NAME, SCORE_LAYERS } = knowledge;
 const { batchNormRuns, constructorLabel, meaningfulProducer, reachesOutputUnchanged } = queries;
 
 /** Whether `producer` computes class scores: its output size is named like a class count, or it is a head layer. */
@@ -15,6 +15,8 @@ function classScoreLayer(producer: GraphNode | undefined): { why: string } | und
     const atoms = outArg.value.k === "num" || outArg.value.k === "unknown" ? (outArg.value.sym ? symAtoms(outArg.value.sym) : []) : [];
     const hit = [...names, ...atoms].find((n) => CLASS_COUNT_NAME.test(n));
     if (hit) return { why: `its output size is \`${outArg.text}\`` };
+    // A head-like layer name (`fc`) does not make an embedding of `num_features` class scores.
+    if ([...names, ...atoms].some((n) => EMBEDDING_SIZE_NAME.test(n))) return undefined;
   }
   const headSegment = inst.paths.flatMap((p) => p.split(".")).find((seg) => HEAD_LAYER_NAME.test(seg));
   if (headSegment) return { why: `it is the classification head \`${queries.instancePythonPath(inst)}\`` };
