@@ -182,6 +182,11 @@ describe("--confirm", () => {
     const reuse = (await lintText(text, "net.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm")!;
     expect(reuse.confirmation).toMatchObject({ status: "not-run" });
     expect(reuse.confirmation!.summary).toContain("an if/else whose condition depends on more than the mode and the input's sizes (line 13)");
+
+    // Arms that return different kinds of value (a pair in training, one tensor in eval): the line of the if, not of `def`.
+    const pair = reuseAround("import torch", []).replace("        return self.bn(self.conv2(x))", "        x = self.bn(self.conv2(x))\n        if self.training:\n            return x, x.mean()\n        return x");
+    const split = (await lintText(pair, "net.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm")!;
+    expect(split.confirmation).toMatchObject({ status: "not-run", summary: expect.stringContaining("a value chosen at run time by an if/else (line 14)") });
   });
 
   it("does not run a model too large for memory, and says how to make it smaller", async () => {

@@ -69,6 +69,8 @@ export class Interpreter {
   readonly createdInstances: ModuleInstance[] = [];
   /** Conditions of the if/else statements whose arms were all followed, by ifId (see ForwardGraph). */
   readonly branchConditions = new Map<number, BranchConditions>();
+  /** The if/else (or conditional expression) of each ifId recorded in forward: where returns diverge. */
+  private readonly ifNodes = new Map<number, SyntaxNode>();
   /** Containers whose children forward ran or iterated (the executor needs them complete). */
   readonly containersRun = new Set<ModuleInstance>();
 
@@ -289,7 +291,17 @@ export class Interpreter {
   private mergeReturns(returns: Scope["returns"], node: SyntaxNode): Value {
     if (returns.length === 0) return NONE;
     if (returns.length === 1) return returns[0].value;
-    return this.merge(returns.map((r) => r.value), node, returns.map((r) => r.branches));
+    // The merged value stands at the if/else whose arms return differently (messages point there), not at `def`.
+    return this.merge(returns.map((r) => r.value), this.divergingIf(returns) ?? node, returns.map((r) => r.branches));
+  }
+
+  private divergingIf(returns: Scope["returns"]): SyntaxNode | undefined {
+    for (let k = 0; ; k++) {
+      const tags = returns.map((r) => r.branches[k]);
+      const first = tags.find((t) => t !== undefined);
+      if (!first) return undefined;
+      if (tags.some((t) => t?.ifId !== first.ifId || t.arm !== first.arm)) return this.ifNodes.get(first.ifId);
+    }
   }
 
   /**
@@ -623,7 +635,10 @@ export class Interpreter {
   /** Runs exclusive arms from the same starting state, then merges names and attributes. */
   execArms(arms: { body?: SyntaxNode; run?: (scope: Scope) => Value; when?: ArmCondition }[], scope: Scope, node: SyntaxNode): Flow {
     const ifId = this.nextIfId++;
-    if (this.recording) this.branchConditions.set(ifId, { line: rangeOf(node).start.line, arms: arms.map((a) => a.when) });
+    if (this.recording) {
+      this.branchConditions.set(ifId, { line: rangeOf(node).start.line, arms: arms.map((a) => a.when) });
+      this.ifNodes.set(ifId, node);
+    }
     const startEnv = new Map(scope.env);
     const selfAttrs = scope.self?.k === "instance" ? scope.self.inst.attrs : undefined;
     const startAttrs = selfAttrs ? new Map(selfAttrs) : undefined;
@@ -1172,7 +1187,10 @@ export class Interpreter {
     if (t === true) return this.evalExpr(body, scope);
     if (t === false) return this.evalExpr(alt, scope);
     const ifId = this.nextIfId++;
-    if (this.recording) this.branchConditions.set(ifId, { line: rangeOf(node).start.line, arms: [runCondition(c), "else"] });
+    if (this.recording) {
+      this.branchConditions.set(ifId, { line: rangeOf(node).start.line, arms: [runCondition(c), "else"] });
+      this.ifNodes.set(ifId, node);
+    }
     const saved = this.pos.branches;
     const tags = [[...saved, { ifId, arm: 0 }], [...saved, { ifId, arm: 1 }]];
     this.pos.branches = tags[0];
