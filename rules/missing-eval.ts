@@ -15,17 +15,25 @@ function whereText(c: EvalContext): string {
 
 function whyText(f: TrainModeEvalCall): string {
   const created = f.origins.filter((o) => o.kind === "created");
-  const trained = f.origins.filter((o) => o.kind !== "created");
+  const trained = f.origins.filter((o) => o.kind === "train" || o.kind === "call");
+  const flags = f.origins.filter((o) => o.kind === "flag");
   const parts: string[] = [];
   if (created.length > 0) parts.push(`it starts in training mode when created (line ${created.map((o) => o.range.start.line).join(", ")})`);
   if (trained.length > 0) parts.push(`\`.train()\` at line ${trained.map((o) => o.range.start.line).join(", ")} puts it in training mode`);
+  if (flags.length > 0) parts.push(`\`${flags[0].text}\` (line ${flags.map((o) => o.range.start.line).join(", ")}) sets the flag of the top module only, its BatchNorm layers stay in training mode`);
   const via = f.callers.length > 0 ? ` (it is passed in by the call at line ${f.callers[0].start.line})` : "";
   return `${parts.join(" and ") || "it is in training mode"}, and no \`.eval()\` reaches this call${via}`;
 }
 
+function originNote(o: TrainModeEvalCall["origins"][number]): string {
+  if (o.kind === "created") return `\`${o.text}\` is created in training mode here`;
+  if (o.kind === "flag") return `\`${o.text}\` changes only this module's own flag: its BatchNorm layers stay in training mode (\`.eval()\` sets every submodule)`;
+  return `\`${o.text}\` switches to training mode here`;
+}
+
 function related(f: TrainModeEvalCall): RelatedInfo[] {
   return [
-    ...f.origins.map((o) => ({ message: o.kind === "created" ? `\`${o.text}\` is created in training mode here` : `\`${o.text}\` switches to training mode here`, at: o.range })),
+    ...f.origins.map((o) => ({ message: originNote(o), at: o.range })),
     ...f.callers.map((at) => ({ message: "the model is passed in here", at })),
     ...(f.context.kind === "function" ? [] : [{ message: `evaluation code starts here (\`${f.context.label}\`)`, at: f.context.range }]),
   ];
@@ -45,7 +53,7 @@ export default defineRule({
     },
     docs: {
       whatItDoes:
-        "Follows module-level code and the functions of the file: which names hold a model that contains BatchNorm with running statistics (a model class of the file, or a torchvision builder such as `torchvision.models.resnet18()`; a BatchNorm with `track_running_stats=False` normalizes with batch statistics in both modes and does not count), where `.eval()`, `.train(False)` and `.train()` are called, and calls between functions of the same file. It reports a call of such a model in evaluation code — a function named like `test`, `evaluate`, `validate`, `predict` or `infer` (but not one whose name says it trains or adapts BatchNorm on purpose: `train_and_validate`, `test_adabn`, `evaluate_tta`), a `torch.no_grad()`/`torch.inference_mode()` block after training, a loop over held-out data by its name (`for x, y in test_loader`, `val_dl`, `dataloader_test`, `loaders[\"val\"]`) after training or loading that does not itself train, or code after `load_state_dict` (or a pretrained builder) in a file that does not train — when no `.eval()` reaches it on any path bnlint sees, and a `.train()` inside evaluation code that reaches such a call.",
+        "Follows module-level code and the functions of the file: which names hold a model that contains BatchNorm with running statistics (a model class of the file, or a torchvision builder such as `torchvision.models.resnet18()`; a BatchNorm with `track_running_stats=False` normalizes with batch statistics in both modes and does not count), where `.eval()`, `.train(False)` and `.train()` are called (an assignment `model.training = False` is not `.eval()`: it sets the top module's flag and leaves the BatchNorm layers in training mode), and calls between functions of the same file. It reports a call of such a model in evaluation code — a function named like `test`, `evaluate`, `validate`, `predict` or `infer` (but not one whose name says it trains or adapts BatchNorm on purpose: `train_and_validate`, `test_adabn`, `evaluate_tta`), a `torch.no_grad()`/`torch.inference_mode()` block after training, a loop over held-out data by its name (`for x, y in test_loader`, `val_dl`, `dataloader_test`, `loaders[\"val\"]`) after training or loading that does not itself train, or code after `load_state_dict` (or a pretrained builder) in a file that does not train — when no `.eval()` reaches it on any path bnlint sees, and a `.train()` inside evaluation code that reaches such a call.",
       whyIsThisBad:
         "In training mode BatchNorm normalizes every batch with that batch's own mean and variance and updates its running statistics; only `model.eval()` (or `model.train(False)`) makes it use the running statistics learned in training. `torch.no_grad()` does not do that: it only stops gradient tracking. A model evaluated in training mode gives predictions that depend on which other samples share the batch, reports wrong validation accuracy, and silently changes its running statistics on the test set.",
       example: {

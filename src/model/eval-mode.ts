@@ -13,7 +13,8 @@ export interface EvalContext {
 
 /** Where the training mode that reaches a call was set. */
 export interface TrainOrigin {
-  readonly kind: "created" | "train" | "call";
+  /** `flag`: `model.training = False`, which leaves the BatchNorm layers in training mode. */
+  readonly kind: "created" | "train" | "call" | "flag";
   /** The constructor call, the `.train()` call or the call of an in-file function that left the model in training mode. */
   readonly range: SourceRange;
   readonly text: string;

@@ -150,8 +150,23 @@ runRuleTests(rule, {
       with torch.no_grad():
           out = net(torch.randn(1, 3, 224, 224))
     ` },
+    { name: "the training flag set after model.eval() (the BatchNorm layers are in eval mode already)", code: model + py`
+      net = Net()
+      net.load_state_dict(torch.load("w.pth"))
+      net.eval()
+      net.training = False
+      with torch.no_grad():
+          print(net(torch.randn(2, 4)))
+    ` },
   ],
   invalid: [
+    { name: "model.training = False instead of model.eval(): the BatchNorm layers keep training mode", code: model + py`
+      net = Net()
+      net.load_state_dict(torch.load("w.pth"))
+      net.training = False
+      with torch.no_grad():
+          print(net(torch.randn(2, 4)))
+    `, errors: [{ messageId: "missingEval", line: 17, messageIncludes: ["`net.training = False` (line 15) sets the flag of the top module only, its BatchNorm layers stay in training mode"] }] },
     { name: "evaluation function called with a freshly created model", code: model + py`
       def validate(net, x):
           return net(x)

@@ -444,7 +444,7 @@ class UnitWalker {
       const right = node.childForFieldName("right");
       const left = node.childForFieldName("left");
       const id = right ? this.expr(right, s) : undefined;
-      if (left) this.assign(left, id, s);
+      if (left) this.assign(left, id, s, node);
       return;
     }
     if (node.type === "augmented_assignment") {
@@ -455,7 +455,7 @@ class UnitWalker {
     this.expr(node, s); // a bare expression's value is dropped: `model.eval()` returns the model to nobody
   }
 
-  private assign(left: SyntaxNode, id: number | undefined, s: FlowState): void {
+  private assign(left: SyntaxNode, id: number | undefined, s: FlowState, statement?: SyntaxNode): void {
     if (left.type === "identifier") {
       if (id === undefined) s.vars.delete(left.text);
       else s.vars.set(left.text, id);
@@ -464,9 +464,21 @@ class UnitWalker {
     for (const name of boundNames(left)) s.vars.delete(name);
     if (left.type === "attribute") {
       const owner = this.expr(left.childForFieldName("object")!, s);
-      if (owner !== undefined && left.childForFieldName("attribute")?.text === "training") s.modes.set(owner, UNKNOWN_MODE);
+      if (owner !== undefined && left.childForFieldName("attribute")?.text === "training") this.assignTrainingFlag(owner, statement, s);
     } else if (left.type === "subscript") this.expr(left, s);
     this.escapeIf(id, s); // stored in an object, a list or a tuple: followed no further
+  }
+
+  /**
+   * `model.training = False` sets the flag of that module alone: its BatchNorm layers keep their mode (only
+   * `.eval()`/`.train(False)` reach submodules). The mode set is unchanged; a model still in training mode
+   * remembers the assignment, which the finding names.
+   */
+  private assignTrainingFlag(owner: number, statement: SyntaxNode | undefined, s: FlowState): void {
+    const modes = s.modes.get(owner);
+    if (!modes || statement?.childForFieldName("right")?.type !== "false") return;
+    if (!hasKind(modes, "train") && !hasKind(modes, "trainInEval")) return;
+    s.modes.set(owner, unionModes(modes, modesOf({ kind: "train", origin: { kind: "flag", range: rangeOf(statement), text: statement.text } })));
   }
 
   /** Evaluates `node` for its effects; returns the tracked model it evaluates to, if any. */
