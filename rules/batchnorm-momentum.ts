@@ -8,16 +8,34 @@ const KERAS_BATCHNORM = /^(tensorflow\.)?keras\.layers\.(BatchNormalization|expe
 
 /** Where `momentum` may also be passed by position: PyTorch `(num_features, eps, momentum)`, Keras `(axis, momentum)`. */
 const POSITION = { torch: 2, keras: 1 } as const;
+/** PyTorch's eps by position. */
+const EPS_POSITION = 1;
 
 type Convention = keyof typeof POSITION;
 
 interface MomentumSite {
   convention: Convention;
+  /** `eps`: a PyTorch BatchNorm's eps (its second parameter) set to what looks like a momentum. */
+  param: "momentum" | "eps";
   value: number;
   at: SourceRange;
   /** The value is written as a number literal at `at` (so a fix can replace it). */
   literal: boolean;
   layer: string;
+  /** For an eps site: the text that replaces the argument (`momentum=0.2`), when the call sets no momentum yet. */
+  epsFix?: { range: [number, number]; text: string };
+}
+
+/**
+ * What `BatchNorm2d(c, 0.8)` meant: a momentum, in Keras' convention when 0.5 or more (PyTorch's is then
+ * 1 - value), else already in PyTorch's. The fix moves it to `momentum=` when the call has no momentum yet.
+ */
+function epsContext(node: SyntaxNode, hasMomentum: boolean): Pick<MomentumSite, "epsFix"> {
+  const value = numberLiteral(node.text)!;
+  if (hasMomentum) return {};
+  const momentum = value >= 0.5 ? flipped(value) : String(value);
+  const whole = node.parent?.type === "keyword_argument" ? node.parent : node;
+  return { epsFix: { range: [whole.startIndex, whole.endIndex], text: `momentum=${momentum}` } };
 }
 
 /** The equivalent value in the other convention, without floating-point noise (0.9 → 0.1, not 0.09999999999999998). */
@@ -25,7 +43,11 @@ function flipped(value: number): string {
   return String(Number((1 - value).toPrecision(6)));
 }
 
+/** PyTorch's eps is added to the variance (default 1e-5); 0.1 to 1 is a momentum in the wrong place (`BatchNorm2d(c, 0.8)`). */
+const EPS_LIKE_MOMENTUM = { min: 0.1, max: 1 };
+
 function suspicious(site: MomentumSite): boolean {
+  if (site.param === "eps") return site.value >= EPS_LIKE_MOMENTUM.min && site.value < EPS_LIKE_MOMENTUM.max;
   // PyTorch momentum 1.0 (running stats = last batch) is a deliberate choice in meta-learning code.
   // 0.5 means the same in both conventions (1 - 0.5 = 0.5): nothing to report.
   if (site.convention === "torch") return site.value > 0.5 && site.value < 1;
@@ -71,12 +93,16 @@ function literalSites(context: RuleContext): MomentumSite[] {
     const args = call.childForFieldName("arguments")?.namedChildren.filter((a) => a && a.type !== "comment") ?? [];
     const kw = (name: string) => args.find((a) => a?.type === "keyword_argument" && a.childForFieldName("name")?.text === name)?.childForFieldName("value");
     if (kw("track_running_stats")?.type === "false") continue; // no running statistics: momentum is never used
-    const keyword = kw("momentum");
     const positional = args.filter((a) => a?.type !== "keyword_argument");
-    const node = keyword ?? (positional.length > POSITION[convention] && !positional.some((a) => a?.type === "list_splat") ? positional[POSITION[convention]] : undefined);
-    const value = node ? numberLiteral(node.text) : undefined;
-    if (!node || value === undefined) continue;
-    sites.push({ convention, value, at: rangeOf(node), literal: true, layer: `${shortName(q)}(${args.map((a) => a!.text).join(", ")})` });
+    const at = (index: number) => (positional.length > index && !positional.slice(0, index + 1).some((a) => a?.type === "list_splat" || a?.type === "dictionary_splat") ? positional[index] : undefined);
+    const layer = `${shortName(q)}(${args.map((a) => a!.text).join(", ")})`;
+    const params = convention === "torch" ? (["momentum", "eps"] as const) : (["momentum"] as const);
+    for (const param of params) {
+      const node = kw(param) ?? at(param === "eps" ? EPS_POSITION : POSITION[convention]);
+      const value = node ? numberLiteral(node.text) : undefined;
+      if (!node || value === undefined) continue;
+      sites.push({ convention, param, value, at: rangeOf(node), literal: true, layer, ...(param === "eps" ? epsContext(node, kw("momentum") !== undefined || at(POSITION.torch) !== undefined) : {}) });
+    }
   }
   return sites;
 }
@@ -89,10 +115,13 @@ function resolvedSites(context: RuleContext): MomentumSite[] {
       if (!isBatchNormType(inst.qualname)) continue;
       const tracking = inst.kwargs.get("track_running_stats")?.value;
       if (tracking?.k === "bool" && !tracking.b) continue;
-      const arg = inst.kwargs.get("momentum") ?? inst.args[POSITION.torch];
-      const value = arg?.value.k === "num" ? constValue(arg.value.sym) : undefined;
-      if (!arg || value === undefined) continue;
-      sites.push({ convention: "torch", value, at: arg.range, literal: numberLiteral(arg.text) !== undefined, layer: constructorLabel(inst) });
+      const momentum = inst.kwargs.get("momentum") ?? inst.args[POSITION.torch];
+      for (const [param, arg] of [["momentum", momentum], ["eps", inst.kwargs.get("eps") ?? inst.args[EPS_POSITION]]] as const) {
+        const value = arg?.value.k === "num" ? constValue(arg.value.sym) : undefined;
+        if (!arg || value === undefined) continue;
+        // A resolved eps is not rewritten: its text may be a name used elsewhere.
+        sites.push({ convention: "torch", param, value, at: arg.range, literal: param === "momentum" && numberLiteral(arg.text) !== undefined, layer: constructorLabel(inst) });
+      }
     }
   }
   return sites;
@@ -126,9 +155,11 @@ export default defineRule({
   meta: {
     id: "batchnorm-momentum",
     defaultSeverity: "warning",
-    description: "A BatchNorm `momentum` written in the other framework's convention (Keras' 0.9 in PyTorch, or PyTorch's 0.1 in Keras).",
+    description: "A BatchNorm `momentum` written in the other framework's convention (Keras' 0.9 in PyTorch, or PyTorch's 0.1 in Keras), or passed where PyTorch takes `eps`.",
     frameworks: ["torch", "keras"],
     messages: {
+      eps:
+        "`{{value}}` is the `eps` of {{layer}}, not its momentum: PyTorch's BatchNorm takes `(num_features, eps, momentum)`, and eps is added to the variance before the square root (default 1e-5). An eps of {{value}} shrinks every normalized output and keeps the default momentum. If {{value}} was meant as a momentum, write `momentum={{equivalent}}` ({{convention}}).",
       torch:
         "`momentum={{value}}` in {{layer}}: in PyTorch momentum is the weight of the new batch (running = (1 - momentum) × running + momentum × batch), the reverse of Keras and TensorFlow. {{value}} makes the running statistics follow the last few batches, so eval mode normalizes with noisy statistics. If this was Keras' {{value}}, the PyTorch equivalent is `momentum={{equivalent}}`.",
       keras:
@@ -137,7 +168,7 @@ export default defineRule({
     fixable: "unsafe",
     docs: {
       whatItDoes:
-        "Finds a PyTorch BatchNorm (BatchNorm1d/2d/3d, SyncBatchNorm, LazyBatchNorm*) with `momentum` above 0.5 (below 1), and a Keras `BatchNormalization` with `momentum` below 0.5 (0.5 means the same in both conventions), written as a number or resolved from a constructor default.",
+        "Finds a PyTorch BatchNorm (BatchNorm1d/2d/3d, SyncBatchNorm, LazyBatchNorm*) with `momentum` above 0.5 (below 1), and a Keras `BatchNormalization` with `momentum` below 0.5 (0.5 means the same in both conventions), written as a number or resolved from a constructor default. Also a PyTorch BatchNorm whose `eps` (its second parameter: `BatchNorm2d(128, 0.8)`) is between 0.1 and 1, a momentum put in eps' place.",
       whyIsThisBad:
         "The two frameworks define momentum in reverse. PyTorch updates `running = (1 - momentum) * running + momentum * batch` (default 0.1); Keras updates `running = momentum * running + (1 - momentum) * batch` (default 0.99). Porting Keras' `momentum=0.9` to PyTorch unchanged makes the running mean and variance almost equal to the last batch's, so eval-mode accuracy becomes noisy and batch dependent while training looks normal.",
       example: {
@@ -166,7 +197,7 @@ export default defineRule({
           "        return self.bn(self.conv(x)).relu()",
         ].join("\n"),
       },
-      fix: "Use `1 - momentum`: Keras' 0.99 is PyTorch's 0.01, PyTorch's 0.1 is Keras' 0.9. The automatic fix (unsafe: it changes training) replaces a written number with its equivalent.",
+      fix: "Use `1 - momentum`: Keras' 0.99 is PyTorch's 0.01, PyTorch's 0.1 is Keras' 0.9. The automatic fix (unsafe: it changes training) replaces a written number with its equivalent. For a momentum written as eps, the fix turns it into `momentum=` in PyTorch's convention (`BatchNorm2d(128, 0.8)` becomes `BatchNorm2d(128, momentum=0.2)`, and eps goes back to its default), when the call sets no momentum yet.",
       knownLimitations:
         "Only numbers bnlint can read: literals, and constructor defaults of the model class. A BatchNorm with `track_running_stats=False` keeps no running statistics and is not reported. PyTorch's `momentum=1.0` (running statistics = the last batch, used on purpose in meta-learning) and `momentum=None` (cumulative average) are not reported. Keras layers are recognized in Python files by their qualified name only.",
     },
@@ -176,6 +207,18 @@ export default defineRule({
     for (const site of [...literalSites(context), ...resolvedSites(context)]) {
       if (seen.has(site.at.startIndex) || !suspicious(site)) continue;
       seen.add(site.at.startIndex);
+      if (site.param === "eps") {
+        const keras = site.value >= 0.5;
+        const equivalent = keras ? flipped(site.value) : String(site.value);
+        context.report({
+          messageId: "eps",
+          data: { value: String(site.value), layer: site.layer, equivalent, convention: keras ? `PyTorch's equivalent of Keras' momentum ${site.value}` : "PyTorch's convention" },
+          at: site.at,
+          ...locate(context, site.at),
+          fix: site.epsFix ? { title: `Use momentum=${equivalent} (and the default eps)`, safety: "unsafe", edits: [{ range: site.epsFix.range, text: site.epsFix.text }] } : undefined,
+        });
+        continue;
+      }
       const equivalent = flipped(site.value);
       context.report({
         messageId: site.convention,

@@ -59,6 +59,10 @@ export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnos
   }
 
   function confirmOne(d: Diagnostic): void {
+    if (d.ruleId === "batchnorm-momentum" && d.messageId === "eps") {
+      d.confirmation = { status: "not-run", summary: "bnlint has no numeric check for an eps finding (the executor measures running statistics, which eps does not change)", metrics: {} };
+      return;
+    }
     if (d.ruleId === "batchnorm-momentum" && d.messageId === "torch" && !d.model) {
       // The lint's own graphs use constructor defaults; with the executor's arguments (--model-args
       // `batch_norm=True`) a model of the file may create this BatchNorm after all.

@@ -18,6 +18,8 @@ runRuleTests(rule, {
     "from tensorflow import keras\nbn = keras.layers.BatchNormalization(momentum=0.5)\n",
     "import tensorflow as tf\nbn = tf.keras.layers.BatchNormalization(-1, 0.9)\n",
     { name: "an SGD momentum is not a BatchNorm momentum", code: "import torch\nopt = torch.optim.SGD(params, lr=0.1, momentum=0.9)\n" },
+    { name: "a usual eps, by position or keyword", code: "import torch.nn as nn\na = nn.BatchNorm2d(64, 1e-3)\nb = nn.BatchNorm1d(8, eps=0.001)\nc = nn.BatchNorm2d(8, 0.01)\n" },
+    { name: "Keras' epsilon is not read as PyTorch's eps", code: "from tensorflow import keras\nbn = keras.layers.BatchNormalization(-1, 0.99, 0.9)\n" },
   ],
   invalid: [
     { code: "import torch.nn as nn\nbn = nn.BatchNorm2d(64, momentum=0.9)\n", errors: [{ messageId: "torch", line: 2, column: 34, messageIncludes: ["`momentum=0.9` in BatchNorm2d(64, momentum=0.9)", "`momentum=0.1`"] }] },
@@ -35,10 +37,27 @@ runRuleTests(rule, {
               return self.bn(x)
     `, errors: [{ messageId: "torch", line: 6, column: 47, messageIncludes: "`momentum=0.01`" }] },
     { code: "from tensorflow.keras import layers\nbn = layers.BatchNormalization(momentum=0.1)\n", errors: [{ messageId: "keras", line: 2, column: 41, messageIncludes: "`momentum=0.9`" }] },
+    { name: "Keras' momentum 0.8 passed where PyTorch takes eps (PyTorch-GAN's port)", code: "import torch.nn as nn\nbn = nn.BatchNorm2d(128, 0.8)\n", errors: [{ messageId: "eps", line: 2, column: 26, messageIncludes: ["`0.8` is the `eps` of BatchNorm2d(128, 0.8), not its momentum", "write `momentum=0.2` (PyTorch's equivalent of Keras' momentum 0.8)"] }] },
+    { name: "PyTorch's momentum 0.1 as the second argument", code: "import torch.nn as nn\nbn = nn.BatchNorm1d(64, 0.1)\n", errors: [{ messageId: "eps", line: 2, messageIncludes: "write `momentum=0.1` (PyTorch's convention)" }] },
+    { name: "eps by keyword", code: "import torch.nn as nn\nbn = nn.BatchNorm2d(32, eps=0.9, momentum=0.1)\n", errors: [{ messageId: "eps", line: 2, column: 29 }] },
   ],
 });
 
 describe("batchnorm-momentum fix", () => {
+  const applied = async (code: string): Promise<string | undefined> => {
+    const [m] = (await lintText(code, "case.py", { ruleSet: [rule] })).messages;
+    if (!m.fix) return undefined;
+    expect(m.fix.safety).toBe("unsafe");
+    const [edit] = m.fix.edits;
+    return code.slice(0, edit.range[0]) + edit.text + code.slice(edit.range[1]);
+  };
+
+  it("moves a momentum written as eps to momentum=, in PyTorch's convention (unsafe), only when no momentum is set", async () => {
+    expect(await applied("import torch.nn as nn\nbn = nn.BatchNorm2d(128, 0.8)\n")).toBe("import torch.nn as nn\nbn = nn.BatchNorm2d(128, momentum=0.2)\n");
+    expect(await applied("import torch.nn as nn\nbn = nn.BatchNorm2d(128, eps=0.99)\n")).toBe("import torch.nn as nn\nbn = nn.BatchNorm2d(128, momentum=0.01)\n");
+    expect(await applied("import torch.nn as nn\nbn = nn.BatchNorm2d(32, eps=0.9, momentum=0.1)\n")).toBeUndefined();
+  });
+
   it("replaces the number with its equivalent (unsafe)", async () => {
     const code = "import torch.nn as nn\nbn = nn.BatchNorm2d(64, eps=1e-3, momentum=0.99)\n";
     const [m] = (await lintText(code, "case.py", { ruleSet: [rule] })).messages;
