@@ -10,18 +10,18 @@ export default defineRule({
   meta: {
     id: "batchnorm-batch-size-one",
     defaultSeverity: "warning",
-    description: "A training loop can feed a batch of one sample to a BatchNorm1d, which raises in training mode.",
+    description: "A training loop can feed a batch of one sample to a BatchNorm that sees one value per channel (BatchNorm1d on features, or after global pooling), which raises in training mode.",
     frameworks: ["torch"],
     messages: {
       batchSizeOne:
-        "`{{loader}}` yields batches of one sample (batch size {{size}}) to the training loop at line {{loopLine}}, where `{{model}}` ({{cls}}) runs `{{bn}}` ({{bnCtor}}) on (N, C) features. In training mode BatchNorm cannot estimate a variance from one value per channel: PyTorch raises `ValueError: Expected more than 1 value per channel when training`. Use a batch size of 2 or more.",
+        "`{{loader}}` yields batches of one sample (batch size {{size}}) to the training loop at line {{loopLine}}, where `{{model}}` ({{cls}}) runs `{{bn}}` ({{bnCtor}}) on {{input}}. In training mode BatchNorm cannot estimate a variance from one value per channel: PyTorch raises `ValueError: Expected more than 1 value per channel when training`. Use a batch size of 2 or more.",
       lastBatchOne:
-        "`{{loader}}` splits {{samples}} samples into batches of {{size}} without `drop_last=True`, so the last batch of each epoch holds 1 sample; in the training loop at line {{loopLine}}, `{{model}}` ({{cls}}) runs `{{bn}}` ({{bnCtor}}) on (N, C) features and PyTorch raises `ValueError: Expected more than 1 value per channel when training` at the end of the first epoch. Pass `drop_last=True`, or a batch size that leaves no single sample.",
+        "`{{loader}}` splits {{samples}} samples into batches of {{size}} without `drop_last=True`, so the last batch of each epoch holds 1 sample; in the training loop at line {{loopLine}}, `{{model}}` ({{cls}}) runs `{{bn}}` ({{bnCtor}}) on {{input}} and PyTorch raises `ValueError: Expected more than 1 value per channel when training` at the end of the first epoch. Pass `drop_last=True`, or a batch size that leaves no single sample.",
     },
     fixable: "unsafe",
     docs: {
       whatItDoes:
-        "Finds a training loop (a `for` over a DataLoader whose body calls `.backward()` or `.step()`) that calls a model of this file whose BatchNorm1d normalizes (N, C) features (after a Linear, a flatten or a view), when the DataLoader's `batch_size` is 1 (the default), or when the dataset's size is written in the file (`TensorDataset(torch.randn(1001, 8), ...)`) and leaves a last batch of one without `drop_last=True`.",
+        "Finds a training loop (a `for` over a DataLoader whose body calls `.backward()` or `.step()`) that calls a model of this file whose BatchNorm sees one value per channel per sample — a BatchNorm1d on (N, C) features (after a Linear, a flatten or a view), or a BatchNorm whose input has spatial size 1 by the shape analysis (after `AdaptiveAvgPool2d(1)`, as in DeepLab's image-pooling branch) — when the DataLoader's `batch_size` is 1 (the default), or when the dataset's size is written in the file (`TensorDataset(torch.randn(1001, 8), ...)`) and leaves a last batch of one without `drop_last=True`.",
       whyIsThisBad:
         "In training mode BatchNorm normalizes each channel with the mean and variance of the batch; with one sample and one value per channel there is no variance to compute, and PyTorch stops with `ValueError: Expected more than 1 value per channel when training`. When only the last batch of an epoch is that small, the crash comes after a full epoch of training, often hours in.",
       example: {
@@ -90,6 +90,7 @@ export default defineRule({
         cls: loop.modelClass,
         bn: bnName(loop),
         bnCtor: constructorLabel(loop.batchNorm),
+        input: loop.input,
       };
       const related = [
         { message: "the training loop", at: loop.loop },

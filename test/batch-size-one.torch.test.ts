@@ -36,4 +36,19 @@ describe("batchnorm-batch-size-one against real PyTorch", () => {
     expect(after.stderr).toBe("");
     expect(after.status).toBe(0);
   });
+
+  it("a BatchNorm2d after global pooling crashes on a batch of one as reported, and trains on batches of two", async () => {
+    const path = new URL("../fixtures/batchnorm-batch-size-one/deeplab_image_pooling.py", import.meta.url).pathname;
+    const text = readText(path);
+    const [finding] = (await lintText(text, path, { ruleSet: [rule] })).messages;
+    expect(finding.message).toContain("runs `self.aspp.image_pool[2]` (BatchNorm2d(out_ch)) on (N, C, 1, 1) maps");
+    const before = runPython(text);
+    expect(before.stderr).toContain("ValueError: Expected more than 1 value per channel when training, got input size torch.Size([1, 16, 1, 1])");
+
+    const pairs = text.replace("batch_size=1,", "batch_size=2,");
+    expect((await lintText(pairs, path, { ruleSet: [rule] })).messages).toEqual([]);
+    const after = runPython(pairs);
+    expect(after.stderr).toBe("");
+    expect(after.status).toBe(0);
+  });
 });

@@ -140,7 +140,7 @@ export function analyzePython(index: ModelIndex | (() => ModelIndex), options: A
       return scripts;
     },
     smallBatchLoops(): readonly SmallBatchLoop[] {
-      smallBatchLoops ??= LOADER_TEXT.test(source ?? getIndex().text) ? findSmallBatchLoops(getIndex(), analysis.graphs) : [];
+      smallBatchLoops ??= LOADER_TEXT.test(source ?? getIndex().text) ? findSmallBatchLoops(getIndex(), analysis.graphs, (g) => analysis.shapes(g)) : [];
       return smallBatchLoops;
     },
   };

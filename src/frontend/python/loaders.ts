@@ -1,6 +1,7 @@
 /**
- * Training loops over a DataLoader whose batches can hold a single sample, feeding a model whose BatchNorm1d
- * normalizes (N, C) features: PyTorch raises "Expected more than 1 value per channel when training".
+ * Training loops over a DataLoader whose batches can hold a single sample, feeding a model with a BatchNorm that
+ * sees one value per channel per sample (BatchNorm1d on (N, C) features, or any BatchNorm after a global pooling,
+ * (N, C, 1, 1)): PyTorch raises "Expected more than 1 value per channel when training".
  * Flow-insensitive: names assigned once in a unit (module level, or a function plus the module's names).
  */
 import type { SyntaxNode } from "./parser.js";
@@ -10,6 +11,9 @@ import type { ForwardGraph, GraphNode } from "../../model/graph.js";
 import type { ModuleInstance } from "../../model/values.js";
 import { rangeOf, type SourceRange } from "../../model/source.js";
 import { SELF_RETURNING_METHODS } from "../../model/builders.js";
+import { isBatchNormType } from "../../model/knowledge.js";
+import { constValue } from "../../model/symbolic.js";
+import type { GraphShapes } from "../../passes/shapes.js";
 
 export interface SmallBatchLoop {
   readonly kind: "batch-size-one" | "last-batch-one";
@@ -23,6 +27,14 @@ export interface SmallBatchLoop {
   readonly modelName: string;
   readonly modelClass: string;
   readonly batchNorm: ModuleInstance;
+  /** What the BatchNorm normalizes: `(N, C) features`, `(N, C, 1, 1) maps`. */
+  readonly input: string;
+}
+
+/** A BatchNorm that sees one value per channel per sample, and how its input looks. */
+interface OneValueBatchNorm {
+  readonly batchNorm: ModuleInstance;
+  readonly input: string;
 }
 
 const DATALOADERS = new Set(["torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"]);
@@ -47,14 +59,24 @@ function intLiteral(node: SyntaxNode | undefined): number | undefined {
   return node?.type === "integer" ? Number(node.text.replace(/_/g, "")) : undefined;
 }
 
-/** The BatchNorm1d runs of a class that normalize (N, C) features: after a Linear, a flatten or a view. */
-function batchNorm1dOnFeatures(graph: ForwardGraph): ModuleInstance | undefined {
+/**
+ * The first BatchNorm of a class that sees one value per channel per sample: a BatchNorm1d after a Linear, a
+ * flatten or a view, or a BatchNorm whose input's spatial sizes are all 1 by the shape pass (after a global
+ * pooling such as DeepLab's image-pooling branch, `AdaptiveAvgPool2d(1)` then a 1x1 conv).
+ */
+function batchNormOnOneValue(graph: ForwardGraph, shapes: GraphShapes | undefined): OneValueBatchNorm | undefined {
   const label = (n: GraphNode): string => (n.op === "call_module" ? n.instance?.qualname ?? "" : n.target);
   for (const n of graph.nodes) {
-    if (n.op !== "call_module" || n.instance?.qualname !== "torch.nn.BatchNorm1d" || n.inputs.length === 0) continue;
-    let p = graph.nodes[n.inputs[0]];
-    while (p.inputs.length === 1 && ELEMENTWISE.test(label(p))) p = graph.nodes[p.inputs[0]];
-    if (TWO_D_PRODUCERS.has(label(p))) return n.instance;
+    if (n.op !== "call_module" || !n.instance || !isBatchNormType(n.instance.qualname) || n.inputs.length === 0) continue;
+    if (n.instance.qualname === "torch.nn.BatchNorm1d") {
+      let p = graph.nodes[n.inputs[0]];
+      while (p.inputs.length === 1 && ELEMENTWISE.test(label(p))) p = graph.nodes[p.inputs[0]];
+      if (TWO_D_PRODUCERS.has(label(p))) return { batchNorm: n.instance, input: "(N, C) features" };
+    }
+    const dims = shapes?.facts.get(n.inputs[0])?.dims;
+    if (dims && dims.length >= 3 && dims.slice(2).every((d) => d !== undefined && constValue(d) === 1)) {
+      return { batchNorm: n.instance, input: `(N, C, ${dims.slice(2).map(() => 1).join(", ")}) maps (one value per channel per sample)` };
+    }
   }
   return undefined;
 }
@@ -83,11 +105,11 @@ function singleAssignments(body: SyntaxNode): Map<string, SyntaxNode> {
 }
 
 class LoopFinder {
-  private readonly bnModels = new Map<string, ModuleInstance>();
+  private readonly bnModels = new Map<string, OneValueBatchNorm>();
 
-  constructor(private readonly index: ModelIndex, graphs: readonly ForwardGraph[], private readonly moduleNames: Map<string, SyntaxNode>) {
+  constructor(private readonly index: ModelIndex, graphs: readonly ForwardGraph[], private readonly moduleNames: Map<string, SyntaxNode>, shapesOf?: (g: ForwardGraph) => GraphShapes) {
     for (const g of graphs) {
-      const bn = batchNorm1dOnFeatures(g);
+      const bn = batchNormOnOneValue(g, shapesOf?.(g));
       if (bn) this.bnModels.set(g.modelClass.name, bn);
     }
   }
@@ -171,7 +193,7 @@ class LoopFinder {
   }
 
   /** A model with BatchNorm1d on features, called in a loop body that trains, and not switched to eval mode. */
-  private trainedModel(loop: SyntaxNode, unit: SyntaxNode, names: Map<string, SyntaxNode>): { modelName: string; modelClass: string; batchNorm: ModuleInstance } | undefined {
+  private trainedModel(loop: SyntaxNode, unit: SyntaxNode, names: Map<string, SyntaxNode>): ({ modelName: string; modelClass: string } & OneValueBatchNorm) | undefined {
     const loopBody = loop.childForFieldName("body");
     if (!loopBody) return undefined;
     const calls = loopBody.descendantsOfType("call").filter((c): c is SyntaxNode => c !== null);
@@ -184,21 +206,21 @@ class LoopFinder {
       const fn = c.childForFieldName("function");
       if (fn?.type !== "identifier") continue;
       const modelClass = this.modelClassOf(this.deref(fn, names));
-      const batchNorm = modelClass ? this.bnModels.get(modelClass) : undefined;
-      if (!modelClass || !batchNorm) continue;
+      const oneValue = modelClass ? this.bnModels.get(modelClass) : undefined;
+      if (!modelClass || !oneValue) continue;
       // BatchNorm in eval mode takes single samples: stay silent when the code switches modes at all.
       const switches = new RegExp(`\\b${fn.text}\\s*\\.\\s*(eval\\s*\\(|train\\s*\\(\\s*(mode\\s*=\\s*)?False)`);
       if (switches.test(unit.text)) continue;
-      return { modelName: fn.text, modelClass, batchNorm };
+      return { modelName: fn.text, modelClass, ...oneValue };
     }
     return undefined;
   }
 }
 
-export function findSmallBatchLoops(index: ModelIndex, graphs: readonly ForwardGraph[]): SmallBatchLoop[] {
+export function findSmallBatchLoops(index: ModelIndex, graphs: readonly ForwardGraph[], shapesOf?: (g: ForwardGraph) => GraphShapes): SmallBatchLoop[] {
   const root = index.tree.rootNode;
   const moduleNames = singleAssignments(root);
-  const finder = new LoopFinder(index, graphs, moduleNames);
+  const finder = new LoopFinder(index, graphs, moduleNames, shapesOf);
   if (!finder.anyModel) return [];
   const out: SmallBatchLoop[] = [];
   const units: SyntaxNode[] = [...[...index.functions.values()].map((f: FunctionDef) => f.body)];
