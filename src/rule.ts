@@ -54,6 +54,11 @@ export interface ReportDescriptor<MessageId extends string = string> {
   /** For stable fingerprints (SARIF) and the executor: which model and module path the finding is about. */
   model?: string;
   modulePath?: string;
+  /**
+   * What the finding is about, when several distinct findings of a rule can share a range (two BatchNorms of one
+   * nn.Sequential reused at one call): reports are merged per rule, range and this key (by default, range only).
+   */
+  subject?: string | number;
 }
 
 export interface RuleContext<MessageId extends string = string> {

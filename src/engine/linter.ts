@@ -108,7 +108,7 @@ async function lintSourceText(text: string, absolute: string, options: LintOptio
         },
         analysis,
         report(d: ReportDescriptor) {
-          const key = `${rule.meta.id}@${rangeKey(d.at)}`;
+          const key = `${rule.meta.id}@${rangeKey(d.at)}@${d.subject ?? ""}`;
           if (seen.has(key)) return;
           seen.add(key);
           messages.push(toDiagnostic(rule, severity, d));

@@ -316,12 +316,25 @@ function smallestVocabulary(graph: ForwardGraph): number {
   return Math.min(...sizes);
 }
 
+/** The spatial rank a global pooling module (`AdaptiveAvgPool2d(1)`, `AdaptiveMaxPool1d(1)`) reduces to 1. */
+function globalPoolRank(n: GraphNode): number | undefined {
+  if (n.op !== "call_module" || !n.instance?.qualname) return undefined;
+  const pool = /^Adaptive(Avg|Max)Pool([123])d$/.exec(moduleType(n.instance));
+  if (!pool) return undefined;
+  const size = n.instance.args[0] ?? n.instance.kwargs.get("output_size");
+  const value = size?.value;
+  const ones = value?.k === "num" ? constValue(value.sym) === 1 : value?.k === "tuple" && value.items.every((i) => i.k === "num" && constValue(i.sym) === 1);
+  return ones ? Number(pool[2]) : undefined;
+}
+
 /** `factor(n)`: how node n scales the channels on the way (undefined: the path is not followed). */
 function firstLayerThrough(graph: ForwardGraph, inputId: number, factor: (n: GraphNode) => number | undefined): InputTemplate | undefined {
   const seen = new Set<number>();
-  const queue: [number, number][] = [[inputId, 1]];
+  // `pooled`: the spatial rank of a global pooling on the way (`AdaptiveAvgPool2d(1)`): a Linear after it reads
+  // the channels of an input of that rank (squeeze-and-excitation and CBAM blocks on their own).
+  const queue: [number, number, number | undefined][] = [[inputId, 1, undefined]];
   while (queue.length > 0) {
-    const [id, scale] = queue.shift()!;
+    const [id, scale, pooled] = queue.shift()!;
     if (seen.has(id)) continue;
     seen.add(id);
     for (const n of consumers(graph, id)) {
@@ -331,7 +344,7 @@ function firstLayerThrough(graph: ForwardGraph, inputId: number, factor: (n: Gra
         const conv = /^Conv([123])d$/.exec(type);
         if (conv) return { channels: scale * args.number("in_channels"), spatialRank: Number(conv[1]) };
         if (type === "ConvTranspose2d") return { channels: scale * args.number("in_channels"), spatialRank: 2 };
-        if (type === "Linear") return { channels: scale * args.number("in_features"), spatialRank: 0 };
+        if (type === "Linear") return { channels: scale * args.number("in_features"), spatialRank: pooled ?? 0 };
         const bn = /^BatchNorm([123])d$/.exec(type);
         if (bn) return { channels: scale * args.number("num_features"), spatialRank: bn[1] === "1" ? 0 : Number(bn[1]) };
         if (type === "Embedding") return { channels: 0, spatialRank: 0, tokens: smallestVocabulary(graph) };
@@ -343,7 +356,7 @@ function firstLayerThrough(graph: ForwardGraph, inputId: number, factor: (n: Gra
         }
       }
       const f = factor(n);
-      if (f !== undefined) queue.push([n.id, scale * f]);
+      if (f !== undefined) queue.push([n.id, scale * f, globalPoolRank(n) ?? pooled]);
     }
   }
   return undefined;

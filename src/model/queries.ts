@@ -65,6 +65,19 @@ function isPassThrough(n: GraphNode): boolean {
   return (n.op === "call_function" || n.op === "call_method") && n.inputs.length === 1;
 }
 
+const callCounts = new WeakMap<ForwardGraph, Map<number, number>>();
+
+/** How many times each module instance is called in the graph's forward pass. */
+function moduleCallCounts(graph: ForwardGraph): Map<number, number> {
+  let counts = callCounts.get(graph);
+  if (!counts) {
+    counts = new Map();
+    for (const n of graph.nodes) if (n.op === "call_module" && n.instance) counts.set(n.instance.id, (counts.get(n.instance.id) ?? 0) + 1);
+    callCounts.set(graph, counts);
+  }
+  return counts;
+}
+
 /**
  * What produced a tensor, looking through single-input functions and methods (relu, view, pooling):
  * `module#<id>` for a module, `input` for a forward argument, undefined when an opaque step is in the way.
@@ -73,8 +86,18 @@ export function producerSignature(graph: ForwardGraph, nodeId: number, depth = 0
   let n = graph.nodes[nodeId];
   while (isPassThrough(n)) n = graph.nodes[n.inputs[0]];
   switch (n.op) {
-    case "call_module":
-      return n.instance ? `module#${n.instance.id}` : `module:${n.target}`;
+    case "call_module": {
+      if (!n.instance) return `module:${n.target}`;
+      // Inside a shared module's input, a module created during forward (a projector built lazily behind a
+      // caching decorator bnlint does not model) may be one object at run time: no signature.
+      if (depth > 0 && n.instance.paths.length === 0) return undefined;
+      const plain = `module#${n.instance.id}`;
+      // A module run more than once (CBAM's shared MLP on the average- and the max-pooled descriptor) produces
+      // what its input makes of it: the signature follows the input. Unknown inputs keep the plain signature.
+      if (depth > 4 || (moduleCallCounts(graph).get(n.instance.id) ?? 0) < 2 || n.inputs.length === 0) return plain;
+      const parts = n.inputs.map((i) => producerSignature(graph, i, depth + 1));
+      return parts.some((p) => p === undefined) ? plain : `${plain}(${parts.join(",")})`;
+    }
     case "input":
       return "input";
     case "opaque":
