@@ -52,7 +52,7 @@ export const NO_GRAD_CONTEXTS = new Set([
 /** Words in a function name that make it evaluation code (`test`, `evaluate_epoch`, `runInference`)… */
 export const EVAL_NAME_WORDS = new Set([
   "test", "testing", "eval", "evaluate", "evaluation", "val", "valid", "validate", "validation", "predict",
-  "prediction", "infer", "inference",
+  "prediction", "infer", "inference", "extract",
 ]);
 /**
  * …unless the name also says it trains (`train_and_validate`, `fit_eval`) or adapts BatchNorm on purpose at test

@@ -167,6 +167,15 @@ runRuleTests(rule, {
       with torch.no_grad():
           print(net(torch.randn(2, 4)))
     `, errors: [{ messageId: "missingEval", line: 17, messageIncludes: ["`net.training = False` (line 15) sets the flag of the top module only, its BatchNorm layers stay in training mode"] }] },
+    { name: "feature extraction for retrieval after loading weights (extract_feature)", code: model + py`
+      def extract_feature(net, loader):
+          with torch.no_grad():
+              return [net(x) for x, _ in loader]
+
+      net = Net()
+      net.load_state_dict(torch.load("w.pth"))
+      gallery = extract_feature(net, gallery_loader)
+    `, errors: [{ messageId: "missingEval", line: 15, messageIncludes: "evaluation function `extract_feature`" }] },
     { name: "evaluation function called with a freshly created model", code: model + py`
       def validate(net, x):
           return net(x)
