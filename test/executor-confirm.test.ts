@@ -58,6 +58,43 @@ describe("--confirm", () => {
     });
   });
 
+  it("builds a model through a builder wrapper's parameters (torchvision's _resnet(block, layers, **kwargs))", { timeout: 300_000 }, async () => {
+    const text = [
+      "import torch.nn as nn",
+      "",
+      "class BasicBlock(nn.Module):",
+      "    def __init__(self, planes):",
+      "        super().__init__()",
+      "        self.conv = nn.Conv2d(planes, planes, 3, padding=1, bias=False)",
+      "        self.bn = nn.BatchNorm2d(planes)",
+      "",
+      "    def forward(self, x):",
+      "        return (self.bn(self.conv(x)) + x).relu()",
+      "",
+      "class ResNet(nn.Module):",
+      "    def __init__(self, block, layers, num_classes=10):",
+      "        super().__init__()",
+      "        self.stem = nn.Conv2d(3, 16, 3, padding=1, bias=False)",
+      "        self.bn = nn.BatchNorm2d(16)",
+      "        self.blocks = nn.Sequential(*[block(16) for _ in range(layers[0])])",
+      "        self.fc = nn.Linear(16, num_classes)",
+      "",
+      "    def forward(self, x):",
+      "        x = self.bn(self.stem(x)).relu()",
+      "        x = self.bn(self.blocks(x))",
+      "        return self.fc(x.mean((2, 3)))",
+      "",
+      "def _resnet(block, layers, pretrained, **kwargs):",
+      "    return ResNet(block, layers, **kwargs)",
+      "",
+      "def resnet10(pretrained=False, **kwargs):",
+      "    return _resnet(BasicBlock, [2, 2], pretrained, **kwargs)",
+    ].join("\n");
+    const reuse = (await lintText(text, "zoo.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm")!;
+    expect(reuse.confirmation!.status).toBe("confirmed");
+    expect(reuse.confirmation!.summary).toContain("Ran ResNet(block=BasicBlock, layers=[2, 2]) (values from line 26, the call of `_resnet` at line 29)");
+  });
+
   /** A model that calls `self.bn` at line 12 and again after `middle`, which starts at line 13. */
   const reuseAround = (imports: string, middle: string[]): string =>
     [

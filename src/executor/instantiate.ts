@@ -8,7 +8,7 @@ import type { SyntaxNode } from "../frontend/python/parser.js";
 import type { CallArgs } from "../frontend/python/calls.js";
 import { buildForwardGraphWithArgs } from "../frontend/python/forward-graph.js";
 import type { ForwardGraph, GraphNode } from "../model/graph.js";
-import { findMethod, type ModelClass, type ModelIndex } from "../model/index-types.js";
+import { findMethod, type FunctionDef, type ModelClass, type ModelIndex } from "../model/index-types.js";
 import { CLASS_COUNT_NAME } from "../model/knowledge.js";
 import { rangeOf } from "../model/source.js";
 import { constValue, symConst } from "../model/symbolic.js";
@@ -77,12 +77,20 @@ function moduleLevelExpression(expr: SyntaxNode, index: ModelIndex): boolean {
   });
 }
 
+/** An argument whose value comes from elsewhere: a builder's local name, or a wrapper's parameter and the call that fills it. */
+interface ShownArgument {
+  name: string;
+  line: number;
+  /** `_resnet` when the value is the argument a call of that wrapper passes. */
+  wrapper?: string;
+}
+
 interface Instantiation {
   args: CallArgs;
   /** Arguments to evaluate with the interpreter, by their place: positional index or keyword name. */
   expressions: Map<number | string, SyntaxNode>;
   /** Where an argument taken from a builder's local name got its value (`` `cfg` at line 12 ``). */
-  shown: Map<number | string, { name: string; line: number }>;
+  shown: Map<number | string, ShownArgument>;
   line: number;
 }
 
@@ -112,9 +120,49 @@ function localDefinition(name: SyntaxNode, index: ModelIndex): SyntaxNode | unde
   return found && (literal(found) || moduleLevelExpression(found, index)) ? found : undefined;
 }
 
+/** The module-level function whose body holds `node`, with its definition. */
+function enclosingFunction(node: SyntaxNode, index: ModelIndex): FunctionDef | undefined {
+  let fn = node.parent;
+  while (fn && fn.type !== "function_definition") fn = fn.parent;
+  const name = fn?.childForFieldName("name")?.text;
+  const def = name ? index.functions.get(name) : undefined;
+  return def && def.node.startIndex === fn!.startIndex ? def : undefined;
+}
+
+/**
+ * A parameter of a builder wrapper (`def _resnet(arch, block, layers, ...): return ResNet(block, layers)`): the
+ * argument the first call of the wrapper in the file passes for it (`_resnet("resnet18", BasicBlock, [2, 2, 2, 2])`),
+ * when that is a literal or a module-level expression.
+ */
+function parameterArgument(name: SyntaxNode, index: ModelIndex): SyntaxNode | undefined {
+  const def = enclosingFunction(name, index);
+  if (!def) return undefined;
+  const params = def.params.filter((p) => p.kind === "positional" || p.kind === "keyword");
+  const position = params.findIndex((p) => p.name === name.text);
+  if (position < 0) return undefined;
+  for (const call of index.tree.rootNode.descendantsOfType("call")) {
+    const fn = call.childForFieldName("function");
+    if (fn?.type !== "identifier" || fn.text !== def.name) continue;
+    const args = call.childForFieldName("arguments")?.namedChildren.filter((a) => a.type !== "comment") ?? [];
+    const positional = args.filter((a) => a.type !== "keyword_argument");
+    if (positional.slice(0, position + 1).some((a) => a.type === "list_splat" || a.type === "dictionary_splat")) continue;
+    const keyword = args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === name.text)?.childForFieldName("value");
+    const arg = keyword ?? (position < positional.length ? positional[position] : undefined);
+    if (arg && (literal(arg) || moduleLevelExpression(arg, index))) return arg;
+  }
+  return undefined;
+}
+
+/** `**kwargs` passing on the enclosing function's own `**kwargs`: taken as empty (the model's defaults). */
+function forwardedKeywords(splat: SyntaxNode, index: ModelIndex): boolean {
+  const inner = splat.namedChildren[0];
+  if (inner?.type !== "identifier") return false;
+  return enclosingFunction(splat, index)?.params.some((p) => p.kind === "kwstar" && p.name === inner.text) ?? false;
+}
+
 /**
  * The first call `Name(...)` in the file whose arguments are literals or module-level expressions, or names a
- * builder function gives such a value once.
+ * builder function gives such a value once, or parameters of a builder wrapper that its first call fills.
  */
 function instantiationInFile(index: ModelIndex, cls: ModelClass): Instantiation | undefined {
   for (const call of index.tree.rootNode.descendantsOfType("call")) {
@@ -125,12 +173,13 @@ function instantiationInFile(index: ModelIndex, cls: ModelClass): Instantiation 
     if (!argList) continue;
     const args = { positional: [] as ArgInfo[], keywords: new Map<string, ArgInfo>(), spread: false };
     const expressions = new Map<number | string, SyntaxNode>();
-    const shown = new Map<number | string, { name: string; line: number }>();
+    const shown = new Map<number | string, ShownArgument>();
     let ok = true;
     for (const a of argList.namedChildren) {
       if (!a || a.type === "comment") continue;
+      if (a.type === "dictionary_splat" && forwardedKeywords(a, index)) continue;
       const written = a.type === "keyword_argument" ? a.childForFieldName("value") : a;
-      const expr = written?.type === "identifier" && !moduleLevelExpression(written, index) ? localDefinition(written, index) : written;
+      const expr = written?.type === "identifier" && !moduleLevelExpression(written, index) ? localDefinition(written, index) ?? parameterArgument(written, index) : written;
       if (!expr || a.type === "list_splat" || a.type === "dictionary_splat") {
         ok = false;
         break;
@@ -143,7 +192,10 @@ function instantiationInFile(index: ModelIndex, cls: ModelClass): Instantiation 
       const info: ArgInfo = { value: value ?? { k: "unknown", why: "evaluated when the model is built" }, text: expr.text, range: rangeOf(expr) };
       const place = a.type === "keyword_argument" ? a.childForFieldName("name")!.text : args.positional.length;
       if (!value) expressions.set(place, expr);
-      if (expr !== written) shown.set(place, { name: written!.text, line: expr.startPosition.row + 1 });
+      if (expr !== written) {
+        const wrapper = localDefinition(written!, index) ? undefined : enclosingFunction(written!, index)?.name;
+        shown.set(place, { name: written!.text, line: expr.startPosition.row + 1, wrapper });
+      }
       if (typeof place === "string") args.keywords.set(place, info);
       else args.positional.push(info);
     }
@@ -169,7 +221,7 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Mod
   const shown: string[] = [];
   const fromFile = new Set<string>();
   const expressions = new Map<string, SyntaxNode>();
-  const display = new Map<string, { name: string; line: number }>();
+  const display = new Map<string, ShownArgument>();
   if (found) {
     const take = (name: string, place: number | string, a: ArgInfo): void => {
       bound.keywords.set(name, a);
@@ -192,11 +244,12 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Mod
       const simple = plain(fileArg.value);
       const complex = (simple === null && fileArg.value.k !== "none") || (Array.isArray(simple) && simple.includes(null));
       kwargs[p.name] = expressions.has(p.name) || complex ? { expr: fileArg.text } : simple;
-      // A builder's local name is shown as written, not as the (often long) literal it holds.
+      // A builder's local name is shown as written, not as the (often long) literal it holds; a wrapper's
+      // parameter by the value its call passes.
       const local = display.get(p.name);
-      shown.push(`${p.name}=${local ? local.name : fileArg.text}`);
+      shown.push(`${p.name}=${local && !local.wrapper ? local.name : fileArg.text}`);
       sources.add(`line ${found!.line}`);
-      if (local) sources.add(`\`${local.name}\` at line ${local.line}`);
+      if (local) sources.add(local.wrapper ? `the call of \`${local.wrapper}\` at line ${local.line}` : `\`${local.name}\` at line ${local.line}`);
       continue;
     }
     const given = modelArgs?.[cls.name]?.[p.name];
