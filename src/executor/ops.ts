@@ -377,6 +377,9 @@ export function runFunction(ctx: OpContext, node: GraphNode): Act {
       return normalizeP(tf, input(), a.number(1, "p", 2), a.number(2, "dim", 1), a.number(3, "eps", 1e-12), node);
     case "torch.sum":
       return reduceSum(tf, input(), a, 1);
+    case "torch.amax":
+    case "torch.amin":
+      return extremum(tf, input(), a, 1, name === "torch.amax");
     case "operator.neg":
       return sameLayout(tf, input(), tf.neg(input().t));
     case "operator.pos":
@@ -597,6 +600,15 @@ function reduceSum(tf: Tf, x: Act, a: NodeArgs, index: number): Act {
   return cf(tf.sum(toCF(tf, x), axes, keep));
 }
 
+/** `amax`/`amin`: the largest or smallest value over `dim` (every dimension when it is left out or `()`). */
+function extremum(tf: Tf, x: Act, a: NodeArgs, index: number, largest: boolean): Act {
+  const dims = a.get(index, "dim", null);
+  const keep = a.bool(index + 1, "keepdim", false);
+  const axes = dims === null || (Array.isArray(dims) && dims.length === 0) ? undefined : typeof dims === "number" ? [dims] : (dims as number[]);
+  const t = toCF(tf, x);
+  return cf(largest ? tf.max(t, axes, keep) : tf.min(t, axes, keep));
+}
+
 /** `F.normalize`: x / max(‖x‖_p over `dim`, eps). */
 function normalizeP(tf: Tf, x: Act, p: number, dim: number, eps: number, node: GraphNode): Act {
   const t = toCF(tf, x);
@@ -633,6 +645,9 @@ export function runMethod(ctx: OpContext, node: GraphNode): Act {
       return softmaxLike(tf, x, a.number(0, "dim"), node.target === "log_softmax");
     case "mean":
       return mean(tf, x, a, 0);
+    case "amax":
+    case "amin":
+      return extremum(tf, x, a, 0, node.target === "amax");
     case "sum":
       return reduceSum(tf, x, a, 0);
     case "clamp":
