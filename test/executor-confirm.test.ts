@@ -93,6 +93,20 @@ describe("--confirm", () => {
     const reuse = (await lintText(text, "zoo.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm")!;
     expect(reuse.confirmation!.status).toBe("confirmed");
     expect(reuse.confirmation!.summary).toContain("Ran ResNet(block=BasicBlock, layers=[2, 2]) (values from line 26, the call of `_resnet` at line 29)");
+
+    // Without the builders, bnlint's guesses do not build it: the reason says how to give a class and a list.
+    const classesOnly = text.slice(0, text.indexOf("def _resnet"));
+    const guessed = (await lintText(classesOnly, "zoo.py", { confirm: true })).messages.find((m) => m.ruleId === "reused-batchnorm")!;
+    expect(guessed.confirmation).toMatchObject({ status: "not-run", summary: expect.stringContaining("bnlint guessed `block`, `layers`: pass the real values with --model-args ResNet=block=<value>,layers=<value>") });
+    const lines: string[] = [];
+    const file = `${process.env.TMPDIR ?? "/tmp"}/bnlint-zoo-${process.pid}.py`;
+    (await import("node:fs")).writeFileSync(file, classesOnly);
+    const io = { stdout: (s: string) => lines.push(s), stderr: () => {}, isTTY: false, env: {}, cwd: process.cwd() };
+    expect(await runCli([file, "--confirm", "--format", "json", "--model-args", "ResNet=block=BasicBlock,layers=[2,2]"], io)).toBe(1);
+    const [entry] = JSON.parse(lines.join("")) as { messages: { ruleId: string; confirmation?: { status: string; summary: string } }[] }[];
+    const given = entry.messages.find((m) => m.ruleId === "reused-batchnorm")!;
+    expect(given.confirmation!.status).toBe("confirmed");
+    expect(given.confirmation!.summary).toContain("Ran ResNet(block=BasicBlock, layers=(2, 2)) (values from --model-args)");
   });
 
   /** A model that calls `self.bn` at line 12 and again after `middle`, which starts at line 13. */
@@ -325,6 +339,9 @@ describe("--confirm", () => {
     const bad = await runCli([file, "--confirm", "--model-args", "ASPP=atrous_rates=(2,4"], { ...io, stderr: (s: string) => errors.push(s) });
     expect(bad).toBe(2);
     expect(errors.join("")).toContain("atrous_rates=(2,4");
+    const later: string[] = [];
+    expect(await runCli([file, "--confirm", "--model-args", "ASPP=in_channels=16,x=@,out_channels=8"], { ...io, stderr: (s: string) => later.push(s) })).toBe(2);
+    expect(later.join("")).toContain('at "x=@"');
   });
 
   it("does not run activations with arguments its kernels do not compute (Softplus(beta=2), F.elu(x, alpha=0.5))", async () => {

@@ -48,9 +48,13 @@ function scalarArg(text: string): number | string {
   return quoted ? quoted[2] : Number(text);
 }
 
-/** `True`/`False` (Python's spelling, or `true`/`false`) as a boolean; anything else as scalarArg reads it. */
-function valueArg(text: string): number | string | boolean {
+/**
+ * `True`/`False` (Python's spelling, or `true`/`false`) as a boolean; an unquoted name (`BasicBlock`) as a class
+ * or function of the linted file; anything else as scalarArg reads it.
+ */
+function valueArg(text: string): ModelArgValue {
   if (/^(true|false)$/i.test(text)) return text.toLowerCase() === "true";
+  if (/^[A-Za-z_]\w*$/.test(text)) return { name: text };
   return scalarArg(text);
 }
 
@@ -63,12 +67,12 @@ function parseModelArgs(value: string, previous: ModelArgs = {}): ModelArgs {
   if (!m) throw new InvalidArgumentError(`expected <Class>=<name>=<number>,..., got "${value}"`);
   const args: Record<string, ModelArgValue> = { ...previous[m[1]] };
   const SCALAR = `-?(?:\\d+\\.?\\d*|\\.\\d+)(?:e-?\\d+)?|"[^"]*"|'[^']*'`;
-  const pair = new RegExp(`\\s*([A-Za-z_]\\w*)\\s*=\\s*(${SCALAR}|[Tt]rue|[Ff]alse|[([]\\s*(?:(?:${SCALAR})\\s*(?:,\\s*(?:${SCALAR})\\s*)*,?)?[)\\]])\\s*(?:,|$)`, "iy");
+  const pair = new RegExp(`\\s*([A-Za-z_]\\w*)\\s*=\\s*(${SCALAR}|[A-Za-z_]\\w*|[([]\\s*(?:(?:${SCALAR})\\s*(?:,\\s*(?:${SCALAR})\\s*)*,?)?[)\\]])\\s*(?:,|$)`, "iy");
   let rest = m[2];
   while (rest.trim() !== "") {
     const kv = pair.exec(rest);
     pair.lastIndex = 0;
-    if (!kv) throw new InvalidArgumentError(`expected <name>=<number>, <name>="<text>", <name>=True|False or <name>=(<value>,...) in "${value}", got "${rest}"`);
+    if (!kv) throw new InvalidArgumentError(`expected <name>=<number>, <name>="<text>", <name>=True|False, <name>=<Class> or <name>=(<value>,...) in "${value}", at "${rest.split(",")[0]}"`);
     const text = kv[2];
     const items = /^[([]/.test(text) ? text.slice(1, -1).match(new RegExp(SCALAR, "g")) ?? [] : undefined;
     args[kv[1]] = items ? items.map(scalarArg) : valueArg(text);

@@ -119,13 +119,15 @@ export function parseConfig(text: string, file: string, knownRules: ReadonlySet<
         break;
       }
       case "model-args": {
-        if (!isTable(value)) fail(`"model-args" must be a table of model class = { argument = number, "string", true/false or [values] }`, key);
+        if (!isTable(value)) fail(`"model-args" must be a table of model class = { argument = number, "string", true/false, [values] or { name = "<Class>" } }`, key);
         for (const [model, args] of Object.entries(value as Record<string, unknown>)) {
           if (!isTable(args)) fail(`model-args of "${model}" must be a table such as { channels = 16 }`, model);
           const out: Record<string, ModelArgValue> = {};
           const isScalar = (n: unknown): n is number | string => (typeof n === "number" && Number.isFinite(n)) || typeof n === "string";
+          // `{ name = "BasicBlock" }`: a class or function of the linted file, as `block=BasicBlock` on the command line.
+          const isName = (n: unknown): boolean => isTable(n) && Object.keys(n as object).join() === "name" && typeof (n as { name: unknown }).name === "string" && /^[A-Za-z_]\w*$/.test((n as { name: string }).name);
           for (const [name, n] of Object.entries(args as Record<string, unknown>)) {
-            if (!isScalar(n) && typeof n !== "boolean" && !(Array.isArray(n) && n.every(isScalar))) fail(`model-args "${model}.${name}" must be a number, a string, a boolean or an array of numbers and strings`, name);
+            if (!isScalar(n) && typeof n !== "boolean" && !isName(n) && !(Array.isArray(n) && n.every(isScalar))) fail(`model-args "${model}.${name}" must be a number, a string, a boolean, an array of numbers and strings, or { name = "<Class>" }`, name);
             out[name] = n as ModelArgValue;
           }
           config.modelArgs[model] = out;

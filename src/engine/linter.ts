@@ -11,7 +11,8 @@ import { applyDirectives, collectDirectives } from "./suppressions.js";
 import { syntaxError } from "./syntax-error.js";
 
 /** A constructor argument given for `--confirm`: a number, a string, a boolean, or a list of numbers and strings (a Python tuple). */
-export type ModelArgValue = number | string | boolean | (number | string)[];
+/** A constructor argument for --confirm; `{ name }` names a class or function of the linted file (`block=BasicBlock`). */
+export type ModelArgValue = number | string | boolean | (number | string)[] | { readonly name: string };
 /** Constructor arguments by model class name, then parameter name. */
 export type ModelArgs = Record<string, Record<string, ModelArgValue>>;
 

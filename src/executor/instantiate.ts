@@ -27,6 +27,8 @@ export interface ConcreteModel {
   constructorText: string;
   /** The values bound to `__init__`'s parameters, by name (for re-creating the model in PyTorch). */
   kwargs: Record<string, number | boolean | string | null | (number | string | null)[] | { expr: string }>;
+  /** Parameters that got bnlint's default number (nothing in the file or in --model-args gave them a value). */
+  defaulted: string[];
 }
 
 function literal(node: SyntaxNode): Value | undefined {
@@ -118,6 +120,17 @@ function localDefinition(name: SyntaxNode, index: ModelIndex): SyntaxNode | unde
     found = st.childForFieldName("right") ?? undefined;
   }
   return found && (literal(found) || moduleLevelExpression(found, index)) ? found : undefined;
+}
+
+/** The identifier that defines a module-level class, function or global `name`: evaluated, it is that definition. */
+function moduleLevelName(index: ModelIndex, name: string): SyntaxNode | undefined {
+  const definition = index.classByName.get(name)?.node ?? index.functions.get(name)?.node;
+  const named = definition?.childForFieldName("name");
+  if (named) return named;
+  return index.tree.rootNode.namedChildren
+    .filter((st) => st.type === "expression_statement")
+    .map((st) => st.namedChildren[0]?.childForFieldName("left"))
+    .find((left) => left?.type === "identifier" && left.text === name) ?? undefined;
 }
 
 /** The module-level function whose body holds `node`, with its definition. */
@@ -219,6 +232,7 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Mod
   const bound = { positional: [] as ArgInfo[], keywords: new Map<string, ArgInfo>(), spread: false };
   const kwargs: ConcreteModel["kwargs"] = {};
   const shown: string[] = [];
+  const defaulted: string[] = [];
   const fromFile = new Set<string>();
   const expressions = new Map<string, SyntaxNode>();
   const display = new Map<string, ShownArgument>();
@@ -253,6 +267,16 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Mod
       continue;
     }
     const given = modelArgs?.[cls.name]?.[p.name];
+    if (given !== undefined && typeof given === "object" && !Array.isArray(given)) {
+      // A name of the file (`block=BasicBlock`): the interpreter evaluates its definition's name where the model is built.
+      const definition = moduleLevelName(index, given.name);
+      bound.keywords.set(p.name, { value: { k: "unknown", why: `\`${given.name}\` is not a class, function or global of this file` }, text: given.name, range: cls.nameRange });
+      if (definition) expressions.set(p.name, definition);
+      kwargs[p.name] = { expr: given.name };
+      shown.push(`${p.name}=${given.name}`);
+      sources.add("--model-args");
+      continue;
+    }
     if (given !== undefined) {
       const scalar = (x: number | string): Value => (typeof x === "string" ? { k: "str", s: x } : { k: "num", sym: symConst(x) });
       const shown1 = (x: number | string | boolean): string => (typeof x === "string" ? JSON.stringify(x) : typeof x === "boolean" ? (x ? "True" : "False") : String(x));
@@ -270,12 +294,13 @@ export function concreteModel(index: ModelIndex, cls: ModelClass, modelArgs: Mod
     bound.keywords.set(p.name, { value: { k: "num", sym: symConst(fallback) }, text: String(fallback), range: cls.nameRange });
     kwargs[p.name] = fallback;
     shown.push(`${p.name}=${fallback}`);
+    defaulted.push(p.name);
     sources.add("bnlint's default");
   }
   const graph = buildForwardGraphWithArgs(index, cls, bound, undefined, expressions);
   if (!graph) return undefined;
   const origin = sources.size > 0 ? ` (values from ${[...sources].join(", ")})` : "";
-  return { graph, constructorText: `${cls.name}(${shown.join(", ")})${origin}`, kwargs };
+  return { graph, constructorText: `${cls.name}(${shown.join(", ")})${origin}`, kwargs, defaulted };
 }
 
 /** Spatial sizes tried, in order, when the input shape is read off the first layer. */

@@ -41,6 +41,13 @@ function shapeText(shapes: number[][]): string {
   return shapes.map((s) => `[${s.join(", ")}]`).join(" and ");
 }
 
+/** When bnlint guessed constructor arguments, how to give the real ones (a class such as `block`, a list such as `layers`). */
+function defaultHint(cls: ModelClass, concrete: ConcreteModel): string {
+  if (concrete.defaulted.length === 0) return "";
+  const example = concrete.defaulted.map((name) => `${name}=<value>`).join(",");
+  return `; bnlint guessed ${concrete.defaulted.map((n) => `\`${n}\``).join(", ")}: pass the real values with --model-args ${cls.name}=${example} (a class of this file by its name, a list as [2,2])`;
+}
+
 export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, settings: ExperimentSettings, options: { modelArgs?: ModelArgs; inputShapes?: Record<string, number[]> }): Preparation {
   let concrete: ConcreteModel | undefined;
   try {
@@ -50,7 +57,7 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
   }
   if (!concrete) return { ok: false, why: `\`${cls.name}\` has no forward method in this file` };
   const blocked = whyNotExecutable(concrete.graph);
-  if (blocked) return { ok: false, why: `not executed: ${concrete.constructorText} contains ${blocked}` };
+  if (blocked) return { ok: false, why: `not executed: ${concrete.constructorText} contains ${blocked}${defaultHint(cls, concrete)}` };
   try {
     const given = options.inputShapes?.[cls.name] ?? options.inputShapes?.["*"];
     const { shapes: candidates, how, vocabs } = inferInputShapes(concrete.graph, settings.batch, given);
@@ -134,7 +141,7 @@ export function prepareModel(tf: Tf, index: ModelIndex, cls: ModelClass, setting
     };
     return { ok: true, model };
   } catch (e) {
-    if (e instanceof NotExecutable) return { ok: false, why: `not executed: ${concrete.constructorText} uses ${e.message}` };
+    if (e instanceof NotExecutable) return { ok: false, why: `not executed: ${concrete.constructorText} uses ${e.message}${defaultHint(cls, concrete)}` };
     throw e;
   }
 }

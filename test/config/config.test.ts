@@ -103,8 +103,15 @@ describe("configuration files", () => {
   it("model-args take numbers, strings, booleans and arrays of numbers and strings (a tuple argument), and reject other values", () => {
     const config = parseConfig('[model-args]\nASPP = { in_channels = 64, atrous_rates = [6, 12, 18], pretrained = false }\nDSBNNet = { domains = ["source", "target"] }\n', "/repo/bnlint.toml", known)!;
     expect(config.modelArgs).toEqual({ ASPP: { in_channels: 64, atrous_rates: [6, 12, 18], pretrained: false }, DSBNNet: { domains: ["source", "target"] } });
-    expect(() => parseConfig("[model-args]\nASPP = { atrous_rates = [[6]] }\n", "/repo/bnlint.toml", known)).toThrow(/must be a number, a string, a boolean or an array of numbers and strings/);
-    expect(() => parseConfig("[model-args]\nASPP = { rates = [true] }\n", "/repo/bnlint.toml", known)).toThrow(/must be a number, a string, a boolean or an array/);
+    expect(() => parseConfig("[model-args]\nASPP = { atrous_rates = [[6]] }\n", "/repo/bnlint.toml", known)).toThrow(/must be a number, a string, a boolean, an array of numbers and strings, or \{ name = "<Class>" \}/);
+    expect(() => parseConfig("[model-args]\nASPP = { rates = [true] }\n", "/repo/bnlint.toml", known)).toThrow(/must be a number, a string, a boolean, an array/);
+  });
+
+  it("model-args name a class of the file with { name = ... } (ResNet's block), and reject other tables", () => {
+    const config = parseConfig('[model-args]\nResNet = { block = { name = "BasicBlock" }, layers = [2, 2, 2, 2] }\n', "/repo/bnlint.toml", known)!;
+    expect(config.modelArgs).toEqual({ ResNet: { block: { name: "BasicBlock" }, layers: [2, 2, 2, 2] } });
+    expect(() => parseConfig('[model-args]\nResNet = { block = { name = "Basic Block" } }\n', "/repo/bnlint.toml", known)).toThrow(/or \{ name = "<Class>" \}/);
+    expect(() => parseConfig('[model-args]\nResNet = { block = { cls = "BasicBlock" } }\n', "/repo/bnlint.toml", known)).toThrow(/or \{ name = "<Class>" \}/);
   });
 });
 
