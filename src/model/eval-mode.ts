@@ -9,6 +9,8 @@ export interface EvalContext {
   readonly range: SourceRange;
   /** For `no_grad` blocks and loops over held-out data: what came before that makes them evaluation code. */
   readonly after?: "training" | "loading";
+  /** For a loop over `dataloaders[phase]` in a `for phase in ["train", "val"]` loop: the pass, `phase = "val"`. */
+  readonly phase?: string;
 }
 
 /** Where the training mode that reaches a call was set. */

@@ -158,8 +158,40 @@ runRuleTests(rule, {
       with torch.no_grad():
           print(net(torch.randn(2, 4)))
     ` },
+    { name: "a train/val phase loop that switches modes per phase (the fine-tuning tutorial)", code: model + py`
+      def train_model(net, loaders, opt):
+          for epoch in range(3):
+              for phase in ["train", "val"]:
+                  if phase == "train":
+                      net.train()
+                  else:
+                      net.eval()
+                  for x, y in loaders[phase]:
+                      with torch.set_grad_enabled(phase == "train"):
+                          loss = net(x).sum()
+                          if phase == "train":
+                              loss.backward()
+                              opt.step()
+
+      train_model(Net(), loaders, opt)
+    ` },
   ],
   invalid: [
+    { name: "a train/val phase loop without the eval() for the val phase", code: model + py`
+      def train_model(net, loaders, opt):
+          for epoch in range(3):
+              for phase in ("train", "val"):
+                  if phase == "train":
+                      net.train()
+                  for x, y in loaders[phase]:
+                      with torch.set_grad_enabled(phase == "train"):
+                          loss = net(x).sum()
+                          if phase == "train":
+                              loss.backward()
+                              opt.step()
+
+      train_model(Net(), loaders, opt)
+    `, errors: [{ messageId: "missingEval", line: 20, messageIncludes: "the loop over `loaders[phase]` in its `phase = \"val\"` pass at line 18 (after training)" }] },
     { name: "model.training = False instead of model.eval(): the BatchNorm layers keep training mode", code: model + py`
       net = Net()
       net.load_state_dict(torch.load("w.pth"))

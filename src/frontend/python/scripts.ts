@@ -76,7 +76,7 @@ const EVAL_DATA_NAME = /(?:^|[^a-z])(?:test|val|valid|validation|eval|dev)_?(?:l
 const ITERATION_WRAPPERS = new Set(["enumerate", "tqdm", "iter", "tqdm.tqdm", "tqdm.auto.tqdm"]);
 
 /** The held-out data a `for` loop iterates over, by its name (a name, attribute or subscript; not a call's result). */
-function evalDataName(iterable: SyntaxNode): SyntaxNode | undefined {
+function evalDataName(iterable: SyntaxNode, constants: ReadonlyMap<string, string>): { node: SyntaxNode; label: string; phase?: string } | undefined {
   let node = iterable;
   if (node.type === "call" && ITERATION_WRAPPERS.has(node.childForFieldName("function")?.text ?? "")) {
     const first = node.childForFieldName("arguments")?.namedChildren.find((a) => a && a.type !== "comment" && a.type !== "keyword_argument");
@@ -84,7 +84,57 @@ function evalDataName(iterable: SyntaxNode): SyntaxNode | undefined {
     node = first;
   }
   if (!["identifier", "attribute", "subscript"].includes(node.type)) return undefined;
-  return EVAL_DATA_NAME.test(node.text) ? node : undefined;
+  // `dataloaders[phase]` in the `"val"` pass of `for phase in ["train", "val"]` is `dataloaders["val"]`.
+  const key = node.type === "subscript" ? node.childForFieldName("subscript") : undefined;
+  const value = key?.type === "identifier" ? constants.get(key.text) : undefined;
+  const label = value !== undefined ? `${node.childForFieldName("value")!.text}["${value}"]` : node.text;
+  if (!EVAL_DATA_NAME.test(label)) return undefined;
+  return { node, label: node.text, phase: value !== undefined ? `${key!.text} = "${value}"` : undefined };
+}
+
+/** `for phase in ["train", "val"]`: the loop variable and its string values, when the list is written out. */
+function phaseLoop(node: SyntaxNode): { name: string; values: string[] } | undefined {
+  const target = node.childForFieldName("left");
+  const iterable = node.childForFieldName("right");
+  if (target?.type !== "identifier" || (iterable?.type !== "list" && iterable?.type !== "tuple")) return undefined;
+  const items = iterable.namedChildren.filter((c) => c.type !== "comment");
+  const values = items.map((c) => stringValue(c));
+  if (items.length === 0 || items.length > MAX_PHASES || values.some((v) => v === undefined)) return undefined;
+  return { name: target.text, values: values as string[] };
+}
+
+/** Phases unrolled at most: train, val, test and a few more. */
+const MAX_PHASES = 6;
+
+function stringValue(node: SyntaxNode): string | undefined {
+  const m = /^(['"])(\w+)\1$/.exec(node.text);
+  return node.type === "string" && m ? m[2] : undefined;
+}
+
+/** `phase == "train"`, `phase != "val"`, `phase in ("val", "test")` under known constants; undefined otherwise. */
+function decideCondition(cond: SyntaxNode, constants: ReadonlyMap<string, string>): boolean | undefined {
+  if (constants.size === 0) return undefined;
+  if (cond.type === "parenthesized_expression" && cond.namedChildren.length === 1) return decideCondition(cond.namedChildren[0], constants);
+  if (cond.type === "not_operator") {
+    const inner = cond.childForFieldName("argument");
+    const v = inner ? decideCondition(inner, constants) : undefined;
+    return v === undefined ? undefined : !v;
+  }
+  if (cond.type !== "comparison_operator") return undefined;
+  const [left, right] = cond.namedChildren;
+  const op = cond.text.slice(left.endIndex - cond.startIndex, right.startIndex - cond.startIndex).trim().replace(/\s+/g, " ");
+  const known = left.type === "identifier" ? constants.get(left.text) : undefined;
+  if (known === undefined || cond.namedChildren.length !== 2) return undefined;
+  if (op === "==" || op === "!=") {
+    const other = stringValue(right);
+    return other === undefined ? undefined : (known === other) === (op === "==");
+  }
+  if ((op === "in" || op === "not in") && (right.type === "tuple" || right.type === "list")) {
+    const others = right.namedChildren.map(stringValue);
+    if (others.some((o) => o === undefined)) return undefined;
+    return others.includes(known) === (op === "in");
+  }
+  return undefined;
 }
 
 const NESTED_SCOPES = new Set(["function_definition", "class_definition", "decorated_definition", "lambda"]);
@@ -199,6 +249,8 @@ class UnitWalker {
 
   /** pytest tests are never evaluation code. */
   private readonly noEvalCode: boolean;
+  /** Loop variables of an unrolled `for phase in ["train", "val"]`, with this pass's value. */
+  private readonly constants = new Map<string, string>();
 
   constructor(private readonly ctx: ScriptContext, private readonly def?: FunctionDef) {
     this.unitTrains = this.scanTrains(def ? def.body : ctx.index.tree.rootNode);
@@ -209,10 +261,25 @@ class UnitWalker {
 
   private scanTrains(root: SyntaxNode): boolean {
     for (const call of ownDescendants(root, new Set(["call"]))) {
+      if (this.inSkippedArm(call, root)) continue;
       if (isTrainingStep(call)) return true;
       const fn = call.childForFieldName("function");
       const callee = fn?.type === "identifier" ? this.ctx.index.functions.get(fn.text) : undefined;
       if (callee && callee !== this.def && this.ctx.summaryOf(callee).trains) return true;
+    }
+    return false;
+  }
+
+  /** In this pass of a phase loop, `node` sits in an if/else arm that does not run (`if phase == "train":`). */
+  private inSkippedArm(node: SyntaxNode, root: SyntaxNode): boolean {
+    if (this.constants.size === 0) return false;
+    for (let n: SyntaxNode | null = node; n && n !== root; n = n.parent) {
+      const parent = n.parent;
+      if (parent?.type === "if_statement" && n.fieldName === "consequence") {
+        if (decideCondition(parent.childForFieldName("condition")!, this.constants) === false) return true;
+      } else if (n.type === "else_clause" && parent?.type === "if_statement") {
+        if (decideCondition(parent.childForFieldName("condition")!, this.constants) === true) return true;
+      }
     }
     return false;
   }
@@ -343,6 +410,15 @@ class UnitWalker {
 
   private walkIf(node: SyntaxNode, s: FlowState): FlowState | undefined {
     const cond = node.childForFieldName("condition");
+    const decided = cond ? decideCondition(cond, this.constants) : undefined;
+    if (decided === true) return this.walkBlock(node.childForFieldName("consequence")!, s);
+    if (decided === false) {
+      // The arms after this one, as an if/else of their own: the first elif becomes the `if`.
+      const [first, ...rest] = node.childrenForFieldName("alternative").filter((a): a is SyntaxNode => !!a);
+      if (!first) return s;
+      if (first.type === "else_clause") return this.walkBlock(first.childForFieldName("body")!, s);
+      return this.walkArms(first, rest, s);
+    }
     if (cond) this.expr(cond, s);
     let out = this.walkBlock(node.childForFieldName("consequence")!, cloneState(s));
     let hasElse = false;
@@ -360,17 +436,35 @@ class UnitWalker {
     return hasElse ? out : mergeStates(out, s);
   }
 
+  /** An `elif` and the arms after it, decided as walkIf decides an if statement. */
+  private walkArms(elif: SyntaxNode, rest: SyntaxNode[], s: FlowState): FlowState | undefined {
+    const cond = elif.childForFieldName("condition");
+    const decided = cond ? decideCondition(cond, this.constants) : undefined;
+    const next = (): FlowState | undefined => {
+      const [first, ...more] = rest;
+      if (!first) return s;
+      return first.type === "else_clause" ? this.walkBlock(first.childForFieldName("body")!, cloneState(s)) : this.walkArms(first, more, cloneState(s));
+    };
+    if (decided === true) return this.walkBlock(elif.childForFieldName("consequence")!, s);
+    if (decided === false) return next();
+    if (cond) this.expr(cond, s);
+    const taken = this.walkBlock(elif.childForFieldName("consequence")!, cloneState(s));
+    return mergeStates(taken, next());
+  }
+
   /** Walks the body until the state at its head stops changing (it may run zero or more times). */
   private walkLoop(node: SyntaxNode, s: FlowState): FlowState | undefined {
     const iterable = node.childForFieldName(node.type === "for_statement" ? "right" : "condition");
     if (iterable) this.escapeIf(this.expr(iterable, s), s); // `for m in model.modules()` or `for layer in model`
     const target = node.childForFieldName("left");
     const body = node.childForFieldName("body")!;
+    const phases = node.type === "for_statement" ? phaseLoop(node) : undefined;
+    if (phases && !this.constants.has(phases.name)) return this.walkPhases(node, phases, s);
     const saved = this.context;
     // A loop over held-out data (`for x, y in test_loader`) after training or loading, that does not train.
-    const data = node.type === "for_statement" && iterable ? evalDataName(iterable) : undefined;
+    const data = node.type === "for_statement" && iterable ? evalDataName(iterable, this.constants) : undefined;
     if (data && !this.context && !this.noEvalCode && (this.afterTraining(s) || s.loaded) && !this.scanTrains(body)) {
-      this.context = { kind: "eval_loop", label: data.text, range: rangeOf(data), after: this.afterTraining(s) ? "training" : "loading" };
+      this.context = { kind: "eval_loop", label: data.label, range: rangeOf(data.node), after: this.afterTraining(s) ? "training" : "loading", phase: data.phase };
     }
     this.loopStack.push(node.startIndex);
     let head: FlowState = cloneState(s);
@@ -385,6 +479,26 @@ class UnitWalker {
     this.context = saved;
     const elseBody = node.childForFieldName("alternative")?.childForFieldName("body");
     return elseBody ? this.walkBlock(elseBody, head) : head;
+  }
+
+  /**
+   * `for phase in ["train", "val"]:` (the fine-tuning tutorial's loop): the body once per phase, in order, with
+   * `phase` known, so `if phase == "train": model.train()` and `dataloaders[phase]` are decided in each pass.
+   */
+  private walkPhases(node: SyntaxNode, phases: { name: string; values: string[] }, s: FlowState): FlowState | undefined {
+    const body = node.childForFieldName("body")!;
+    let state: FlowState | undefined = s;
+    for (const value of phases.values) {
+      if (!state) break;
+      this.constants.set(phases.name, value);
+      try {
+        state = this.walkBlock(body, state);
+      } finally {
+        this.constants.delete(phases.name);
+      }
+    }
+    const elseBody = node.childForFieldName("alternative")?.childForFieldName("body");
+    return elseBody && state ? this.walkBlock(elseBody, state) : state;
   }
 
   private walkWith(node: SyntaxNode, s: FlowState): FlowState | undefined {
