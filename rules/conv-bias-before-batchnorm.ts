@@ -41,6 +41,24 @@ function sameChannels(layer: ModuleInstance, outIndex: number, outKeyword: strin
   return a !== undefined && b !== undefined && symEquals(a, b);
 }
 
+/**
+ * Layers with a bias whose output, in some run of this graph, is used by anything but one BatchNorm call (an
+ * `nn.Identity` where `BatchNorm1d(c) if bn else nn.Identity()` chose it, an activation, a second consumer): a
+ * bias that matters there, so the constructor that built them keeps it.
+ */
+function biasesInUse(graph: ForwardGraph): Set<ModuleInstance> {
+  const consumers = new Map<number, GraphNode[]>();
+  for (const n of graph.nodes) for (const i of n.inputs) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
+  const bnRuns = new Set([...batchNormRuns(graph).values()].flat());
+  const used = new Set<ModuleInstance>();
+  for (const n of graph.nodes) {
+    if (n.op !== "call_module" || !n.instance?.qualname || !BIASED_LAYERS.has(n.instance.qualname)) continue;
+    const uses = consumers.get(n.id) ?? [];
+    if (uses.length !== 1 || !bnRuns.has(uses[0])) used.add(n.instance);
+  }
+  return used;
+}
+
 /** Every layer whose every run feeds only a BatchNorm over the same channels. */
 function wastedBiases(graph: ForwardGraph): Waste[] {
   const consumers = new Map<number, GraphNode[]>();
@@ -118,7 +136,7 @@ export default defineRule({
       },
       fix: "Pass `bias=False` to the layer. The automatic fix is unsafe: the state dict loses the layer's `bias` key, so checkpoints saved before need `strict=False` or the key removed.",
       knownLimitations:
-        "Silent when the layer's output also goes anywhere else (an activation before the BatchNorm, a residual branch, a second consumer), when the channel counts are not known to be equal, when `bias` is bound by `functools.partial` or computed, and when the layer is handed to code bnlint cannot see.",
+        "Silent when the layer's output also goes anywhere else (an activation before the BatchNorm, a residual branch, a second consumer), when the same constructor also builds a layer whose output is not normalized (a block built with `bn=False` whose `BatchNorm1d(c) if bn else nn.Identity()` is an Identity), when the channel counts are not known to be equal, when `bias` is bound by `functools.partial` or computed, and when the layer is handed to code bnlint cannot see.",
     },
   },
   check(context) {
@@ -133,11 +151,15 @@ export default defineRule({
         byCtor.get(key)!.wastes.push(w);
       }
     }
+    // A layer the same constructor builds elsewhere whose bias is used: also one a parent model builds with other
+    // arguments (`ConvBlock(64, 29, bn=False)`, whose `BatchNorm1d(c) if bn else nn.Identity()` is an Identity).
+    const inUse = new Set<number>();
     for (const graph of context.analysis.graphs) {
       for (const inst of graph.instances) byCtor.get(inst.ctorRange.startIndex)?.all.add(inst);
+      for (const inst of biasesInUse(graph)) inUse.add(inst.ctorRange.startIndex);
     }
-    for (const { wastes, all } of byCtor.values()) {
-      if ([...all].some((i) => !wasted.has(i))) continue;
+    for (const [ctor, { wastes, all }] of byCtor) {
+      if (inUse.has(ctor) || [...all].some((i) => !wasted.has(i))) continue;
       const w = wastes[0];
       const bias = w.layer.kwargs.get("bias");
       const written = w.bnRun.calleeRange ? context.text.slice(w.bnRun.calleeRange.startIndex, w.bnRun.calleeRange.endIndex) : "";

@@ -18,6 +18,31 @@ const net = (conv: string, forward = "return self.bn(self.conv(x))"): string => 
 
 runRuleTests(rule, {
   valid: [
+    {
+      name: "a block whose BatchNorm is an Identity in the instance a parent builds with bn=False (wav2letter's output layer)",
+      code: py`
+        import torch
+        import torch.nn as nn
+
+        class ConvBlock(nn.Module):
+            def __init__(self, cin, cout, bn=True):
+                super().__init__()
+                self.conv = nn.Conv1d(cin, cout, 3, padding=1)
+                self.norm = nn.BatchNorm1d(cout) if bn else nn.Identity()
+
+            def forward(self, x):
+                return self.norm(self.conv(x))
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = ConvBlock(40, 64)
+                self.head = ConvBlock(64, 29, bn=False)
+
+            def forward(self, x):
+                return self.head(torch.relu(self.body(x)))
+      `,
+    },
     net("nn.Conv2d(3, planes, 3, bias=False)"),
     net("nn.Conv2d(3, planes, 3, 1, 1, 1, 1, False)"),
     net("nn.Conv2d(3, planes * 2, 3)"),
