@@ -169,6 +169,9 @@ function cat(tf: Tf, xs: Act[], dim: number, node: GraphNode): Act {
 export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance, type: string, x: Act): Act {
   const { tf } = ctx;
   const line = node.range.start.line;
+  // An in-file BatchNorm subclass with a forward or __init__ of its own (an activation after it, batch statistics
+  // always, other defaults) may compute something else than the base class: not run, rather than run as a plain one.
+  if (inst.overrides?.length) throw new NotExecutable(`\`${inst.definedBy?.name ?? type}\`, a BatchNorm subclass with its own \`${inst.overrides.join("` and `")}\``, line);
   // SyncBatchNorm as one process runs it: BatchNorm over the local batch.
   if (/^BatchNorm[123]d$/.test(type) || type === "SyncBatchNorm") {
     const record = ctx.onBatchStats;

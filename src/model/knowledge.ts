@@ -11,6 +11,8 @@ export const BATCHNORM_TYPES: ReadonlyMap<string, BatchNormRank | null> = new Ma
   ["torch.nn.LazyBatchNorm2d", 2],
   ["torch.nn.LazyBatchNorm3d", 3],
   ["torch.nn.SyncBatchNorm", null],
+  // The common base of BatchNorm1d/2d/3d: an in-file subclass (`class ContBatchNorm3d(_BatchNorm)`) is a BatchNorm.
+  ["torch.nn._BatchNorm", null],
 ]);
 
 export function isBatchNormType(qualname: string | undefined): boolean {

@@ -14,7 +14,7 @@ export function isBatchNorm(inst: ModuleInstance | undefined): inst is ModuleIns
 
 /** `BatchNorm2d(32)`: the constructor as a reader recognises it. */
 export function constructorLabel(inst: ModuleInstance): string {
-  const name = inst.qualname ? shortName(inst.qualname) : inst.userClass?.name ?? inst.ctorText;
+  const name = inst.definedBy?.name ?? (inst.qualname ? shortName(inst.qualname) : inst.userClass?.name ?? inst.ctorText);
   const args = [...inst.args.map((a) => oneLine(a.text)), ...[...inst.kwargs].map(([k, a]) => `${k}=${oneLine(a.text)}`)];
   return `${name}(${args.join(", ")})`;
 }

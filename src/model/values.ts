@@ -35,6 +35,13 @@ export interface ModuleInstance {
   dictChildrenExact?: boolean;
   /** Passed to code bnlint cannot see: it may be called there, so no finding is made about it. */
   escaped: boolean;
+  /**
+   * An in-file subclass of a BatchNorm class (`class MyBN(nn.BatchNorm2d)`, timm's `BatchNormAct2d`): the instance
+   * is a BatchNorm of `qualname`'s kind, built from this class. `overrides`: the methods of the base it replaces
+   * (`forward`, `__init__`), which bnlint does not follow.
+   */
+  readonly definedBy?: ModelClass;
+  readonly overrides?: readonly string[];
 }
 
 /** What a function defined inside another sees of it: its names (read when called, as Python does) and `self`. */

@@ -170,6 +170,26 @@ runRuleTests(rule, {
   ],
   invalid: [
     {
+      // VNet's `ContBatchNorm3d(_BatchNorm)`, timm's `BatchNormAct2d(nn.BatchNorm2d)`: in-file BatchNorm subclasses.
+      name: "a BatchNorm subclass of this file with its own forward, called twice",
+      code: py`
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class ContBatchNorm2d(nn.modules.batchnorm._BatchNorm):
+            def forward(self, input):
+                return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias, True, self.momentum, self.eps)
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(3, 16, 3)
+                self.conv2 = nn.Conv2d(16, 16, 3)
+                self.bn = ContBatchNorm2d(16)
+            def forward(self, x):
+                return self.bn(self.conv2(self.bn(self.conv1(x))))
+      `,
+      errors: [{ messageId: "reused", line: 13, messageIncludes: "`self.bn` (ContBatchNorm2d(16)) runs 2 times" }],
+    },
+    {
       // mmcv/mmdet blocks: `self.add_module(self.norm1_name, norm)` and a property that looks it up by name.
       name: "a BatchNorm reached through an mmcv-style @property, called twice",
       code: py`

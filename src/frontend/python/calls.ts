@@ -5,7 +5,7 @@ import type { ArgInfo, ListItem, ModuleInstance, Value } from "../../model/value
 import { NONE, UNKNOWN } from "../../model/values.js";
 import type { ExtraArg, Frame } from "../../model/graph.js";
 import { constValue, symAdd, symApply, symConst, symInt, type Sym } from "../../model/symbolic.js";
-import { CONTAINER_TYPES, DYNAMIC_MODULE_ACCESS_METHODS, EAGER_FALSE_CALL, IN_PLACE_METHOD, INERT_CALL, shortName, TORCH_NN_CLASSES } from "../../model/knowledge.js";
+import { CONTAINER_TYPES, DYNAMIC_MODULE_ACCESS_METHODS, EAGER_FALSE_CALL, IN_PLACE_METHOD, INERT_CALL, isBatchNormType, shortName, TORCH_NN_CLASSES } from "../../model/knowledge.js";
 import { checkListSize, escapeValue, instancesIn, isRunTimeSize, LIMITS, listItems, markEscaped, numOf, sizeExprOf, tensorsIn } from "./interp-support.js";
 import type { Interpreter, Scope } from "./interpreter.js";
 
@@ -82,7 +82,11 @@ function construct(interp: Interpreter, factory: Extract<Value, { k: "factory" }
     keywords: new Map([...factory.boundKwargs, ...callArgs.keywords]),
     spread: callArgs.spread,
   };
-  if (factory.userClass) return constructUserClass(interp, factory.userClass, args, site, factory.text);
+  if (factory.userClass) {
+    const batchNorm = batchNormBase(factory.userClass);
+    if (batchNorm) return constructBatchNormSubclass(interp, factory.userClass, batchNorm, args, site, factory.text);
+    return constructUserClass(interp, factory.userClass, args, site, factory.text);
+  }
   if (factory.qualname) return constructLibraryModule(interp, factory.qualname, args, site, factory.text);
   escapeArgs(args);
   return UNKNOWN;
@@ -133,6 +137,40 @@ function containerChildren(qualname: string, args: CallArgs): Pick<ModuleInstanc
   const d = args.positional[0]?.value;
   if (d && d.k !== "dict") escapeValue(d);
   return { dictChildren: d?.k === "dict" ? new Map(d.entries) : new Map<string, ListItem>(), dictChildrenExact: !d || (d.k === "dict" && d.exact) };
+}
+
+/** The BatchNorm class (`torch.nn.BatchNorm2d`, `_BatchNorm`) a user class derives from, directly or through in-file bases. */
+export function batchNormBase(cls: ModelClass, seen = new Set<ModelClass>()): string | undefined {
+  if (seen.has(cls)) return undefined;
+  seen.add(cls);
+  return cls.baseNames.find((b) => isBatchNormType(b)) ?? cls.bases.map((b) => batchNormBase(b, seen)).find((c) => c !== undefined);
+}
+
+/** Whether the class, or an in-file base below the BatchNorm class, defines `method`. */
+function definesMethod(cls: ModelClass, method: string, seen = new Set<ModelClass>()): boolean {
+  if (seen.has(cls)) return false;
+  seen.add(cls);
+  return cls.methods.has(method) || cls.bases.some((b) => definesMethod(b, method, seen));
+}
+
+/**
+ * `MyBN(16)` for `class MyBN(nn.BatchNorm2d)`: a BatchNorm module of the base's kind (its first argument is
+ * `num_features`, as the base's), labelled with the subclass's name. Its own `__init__` and `forward` are not
+ * followed: to the rules it is a BatchNorm, called as one; the executor runs only subclasses that keep the
+ * base's `__init__` and `forward` (`class SyncBN(nn.BatchNorm2d): pass`).
+ */
+function constructBatchNormSubclass(interp: Interpreter, cls: ModelClass, base: string, args: CallArgs, site: CallSite, text: string): Value {
+  const inst = interp.newInstance({
+    qualname: base,
+    args: args.positional,
+    kwargs: args.keywords,
+    ctorRange: rangeOf(site.node),
+    ctorText: text,
+    ownerClass: site.scope.owner,
+    definedBy: cls,
+    overrides: ["__init__", "forward"].filter((m) => definesMethod(cls, m)),
+  });
+  return { k: "instance", inst };
 }
 
 /** The container class (`nn.Sequential`, …) a user class derives from, directly or through in-file bases. */

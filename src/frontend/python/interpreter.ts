@@ -115,6 +115,8 @@ export class Interpreter {
       dictChildren: init.dictChildren,
       dictChildrenExact: init.dictChildrenExact,
       escaped: false,
+      definedBy: init.definedBy,
+      overrides: init.overrides,
     };
     this.createdInstances.push(inst);
     return inst;
