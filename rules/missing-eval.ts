@@ -21,7 +21,7 @@ function whyText(f: TrainModeEvalCall): string {
   if (created.length > 0) parts.push(`it starts in training mode when created (line ${created.map((o) => o.range.start.line).join(", ")})`);
   if (trained.length > 0) parts.push(`\`.train()\` at line ${trained.map((o) => o.range.start.line).join(", ")} puts it in training mode`);
   if (flags.length > 0) parts.push(`\`${flags[0].text}\` (line ${flags.map((o) => o.range.start.line).join(", ")}) sets the flag of the top module only, its BatchNorm layers stay in training mode`);
-  const via = f.callers.length > 0 ? ` (it is passed in by the call at line ${f.callers[0].start.line})` : "";
+  const via = f.callers.length === 0 ? "" : f.viaGlobal ? ` (it is the module-level \`${f.variable}\`, in the state it has at the call at line ${f.callers[0].start.line})` : ` (it is passed in by the call at line ${f.callers[0].start.line})`;
   return `${parts.join(" and ") || "it is in training mode"}, and no \`.eval()\` reaches this call${via}`;
 }
 
@@ -34,7 +34,7 @@ function originNote(o: TrainModeEvalCall["origins"][number]): string {
 function related(f: TrainModeEvalCall): RelatedInfo[] {
   return [
     ...f.origins.map((o) => ({ message: originNote(o), at: o.range })),
-    ...f.callers.map((at) => ({ message: "the model is passed in here", at })),
+    ...f.callers.map((at) => ({ message: f.viaGlobal ? "the evaluation code runs from here" : "the model is passed in here", at })),
     ...(f.context.kind === "function" ? [] : [{ message: `evaluation code starts here (\`${f.context.label}\`)`, at: f.context.range }]),
   ];
 }

@@ -35,6 +35,8 @@ export interface TrainModeEvalCall {
   readonly trainInEval: readonly SourceRange[];
   /** Calls of in-file functions that handed the model down to this one, outermost first. */
   readonly callers: readonly SourceRange[];
+  /** The model reaches the evaluation code as a module-level global, not through the callers' arguments. */
+  readonly viaGlobal?: boolean;
 }
 
 export interface ScriptAnalysis {

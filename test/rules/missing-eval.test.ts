@@ -290,7 +290,7 @@ runRuleTests(rule, {
 
       if __name__ == "__main__":
           test()
-    `, errors: [{ messageId: "missingEval", line: 16, column: 12 }] },
+    `, errors: [{ messageId: "missingEval", line: 16, column: 12, messageIncludes: "(it is the module-level `net`, in the state it has at the call at line 19)" }] },
     { name: "torchvision builder imported by name", code: py`
       import torch
       from torchvision.models import resnet50

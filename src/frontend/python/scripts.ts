@@ -31,6 +31,8 @@ interface Pending {
   readonly variable: string;
   readonly context: EvalContext;
   readonly callers: readonly SourceRange[];
+  /** The evaluation code reads the model as a module-level global (`model` in `def test(loader)`), not a parameter. */
+  readonly viaGlobal: boolean;
 }
 
 type Returned = { slot: string } | { label: string; modes: Modes; loaded?: SourceRange } | undefined;
@@ -769,7 +771,7 @@ class UnitWalker {
       const tags = new Map([...modes].filter(([, t]) => t.kind !== "entry"));
       const key = `${call.startIndex}:${obj.slot}`;
       if (mayBeEval(tags)) this.pending.delete(key);
-      else this.pending.set(key, { slot: obj.slot, tags, hasEntry: hasKind(modes, "entry"), call, variable, context, callers: [] });
+      else this.pending.set(key, { slot: obj.slot, tags, hasEntry: hasKind(modes, "entry"), call, variable, context, callers: [], viaGlobal: obj.slot.startsWith("global:") });
       return;
     }
     if (context.kind === "function" && !this.mayHaveLearned(s)) return;
@@ -856,7 +858,7 @@ class UnitWalker {
       return;
     }
     const modes = p.hasEntry ? unionModes(p.tags, atCall) : p.tags;
-    this.local.set(key, this.finding(modes, { variable: p.variable, model: obj.label!, call: p.call, context: p.context, callers }));
+    this.local.set(key, this.finding(modes, { variable: p.variable, model: obj.label!, call: p.call, context: p.context, callers, viaGlobal: p.viaGlobal }));
   }
 }
 
