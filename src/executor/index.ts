@@ -139,7 +139,11 @@ function momentumModelByArgs(index: ModelIndex, d: Diagnostic, prepare: (cls: Mo
     const prep = prepare(cls);
     if (!prep.ok) continue;
     const inst = allInstances(prep.model.concrete.graph).find(
-      (i) => i.paths.length > 0 && isBatchNorm(i) && d.range.startIndex >= i.ctorRange.startIndex && d.range.endIndex <= i.ctorRange.endIndex,
+      (i) =>
+        i.paths.length > 0 &&
+        isBatchNorm(i) &&
+        ((d.range.startIndex >= i.ctorRange.startIndex && d.range.endIndex <= i.ctorRange.endIndex) ||
+          [...i.args, ...i.kwargs.values()].some((a) => a.range.startIndex === d.range.startIndex && a.range.endIndex === d.range.endIndex)),
     );
     if (inst) return { model: prep.model, path: inst.paths[0] };
   }

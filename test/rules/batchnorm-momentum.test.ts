@@ -43,6 +43,37 @@ runRuleTests(rule, {
   ],
 });
 
+describe("batchnorm-momentum locates the BatchNorm a momentum written elsewhere configures", () => {
+  it("through functools.partial and a **dict of keyword arguments, for --confirm and JSON", async () => {
+    const code = [
+      "from functools import partial",
+      "import torch.nn as nn",
+      "",
+      "TF_BN = dict(momentum=0.99, eps=1e-3)",
+      "",
+      "class B(nn.Module):",
+      "    def __init__(self, norm_layer=partial(nn.BatchNorm2d, momentum=0.99)):",
+      "        super().__init__()",
+      "        self.bn = norm_layer(32)",
+      "",
+      "    def forward(self, x):",
+      "        return self.bn(x)",
+      "",
+      "class C(nn.Module):",
+      "    def __init__(self):",
+      "        super().__init__()",
+      "        self.norm = nn.BatchNorm2d(32, **TF_BN)",
+      "",
+      "    def forward(self, x):",
+      "        return self.norm(x)",
+    ].join("\n");
+    const found = (await lintText(code, "tf_port.py", { ruleSet: [rule] })).messages;
+    expect(found.map((m) => [m.range.start.line, m.model, m.modulePath])).toEqual([[4, "C", "norm"], [7, "B", "bn"]]);
+    // The dict's values as written, not its keys: `momentum=0.99`, not `momentum=momentum`.
+    expect(found[0].message).toContain("in BatchNorm2d(32, momentum=0.99, eps=1e-3)");
+  });
+});
+
 describe("batchnorm-momentum fix", () => {
   const applied = async (code: string): Promise<string | undefined> => {
     const [m] = (await lintText(code, "case.py", { ruleSet: [rule] })).messages;

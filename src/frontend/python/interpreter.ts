@@ -1401,7 +1401,8 @@ export class Interpreter {
         const inner = a.namedChildren[0];
         const v = inner ? this.evalExpr(inner, scope) : UNKNOWN;
         if (v.k === "dict") {
-          for (const [k, item] of v.entries) (keywords ??= new Map()).set(k, { value: item.value, text: k, range: item.range ?? rangeOf(a) });
+          // Each entry's text is its value as written where the dict was built (`momentum=0.99` in `dict(...)`).
+          for (const [k, item] of v.entries) (keywords ??= new Map()).set(k, { value: item.value, text: item.range ? this.index.text.slice(item.range.startIndex, item.range.endIndex) : k, range: item.range ?? rangeOf(a) });
           if (!v.exact) spread = true;
         } else {
           escapeValue(v);
