@@ -22,6 +22,8 @@ interface MomentumSite {
   /** The value is written as a number literal at `at` (so a fix can replace it). */
   literal: boolean;
   layer: string;
+  /** Set after construction (`m.momentum = 0.9`), not by a constructor argument. */
+  assigned?: boolean;
   /** For an eps site: the text that replaces the argument (`momentum=0.2`), when the call sets no momentum yet. */
   epsFix?: { range: [number, number]; text: string };
 }
@@ -107,6 +109,59 @@ function literalSites(context: RuleContext): MomentumSite[] {
   return sites;
 }
 
+/** `isinstance(m, nn.BatchNorm2d)` or `isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))` on `name`. */
+function batchNormCheck(cond: SyntaxNode | null, name: string, context: RuleContext): boolean {
+  if (cond?.type !== "call" || cond.childForFieldName("function")?.text !== "isinstance") return false;
+  const [subject, types] = cond.childForFieldName("arguments")?.namedChildren.filter((a) => a.type !== "comment") ?? [];
+  if (subject?.text !== name || !types) return false;
+  const candidates = types.type === "tuple" || types.type === "parenthesized_expression" ? types.namedChildren : [types];
+  return candidates.some((t) => isBatchNormType(qualifiedNameOf(t, context.index.imports)));
+}
+
+/**
+ * `m.momentum = 0.9` after construction: on the loop variable of `for m in self.modules()` under
+ * `if isinstance(m, nn.BatchNorm2d)`, or on a BatchNorm attribute of the class (`self.bn.momentum = 0.99`).
+ */
+function assignedSites(context: RuleContext): MomentumSite[] {
+  const sites: MomentumSite[] = [];
+  for (const m of context.text.matchAll(/\.\s*momentum\s*=\s*[\d.]/g)) {
+    let node: SyntaxNode | null = context.index.tree.rootNode.descendantForIndex(m.index!);
+    while (node && node.type !== "assignment") node = node.parent;
+    const left = node?.childForFieldName("left");
+    const right = node?.childForFieldName("right");
+    const value = right ? numberLiteral(right.text) : undefined;
+    if (!node || left?.type !== "attribute" || left.childForFieldName("attribute")?.text !== "momentum" || !right || value === undefined) continue;
+    const object = left.childForFieldName("object")!;
+    const layer = object.type === "identifier" ? loopedBatchNorms(node, object.text, context) : batchNormAttribute(node, object.text, context);
+    if (layer) sites.push({ convention: "torch", param: "momentum", value, at: rangeOf(right), literal: true, layer, assigned: true });
+  }
+  return sites;
+}
+
+/** `for m in self.modules(): if isinstance(m, nn.BatchNorm2d): m.momentum = …`: how the message names those layers. */
+function loopedBatchNorms(assignment: SyntaxNode, name: string, context: RuleContext): string | undefined {
+  let guarded = false;
+  for (let n = assignment.parent; n; n = n.parent) {
+    if (n.type === "if_statement" && batchNormCheck(n.childForFieldName("condition"), name, context)) guarded = true;
+    if (n.type === "for_statement" && n.childForFieldName("left")?.text === name) {
+      const iterable = n.childForFieldName("right")?.text ?? "";
+      return guarded && /\.modules\(\)$/.test(iterable) ? `the BatchNorm layers of \`${iterable}\` (\`${assignment.text}\`)` : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** `self.bn.momentum = 0.99` inside a model class whose graph has a BatchNorm at `self.bn`. */
+function batchNormAttribute(assignment: SyntaxNode, object: string, context: RuleContext): string | undefined {
+  for (const graph of context.analysis.graphs) {
+    const cls = graph.modelClass.range;
+    if (assignment.startIndex < cls.startIndex || assignment.endIndex > cls.endIndex) continue;
+    const inst = graph.instances.find((i) => isBatchNormType(i.qualname) && i.paths.length > 0 && queries.instancePythonPath(i) === object);
+    if (inst) return `${constructorLabel(inst)}, set after construction (\`${assignment.text}\`)`;
+  }
+  return undefined;
+}
+
 /** BatchNorms whose momentum is a value the interpreter resolved (`momentum=bn_momentum` with a default of 0.9). */
 function resolvedSites(context: RuleContext): MomentumSite[] {
   const sites: MomentumSite[] = [];
@@ -171,13 +226,15 @@ export default defineRule({
         "`{{value}}` is the `eps` of {{layer}}, not its momentum: PyTorch's BatchNorm takes `(num_features, eps, momentum)`, and eps is added to the variance before the square root (default 1e-5). An eps of {{value}} shrinks every normalized output and keeps the default momentum. If {{value}} was meant as a momentum, write `momentum={{equivalent}}` ({{convention}}).",
       torch:
         "`momentum={{value}}` in {{layer}}: in PyTorch momentum is the weight of the new batch (running = (1 - momentum) × running + momentum × batch), the reverse of Keras and TensorFlow. {{value}} makes the running statistics follow the last few batches, so eval mode normalizes with noisy statistics. If this was Keras' {{value}}, the PyTorch equivalent is `momentum={{equivalent}}`.",
+      assigned:
+        "`momentum = {{value}}` on {{layer}}: in PyTorch momentum is the weight of the new batch (running = (1 - momentum) × running + momentum × batch), the reverse of Keras and TensorFlow. {{value}} makes the running statistics follow the last few batches, so eval mode normalizes with noisy statistics. If this was Keras' {{value}}, the PyTorch equivalent is `{{equivalent}}`.",
       keras:
         "`momentum={{value}}` in {{layer}}: in Keras momentum is the weight of the old running statistics (running = momentum × running + (1 - momentum) × batch), the reverse of PyTorch. {{value}} makes the running statistics follow the last few batches, so inference normalizes with noisy statistics. If this was PyTorch's {{value}}, the Keras equivalent is `momentum={{equivalent}}`.",
     },
     fixable: "unsafe",
     docs: {
       whatItDoes:
-        "Finds a PyTorch BatchNorm (BatchNorm1d/2d/3d, SyncBatchNorm, LazyBatchNorm*) with `momentum` above 0.5 (below 1), and a Keras `BatchNormalization` with `momentum` below 0.5 (0.5 means the same in both conventions), written as a number or resolved from a constructor default. Also a PyTorch BatchNorm whose `eps` (its second parameter: `BatchNorm2d(128, 0.8)`) is between 0.1 and 1, a momentum put in eps' place.",
+        "Finds a PyTorch BatchNorm (BatchNorm1d/2d/3d, SyncBatchNorm, LazyBatchNorm*) with `momentum` above 0.5 (below 1), and a Keras `BatchNormalization` with `momentum` below 0.5 (0.5 means the same in both conventions), written as a number or resolved from a constructor default. Also a PyTorch BatchNorm whose `eps` (its second parameter: `BatchNorm2d(128, 0.8)`) is between 0.1 and 1, a momentum put in eps' place. And a momentum set after construction: `self.bn.momentum = 0.99` on a BatchNorm attribute of the model, or `m.momentum = 0.9` in a `for m in self.modules():` loop under `isinstance(m, nn.BatchNorm2d)`.",
       whyIsThisBad:
         "The two frameworks define momentum in reverse. PyTorch updates `running = (1 - momentum) * running + momentum * batch` (default 0.1); Keras updates `running = momentum * running + (1 - momentum) * batch` (default 0.99). Porting Keras' `momentum=0.9` to PyTorch unchanged makes the running mean and variance almost equal to the last batch's, so eval-mode accuracy becomes noisy and batch dependent while training looks normal.",
       example: {
@@ -213,7 +270,7 @@ export default defineRule({
   },
   check(context) {
     const seen = new Set<number>();
-    for (const site of [...literalSites(context), ...resolvedSites(context)]) {
+    for (const site of [...literalSites(context), ...resolvedSites(context), ...assignedSites(context)]) {
       if (seen.has(site.at.startIndex) || !suspicious(site)) continue;
       seen.add(site.at.startIndex);
       if (site.param === "eps") {
@@ -230,10 +287,10 @@ export default defineRule({
       }
       const equivalent = flipped(site.value);
       context.report({
-        messageId: site.convention,
+        messageId: site.assigned ? "assigned" : site.convention,
         data: { value: String(site.value), layer: site.layer, equivalent },
         at: site.at,
-        ...(site.convention === "torch" ? locate(context, site.at) : undefined),
+        ...(site.convention === "torch" && !site.assigned ? locate(context, site.at) : undefined),
         fix: site.literal ? { title: `Use momentum=${equivalent}`, safety: "unsafe", edits: [{ range: [site.at.startIndex, site.at.endIndex], text: equivalent }] } : undefined,
       });
     }

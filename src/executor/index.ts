@@ -59,6 +59,10 @@ export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnos
   }
 
   function confirmOne(d: Diagnostic): void {
+    if (d.ruleId === "batchnorm-momentum" && d.messageId === "assigned") {
+      d.confirmation = { status: "not-run", summary: "a momentum set after construction: the executor builds each BatchNorm from its constructor arguments", metrics: {} };
+      return;
+    }
     if (d.ruleId === "batchnorm-momentum" && d.messageId === "eps") {
       d.confirmation = { status: "not-run", summary: "bnlint has no numeric check for an eps finding (the executor measures running statistics, which eps does not change)", metrics: {} };
       return;

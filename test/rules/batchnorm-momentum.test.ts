@@ -19,6 +19,24 @@ runRuleTests(rule, {
     "import tensorflow as tf\nbn = tf.keras.layers.BatchNormalization(-1, 0.9)\n",
     { name: "an SGD momentum is not a BatchNorm momentum", code: "import torch\nopt = torch.optim.SGD(params, lr=0.1, momentum=0.9)\n" },
     { name: "a usual eps, by position or keyword", code: "import torch.nn as nn\na = nn.BatchNorm2d(64, 1e-3)\nb = nn.BatchNorm1d(8, eps=0.001)\nc = nn.BatchNorm2d(8, 0.01)\n" },
+    { name: "a PyTorch momentum set in a loop over modules (YOLO's initialize_weights)", code: py`
+      import torch.nn as nn
+
+      def initialize_weights(model):
+          for m in model.modules():
+              if isinstance(m, nn.BatchNorm2d):
+                  m.eps = 1e-3
+                  m.momentum = 0.03
+    ` },
+    { name: "a momentum attribute of something that is not a BatchNorm", code: py`
+      import torch.nn as nn
+
+      def tune(model, sched):
+          sched.momentum = 0.9
+          for m in model.modules():
+              if isinstance(m, nn.Conv2d):
+                  m.momentum = 0.9
+    ` },
     { name: "Keras' epsilon is not read as PyTorch's eps", code: "from tensorflow import keras\nbn = keras.layers.BatchNormalization(-1, 0.99, 0.9)\n" },
   ],
   invalid: [
@@ -37,6 +55,25 @@ runRuleTests(rule, {
               return self.bn(x)
     `, errors: [{ messageId: "torch", line: 6, column: 47, messageIncludes: "`momentum=0.01`" }] },
     { code: "from tensorflow.keras import layers\nbn = layers.BatchNormalization(momentum=0.1)\n", errors: [{ messageId: "keras", line: 2, column: 41, messageIncludes: "`momentum=0.9`" }] },
+    { name: "a Keras momentum set after construction, on an attribute and in a loop over modules", code: py`
+      import torch.nn as nn
+
+      class Net(nn.Module):
+          def __init__(self):
+              super().__init__()
+              self.conv = nn.Conv2d(3, 16, 3, bias=False)
+              self.bn = nn.BatchNorm2d(16)
+              self.bn.momentum = 0.99
+              for m in self.modules():
+                  if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                      m.momentum = 0.9
+
+          def forward(self, x):
+              return self.bn(self.conv(x))
+    `, errors: [
+      { messageId: "assigned", line: 8, column: 28, messageIncludes: ["`momentum = 0.99` on BatchNorm2d(16), set after construction (`self.bn.momentum = 0.99`)", "the PyTorch equivalent is `0.01`"] },
+      { messageId: "assigned", line: 11, messageIncludes: "on the BatchNorm layers of `self.modules()` (`m.momentum = 0.9`)" },
+    ] },
     { name: "Keras' momentum 0.8 passed where PyTorch takes eps (PyTorch-GAN's port)", code: "import torch.nn as nn\nbn = nn.BatchNorm2d(128, 0.8)\n", errors: [{ messageId: "eps", line: 2, column: 26, messageIncludes: ["`0.8` is the `eps` of BatchNorm2d(128, 0.8), not its momentum", "write `momentum=0.2` (PyTorch's equivalent of Keras' momentum 0.8)"] }] },
     { name: "PyTorch's momentum 0.1 as the second argument", code: "import torch.nn as nn\nbn = nn.BatchNorm1d(64, 0.1)\n", errors: [{ messageId: "eps", line: 2, messageIncludes: "write `momentum=0.1` (PyTorch's convention)" }] },
     { name: "eps by keyword", code: "import torch.nn as nn\nbn = nn.BatchNorm2d(32, eps=0.9, momentum=0.1)\n", errors: [{ messageId: "eps", line: 2, column: 29 }] },
