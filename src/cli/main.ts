@@ -18,6 +18,11 @@ import { getPythonParser } from "../frontend/python/parser.js";
 
 export class UsageError extends Error {}
 
+/** Colour for a terminal, unless `--no-color`, `NO_COLOR` or `--output-file`; `--color` forces it. */
+function colorOutput(opts: { color?: boolean; outputFile?: string }, io: { isTTY: boolean; env: Record<string, string | undefined> }): boolean {
+  return opts.color ?? (io.isTTY && !opts.outputFile && !io.env.NO_COLOR);
+}
+
 const SEVERITY_WORDS: Record<string, RuleSeverity> = { off: "off", "0": "off", warn: "warning", warning: "warning", "1": "warning", error: "error", "2": "error" };
 
 function parseRuleOption(value: string, previous: Record<string, RuleSeverity> = {}): Record<string, RuleSeverity> {
@@ -193,7 +198,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   // Start loading the grammar (wasm compilation) now, so it overlaps with loading the formatter, finding
   // configuration files and walking folders; a failure surfaces where the first file is parsed.
   getPythonParser().catch(() => undefined);
-  const formatter = await loadFormatter(opts.format);
+  const formatter = await loadFormatter(opts.format, { color: colorOutput(opts, io) });
   if (!formatter) {
     io.stderr(`bnlint: unknown format "${opts.format}". Use one of: ${formatNames.join(", ")}\n`);
     return 2;
@@ -237,7 +242,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const errorCount = results.reduce((n, r) => n + r.errorCount, 0);
   const warningCount = results.reduce((n, r) => n + r.warningCount, 0);
   const tooManyWarnings = opts.maxWarnings >= 0 && warningCount > opts.maxWarnings;
-  const color = opts.color ?? (io.isTTY && !opts.outputFile && !io.env.NO_COLOR);
+  const color = colorOutput(opts, io);
   const report = opts.statistics ? statistics(shown) : formatter(shown, {
     color,
     cwd: io.cwd,

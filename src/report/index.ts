@@ -1,8 +1,12 @@
 import type { Formatter } from "./formatter.js";
 
 /** Formatters by name, loaded on demand so a run only pays for the one it prints. */
-const loaders: Record<string, () => Promise<Formatter>> = {
-  stylish: async () => (await import("./stylish.js")).stylish,
+const loaders: Record<string, (options: { color?: boolean }) => Promise<Formatter>> = {
+  stylish: async ({ color }) => {
+    const module = await import("./stylish.js");
+    if (color) await module.loadColors();
+    return module.stylish;
+  },
   json: async () => (await import("./json.js")).json,
   sarif: async () => (await import("./sarif.js")).sarif,
   github: async () => (await import("./github.js")).github,
@@ -11,9 +15,10 @@ const loaders: Record<string, () => Promise<Formatter>> = {
 
 export const formatNames = Object.keys(loaders);
 
-export async function loadFormatter(name: string): Promise<Formatter | undefined> {
+/** `color`: whether output will be coloured (stylish then loads chalk; without colour it does not need it). */
+export async function loadFormatter(name: string, options: { color?: boolean } = {}): Promise<Formatter | undefined> {
   const load = loaders[name];
-  return load ? load() : undefined;
+  return load ? load(options) : undefined;
 }
 
 export type { Formatter, FormatContext } from "./formatter.js";

@@ -1,4 +1,3 @@
-import { Chalk } from "chalk";
 import type { Formatter } from "./formatter.js";
 import { codeFrame } from "./code-frame.js";
 
@@ -6,9 +5,29 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
+/** The styles stylish uses, chalk's or plain ones. */
+interface Styles {
+  underline(s: string): string;
+  red: ((s: string) => string) & { bold(s: string): string };
+  yellow: ((s: string) => string) & { bold(s: string): string };
+  dim(s: string): string;
+  cyan(s: string): string;
+}
+
+const same = (s: string): string => s;
+/** Output without colour (a pipe, a file, CI logs): no styling, and chalk (with `tty`) is not even loaded. */
+const PLAIN: Styles = { underline: same, red: Object.assign((s: string) => s, { bold: same }), yellow: Object.assign((s: string) => s, { bold: same }), dim: same, cyan: same };
+let colored: Styles | undefined;
+
+/** Loads chalk for a coloured run; called by the CLI before formatting when colour is on. */
+export async function loadColors(): Promise<void> {
+  const { Chalk } = await import("chalk");
+  colored ??= new Chalk({ level: 1 }) as Styles;
+}
+
 /** ESLint's stylish layout, with a code frame under each message. */
 export const stylish: Formatter = (results, context) => {
-  const c = new Chalk({ level: context.color ? 1 : 0 });
+  const c = context.color && colored ? colored : PLAIN;
   let errors = 0;
   let warnings = 0;
   let fixableErrors = 0;
