@@ -8,6 +8,8 @@ function whereText(c: EvalContext): string {
       return `the \`${c.label}\` block at line ${c.range.start.line} (after ${c.after === "loading" ? "loading weights" : "training"})`;
     case "after_load":
       return `inference code after the weights are loaded at line ${c.range.start.line}`;
+    case "training_flag":
+      return `code that \`${c.label}\` at line ${c.range.start.line} marks as evaluation`;
     case "eval_loop":
       return `the loop over \`${c.label}\`${c.phase ? ` in its \`${c.phase}\` pass` : ""} at line ${c.range.start.line} (after ${c.after === "loading" ? "loading weights" : "training"})`;
   }
@@ -35,7 +37,8 @@ function related(f: TrainModeEvalCall): RelatedInfo[] {
   return [
     ...f.origins.map((o) => ({ message: originNote(o), at: o.range })),
     ...f.callers.map((at) => ({ message: f.viaGlobal ? "the evaluation code runs from here" : "the model is passed in here", at })),
-    ...(f.context.kind === "function" ? [] : [{ message: `evaluation code starts here (\`${f.context.label}\`)`, at: f.context.range }]),
+    // A function names itself; the flag assignment is listed with the origins already.
+    ...(f.context.kind === "function" || f.context.kind === "training_flag" ? [] : [{ message: `evaluation code starts here (\`${f.context.label}\`)`, at: f.context.range }]),
   ];
 }
 
@@ -53,7 +56,7 @@ export default defineRule({
     },
     docs: {
       whatItDoes:
-        "Follows module-level code and the functions of the file: which names hold a model that contains BatchNorm with running statistics (a model class of the file, or a torchvision builder such as `torchvision.models.resnet18()`; a BatchNorm with `track_running_stats=False` normalizes with batch statistics in both modes and does not count), where `.eval()`, `.train(False)` and `.train()` are called (an assignment `model.training = False` is not `.eval()`: it sets the top module's flag and leaves the BatchNorm layers in training mode), and calls between functions of the same file. It reports a call of such a model in evaluation code — a function named like `test`, `evaluate`, `validate`, `predict`, `infer` or `extract` (`extract_features` for retrieval) (but not one whose name says it trains or adapts BatchNorm on purpose: `train_and_validate`, `test_adabn`, `evaluate_tta`), a `torch.no_grad()`/`torch.inference_mode()` block after training, a loop over held-out data by its name (`for x, y in test_loader`, `val_dl`, `dataloader_test`, `loaders[\"val\"]`, and `dataloaders[phase]` in the `\"val\"` pass of a `for phase in [\"train\", \"val\"]` loop, whose `if phase == \"train\":` arms are decided per pass) after training or loading that does not itself train, or code after `load_state_dict` (or a pretrained builder) in a file that does not train — when no `.eval()` reaches it on any path bnlint sees, and a `.train()` inside evaluation code that reaches such a call.",
+        "Follows module-level code and the functions of the file: which names hold a model that contains BatchNorm with running statistics (a model class of the file, or a torchvision builder such as `torchvision.models.resnet18()`; a BatchNorm with `track_running_stats=False` normalizes with batch statistics in both modes and does not count), where `.eval()`, `.train(False)` and `.train()` are called (an assignment `model.training = False` is not `.eval()`: it sets the top module's flag and leaves the BatchNorm layers in training mode; the model's calls after it, until `model.training = True`, are evaluation code), and calls between functions of the same file. It reports a call of such a model in evaluation code — a function named like `test`, `evaluate`, `validate`, `predict`, `infer` or `extract` (`extract_features` for retrieval) (but not one whose name says it trains or adapts BatchNorm on purpose: `train_and_validate`, `test_adabn`, `evaluate_tta`), a `torch.no_grad()`/`torch.inference_mode()` block after training, a loop over held-out data by its name (`for x, y in test_loader`, `val_dl`, `dataloader_test`, `loaders[\"val\"]`, and `dataloaders[phase]` in the `\"val\"` pass of a `for phase in [\"train\", \"val\"]` loop, whose `if phase == \"train\":` arms are decided per pass) after training or loading that does not itself train, or code after `load_state_dict` (or a pretrained builder) in a file that does not train — when no `.eval()` reaches it on any path bnlint sees, and a `.train()` inside evaluation code that reaches such a call.",
       whyIsThisBad:
         "In training mode BatchNorm normalizes every batch with that batch's own mean and variance and updates its running statistics; only `model.eval()` (or `model.train(False)`) makes it use the running statistics learned in training. `torch.no_grad()` does not do that: it only stops gradient tracking. A model evaluated in training mode gives predictions that depend on which other samples share the batch, reports wrong validation accuracy, and silently changes its running statistics on the test set.",
       example: {

@@ -3,7 +3,7 @@ import type { SourceRange } from "./source.js";
 
 /** Why a stretch of code counts as evaluation code. */
 export interface EvalContext {
-  readonly kind: "function" | "no_grad" | "after_load" | "eval_loop";
+  readonly kind: "function" | "no_grad" | "after_load" | "eval_loop" | "training_flag";
   /** The function name (`test`), the context manager (`torch.no_grad()`), `load_state_dict`, or the held-out data a loop iterates (`test_loader`). */
   readonly label: string;
   readonly range: SourceRange;

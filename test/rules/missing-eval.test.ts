@@ -199,6 +199,19 @@ runRuleTests(rule, {
       with torch.no_grad():
           print(net(torch.randn(2, 4)))
     `, errors: [{ messageId: "missingEval", line: 17, messageIncludes: ["`net.training = False` (line 15) sets the flag of the top module only, its BatchNorm layers stay in training mode"] }] },
+    { name: "a dev-set check between model.training = False and = True inside a training function", code: model + py`
+      def train_plot(batches, x_dev, epochs=3):
+          net = Net()
+          opt = torch.optim.Adam(net.parameters())
+          for epoch in range(epochs):
+              net.training = False
+              dev = net(x_dev).argmax(1)
+              net.training = True
+              for x, y in batches:
+                  opt.zero_grad()
+                  net(x).sum().backward()
+                  opt.step()
+    `, errors: [{ messageId: "missingEval", line: 18, messageIncludes: "is called in code that `net.training = False` at line 17 marks as evaluation while still in training mode" }] },
     { name: "feature extraction for retrieval after loading weights (extract_feature)", code: model + py`
       def extract_feature(net, loader):
           with torch.no_grad():

@@ -94,6 +94,17 @@ function evalDataName(iterable: SyntaxNode, constants: ReadonlyMap<string, strin
   return { node, label: node.text, phase: value !== undefined ? `${key!.text} = "${value}"` : undefined };
 }
 
+/**
+ * After `model.training = False` (until `= True`), the author means to evaluate: calls of that model are
+ * evaluation code, whatever the function is called (a dev-set accuracy inside `train_plot`).
+ */
+function flagContext(modes: Modes): EvalContext | undefined {
+  for (const t of modes.values()) {
+    if (t.origin?.kind === "flag") return { kind: "training_flag", label: t.origin.text, range: t.origin.range };
+  }
+  return undefined;
+}
+
 /** `for phase in ["train", "val"]`: the loop variable and its string values, when the list is written out. */
 function phaseLoop(node: SyntaxNode): { name: string; values: string[] } | undefined {
   const target = node.childForFieldName("left");
@@ -592,7 +603,13 @@ class UnitWalker {
    */
   private assignTrainingFlag(owner: number, statement: SyntaxNode | undefined, s: FlowState): void {
     const modes = s.modes.get(owner);
-    if (!modes || statement?.childForFieldName("right")?.type !== "false") return;
+    const right = statement?.childForFieldName("right")?.type;
+    if (modes && right === "true") {
+      // `model.training = True` ends the stretch the `= False` marked as evaluation (`flagContext`).
+      s.modes.set(owner, new Map([...modes].filter(([, t]) => t.origin?.kind !== "flag")));
+      return;
+    }
+    if (!modes || !statement || right !== "false") return;
     if (!hasKind(modes, "train") && !hasKind(modes, "trainInEval")) return;
     s.modes.set(owner, unionModes(modes, modesOf({ kind: "train", origin: { kind: "flag", range: rangeOf(statement), text: statement.text } })));
   }
@@ -754,15 +771,15 @@ class UnitWalker {
     }
   }
 
-  private currentContext(s: FlowState): EvalContext | undefined {
+  private currentContext(s: FlowState, modes?: Modes): EvalContext | undefined {
     if (this.context) return this.context;
     if (s.loaded && !this.unitTrains && !this.noEvalCode) return { kind: "after_load", label: "load_state_dict", range: s.loaded };
-    return undefined;
+    return modes ? flagContext(modes) : undefined;
   }
 
   /** A call of a tracked model: in evaluation code, decide now (a model of this unit) or leave it to callers. */
   private modelCall(id: number, variable: string, node: SyntaxNode, s: FlowState): void {
-    const context = this.currentContext(s);
+    const context = this.currentContext(s, s.modes.get(id));
     if (!context) return;
     const obj = this.objects[id];
     const modes = s.modes.get(id) ?? UNKNOWN_MODE;
