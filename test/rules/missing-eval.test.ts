@@ -150,6 +150,18 @@ runRuleTests(rule, {
       with torch.no_grad():
           out = net(torch.randn(1, 3, 224, 224))
     ` },
+    { name: "an inline nn.Sequential whose BatchNorm keeps no running statistics", code: py`
+      import torch
+      import torch.nn as nn
+
+      def test(net, loader):
+          with torch.no_grad():
+              return [net(x).argmax(1) for x, y in loader]
+
+      net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8, track_running_stats=False), nn.Linear(8, 2))
+      net.load_state_dict(torch.load("w.pth"))
+      test(net, loader)
+    ` },
     { name: "the training flag set after model.eval() (the BatchNorm layers are in eval mode already)", code: model + py`
       net = Net()
       net.load_state_dict(torch.load("w.pth"))
@@ -199,6 +211,23 @@ runRuleTests(rule, {
       with torch.no_grad():
           print(net(torch.randn(2, 4)))
     `, errors: [{ messageId: "missingEval", line: 17, messageIncludes: ["`net.training = False` (line 15) sets the flag of the top module only, its BatchNorm layers stay in training mode"] }] },
+    { name: "a model written inline as an nn.Sequential with a BatchNorm", code: py`
+      import torch
+      import torch.nn as nn
+
+      def test(net, loader):
+          with torch.no_grad():
+              return [net(x).argmax(1) for x, y in loader]
+
+      def main(train_loader, test_loader):
+          net = nn.Sequential(nn.Linear(4, 8), nn.Sequential(nn.BatchNorm1d(8), nn.ReLU()), nn.Linear(8, 2))
+          opt = torch.optim.SGD(net.parameters(), lr=0.1)
+          for x, y in train_loader:
+              opt.zero_grad()
+              net(x).sum().backward()
+              opt.step()
+          test(net, test_loader)
+    `, errors: [{ messageId: "missingEval", line: 6, messageIncludes: "`net` (nn.Sequential(…), which contains BatchNorm)" }] },
     { name: "a dev-set check between model.training = False and = True inside a training function", code: model + py`
       def train_plot(batches, x_dev, epochs=3):
           net = Net()

@@ -17,6 +17,7 @@ import {
   NO_GRAD_CONTEXTS, SELF_RETURNING_METHODS, TRAIN_NAME_WORDS,
 } from "../../model/builders.js";
 import { modelClassesWithBatchNorm } from "./batchnorm-models.js";
+import { canonicalName, isBatchNormType } from "../../model/knowledge.js";
 import {
   cloneState, ENTRY, EVAL, forgetTrainInEval, hasKind, mayBeEval, mergeStates, modesOf, stateKey, substituteEntry,
   unionModes, UNKNOWN_MODE, type FlowState, type Modes, type TrackedModel,
@@ -731,12 +732,28 @@ class UnitWalker {
     }
     for (const id of argIds) this.escapeIf(id, s);
     this.unknownCodeRan(s);
+    if (canonicalName(q) === "torch.nn.Sequential" && this.sequentialWithBatchNorm(node)) {
+      // A model written inline (`model = nn.Sequential(nn.Linear(20, 64), nn.BatchNorm1d(64), ...)`).
+      const label = `${node.childForFieldName("function")!.text}(…)`;
+      return this.newObject(s, { label }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: label } }));
+    }
     if (!isBatchNormBuilder(q)) return undefined;
     const pretrained = parts.keywords.get("pretrained");
     const weights = parts.keywords.get("weights");
     if (literalBool(pretrained) === true || (weights && weights.type !== "none")) s.loaded ??= rangeOf(node);
     const label = `${q}()`;
     return this.newObject(s, { label }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: label } }));
+  }
+
+  /** `nn.Sequential(...)` listing a BatchNorm with running statistics, directly or in a nested nn.Sequential. */
+  private sequentialWithBatchNorm(call: SyntaxNode): boolean {
+    return callParts(call).positional.some((arg) => {
+      if (arg.type !== "call") return false;
+      const q = qualifiedNameOf(arg.childForFieldName("function")!, this.ctx.index.imports);
+      if (q === undefined) return false;
+      if (isBatchNormType(canonicalName(q))) return literalBool(callParts(arg).keywords.get("track_running_stats")) !== false;
+      return canonicalName(q) === "torch.nn.Sequential" && this.sequentialWithBatchNorm(arg);
+    });
   }
 
   private modelMethod(recv: number, method: string, node: SyntaxNode, parts: CallParts, s: FlowState): number | undefined {
@@ -882,7 +899,8 @@ class UnitWalker {
 /** Runs the analysis over module-level code and every top-level function of the file. */
 export function analyzeScripts(index: ModelIndex, graphs: readonly ForwardGraph[]): ScriptAnalysis {
   const ctx = new ScriptContext(index, modelClassesWithBatchNorm(graphs));
-  if (ctx.bnClasses.size > 0 || index.imports.mentions("torchvision")) {
+  // A model is a class of the file with BatchNorm, a torchvision builder, or an inline nn.Sequential listing one.
+  if (ctx.bnClasses.size > 0 || index.imports.mentions("torchvision") || (index.text.includes("Sequential") && index.text.includes("BatchNorm"))) {
     for (const def of index.functions.values()) ctx.summaryOf(def);
     new UnitWalker(ctx).walkModule();
   }
