@@ -109,6 +109,13 @@ describe("--confirm", () => {
     expect(given.confirmation!.summary).toContain("Ran ResNet(block=BasicBlock, layers=(2, 2)) (values from --model-args)");
   });
 
+  it("says that a conv-bias finding has no numeric check, rather than nothing", async () => {
+    const text = ["import torch.nn as nn", "", "class Stem(nn.Module):", "    def __init__(self):", "        super().__init__()", "        self.conv = nn.Conv2d(3, 8, 3)", "        self.bn = nn.BatchNorm2d(8)", "", "    def forward(self, x):", "        return self.bn(self.conv(x)).relu()"].join("\n");
+    const [finding] = (await lintText(text, "stem.py", { confirm: true, rules: { "conv-bias-before-batchnorm": "warning" } })).messages;
+    expect(finding.ruleId).toBe("conv-bias-before-batchnorm");
+    expect(finding.confirmation).toMatchObject({ status: "not-run", summary: expect.stringContaining("no numeric check for this rule") });
+  });
+
   /** A model that calls `self.bn` at line 12 and again after `middle`, which starts at line 13. */
   const reuseAround = (imports: string, middle: string[]): string =>
     [

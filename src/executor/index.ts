@@ -31,6 +31,10 @@ function planSkips(model: PreparedModel, findings: Diagnostic[]): void {
 const CONFIRMABLE = new Set(["reused-batchnorm", "unused-batchnorm", "batchnorm-on-logits", "batchnorm-shape-mismatch", "missing-eval", "batchnorm-momentum", "batchnorm-batch-size-one"]);
 
 export async function confirmDiagnostics(index: ModelIndex, diagnostics: Diagnostic[], options: ConfirmOptions = {}): Promise<void> {
+  // A wasted bias changes no output: there is nothing to measure, and the confirmation says so rather than nothing.
+  for (const d of diagnostics) {
+    if (d.ruleId === "conv-bias-before-batchnorm") d.confirmation = { status: "not-run", summary: "no numeric check for this rule: the bias is cancelled by the BatchNorm's mean subtraction, so outputs do not change", metrics: {} };
+  }
   const targets = diagnostics.filter((d) => d.ruleId !== null && CONFIRMABLE.has(d.ruleId) && !d.fatal);
   if (targets.length === 0) return;
   const tf = await loadTensorLib();
