@@ -12,6 +12,8 @@ export interface ConvSpec {
   dilation: number[];
   groups: number;
   line: number;
+  /** Apply a ReLU to the output (the graph's next node, which then does not run). */
+  relu?: boolean;
 }
 
 /** A rank-1 tensor `[N, L, C]` is run as `[N, 1, L, C]`, so one 2-d kernel serves both. */
@@ -59,25 +61,31 @@ export function conv(tf: Tf, x: Act, p: LayerParams, filter: Tensor, spec: ConvS
     }
   }
   if (spec.stride.some((s) => s > 1) && spec.dilation.some((d) => d > 1)) throw new NotExecutable(`\`${type}\` with both stride and dilation`, spec.line);
-  if (spec.rank === 3) return conv3d(tf, x, p, filter, spec, type);
+  if (spec.rank === 3) {
+    const y = conv3d(tf, x, p, filter, spec, type);
+    return spec.relu ? { ...y, t: tf.relu(y.t) } : y;
+  }
   const t = as2d(tf, toCL(tf, x), spec.rank);
   const strides = pair(spec.stride, spec.rank);
   const dilations = pair(spec.dilation, spec.rank);
   const tfPad = Array.isArray(pad) ? explicitPad(pair(pad, spec.rank, 0)) : pad;
-  // The fused kernels add the bias inside the convolution (XNNPACK's output pass) rather than in a pass of its own.
+  // The fused kernels add the bias (and a following ReLU) inside the convolution, in XNNPACK's output pass,
+  // rather than in passes of their own.
   const bias = p.bias ? tf.tensor1d(p.bias) : undefined;
+  const activation = spec.relu ? "relu" : "linear";
   let y: Tensor;
   if (spec.groups === 1) {
-    y = tf.fused.conv2d({ x: t as never, filter: filter as never, strides, pad: tfPad as never, dataFormat: "NHWC", dilations, bias });
+    y = tf.fused.conv2d({ x: t as never, filter: filter as never, strides, pad: tfPad as never, dataFormat: "NHWC", dilations, bias, activation });
   } else if (spec.groups === cin && inG === 1) {
     // Depthwise: PyTorch output channel i*m + j is tfjs's channel i, multiplier j.
     const dw = tf.reshape(filter, [filter.shape[0]!, filter.shape[1]!, cin, out / cin]);
-    y = tf.fused.depthwiseConv2d({ x: t as never, filter: dw as never, strides, pad: tfPad as never, dataFormat: "NHWC", dilations, bias });
+    y = tf.fused.depthwiseConv2d({ x: t as never, filter: dw as never, strides, pad: tfPad as never, dataFormat: "NHWC", dilations, bias, activation });
   } else {
     const xs = tf.split(t, spec.groups, 3);
     const fs = tf.split(filter, spec.groups, 3);
     y = tf.concat(xs.map((xi, g) => tf.conv2d(xi as never, fs[g] as never, strides, tfPad as never, "NHWC", dilations)), 3);
     if (bias) y = tf.add(y, bias);
+    if (spec.relu) y = tf.relu(y);
   }
   return from2d(tf, y, spec.rank);
 }

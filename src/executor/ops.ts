@@ -8,7 +8,7 @@ import type { Tensor, Tf } from "./tensor-lib.js";
 import { type Act, cf, logicalShape, physicalAxis, toCF, toCL } from "./act.js";
 import { batchNorm, type BatchNormCall, TorchError } from "./batchnorm.js";
 import { groupNorm, instanceNorm, layerNorm } from "./norms.js";
-import { adaptivePool, conv, convTranspose2d, linear, pool, resize } from "./layers.js";
+import { adaptivePool, conv, type ConvSpec, convTranspose2d, linear, pool, resize } from "./layers.js";
 import { ModuleArgs, NotExecutable, NotExecutableShape } from "./module-config.js";
 import { NodeArgs } from "./node-args.js";
 import { IN_PLACE_METHOD } from "../model/knowledge.js";
@@ -32,6 +32,17 @@ export interface OpContext {
   producer(id: number): GraphNode | undefined;
   /** Set on recorded training passes: every BatchNorm call's running-statistics update. */
   onBatchStats?: (node: GraphNode, inst: ModuleInstance, mean: Float32Array, biasedVar: Float32Array, n: number) => void;
+  /** Convolution nodes whose only consumer is a ReLU: the convolution kernel applies it (see `fusibleRelus`). */
+  readonly reluFused?: ReadonlySet<number>;
+}
+
+/** Whether a node is a plain ReLU (module, function or method) of its first input. */
+export function isPlainRelu(node: GraphNode): boolean {
+  if (node.inputs.length !== 1) return false;
+  if (node.op === "call_module") return node.instance?.qualname === "torch.nn.ReLU";
+  if (node.op === "call_function") return FUNCTION_ACTIVATIONS[node.target] === "relu" && node.extra?.args.length === 1;
+  if (node.op === "call_method") return METHOD_ACTIVATIONS[node.target] === "relu";
+  return false;
 }
 
 type Unary = (tf: Tf, t: Tensor) => Tensor;
@@ -191,7 +202,8 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
     const padArg = args.get("padding", 0);
     const padding = padArg === "same" || padArg === "valid" ? padArg : args.ints("padding", rank, 0);
     const { params, weight } = ctx.layer(inst);
-    return conv(tf, x, params, weight, { rank, stride: args.ints("stride", rank, 1), padding, dilation: args.ints("dilation", rank, 1), groups: args.number("groups", 1), line }, type);
+    const spec: ConvSpec = { rank, stride: args.ints("stride", rank, 1), padding, dilation: args.ints("dilation", rank, 1), groups: args.number("groups", 1), line, relu: ctx.reluFused?.has(node.id) };
+    return conv(tf, x, params, weight, spec, type);
   }
   if (type === "Linear") {
     const { params, weight } = ctx.layer(inst);

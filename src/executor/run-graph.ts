@@ -5,7 +5,7 @@ import type { Tensor, Tf } from "./tensor-lib.js";
 import { type Act, cf, logicalShape, toCF } from "./act.js";
 import { TorchError } from "./batchnorm.js";
 import { NotExecutable } from "./module-config.js";
-import { type OpContext, NotExecutableShape, runFunction, runMethod, runModule } from "./ops.js";
+import { type OpContext, NotExecutableShape, isPlainRelu, runFunction, runMethod, runModule } from "./ops.js";
 import { type BatchNormState, type LayerParams, MAX_MODEL_WEIGHTS, initLayerParams, moduleType, newBatchNormState, weightCount } from "./params.js";
 import { convFilter, transposedConvFilter } from "./layers.js";
 import { isBatchNorm } from "../model/queries.js";
@@ -174,6 +174,8 @@ export class GraphExecutor {
     const batch = inputs[0]?.shape[0] ?? 1;
     const kept = opts.keep ? new Map<number, Act>() : undefined;
     const reuse = opts.reuse;
+    // Passes that keep or reuse values by node id see every node's own value: no fusion there.
+    const fused = opts.keep || reuse ? new Map<number, number>() : this.fusibleRelus();
     const outputs = tf.tidy(() => {
       const values = new Map<number, Act>();
       const ctx: OpContext = {
@@ -192,11 +194,19 @@ export class GraphExecutor {
         },
         parts: (id) => values.get(id)?.parts,
         producer: (id) => graph.nodes[id],
+        reluFused: new Set(fused.values()),
       };
       const branches = new BranchChoices(graph, opts.training, ctx.value);
       let inputIndex = 0;
       for (const node of graph.nodes) {
         if (node.op === "output") continue;
+        const fusedInto = fused.get(node.id);
+        if (fusedInto !== undefined && values.has(fusedInto)) {
+          // This ReLU ran inside the convolution before it: its value is the convolution's.
+          values.set(node.id, values.get(fusedInto)!);
+          if (node.op === "call_module" && node.instance) calls.set(node.instance.id, (calls.get(node.instance.id) ?? 0) + 1);
+          continue;
+        }
         if (node.op === "input") {
           values.set(node.id, cf(inputs[inputIndex++]));
           continue;
@@ -222,6 +232,30 @@ export class GraphExecutor {
       return graph.outputs.map((id) => (reuse && !reuse.changed.has(id) ? tf.clone(toCF(tf, ctx.value(id))) : toCF(tf, ctx.value(id))));
     });
     return { outputs, calls, kept };
+  }
+
+  private fusedRelus?: Map<number, number>;
+
+  /**
+   * ReLU nodes (by id) that can run inside the convolution before them, with that convolution's id: the ReLU is
+   * the convolution's only consumer, both run under the same branch conditions, and the convolution's own value
+   * is not a model output.
+   */
+  private fusibleRelus(): Map<number, number> {
+    if (this.fusedRelus) return this.fusedRelus;
+    const { graph } = this;
+    const consumers = new Map<number, GraphNode[]>();
+    for (const n of graph.nodes) for (const i of n.inputs) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
+    const outputs = new Set(graph.outputs);
+    const out = new Map<number, number>();
+    for (const n of graph.nodes) {
+      if (n.op !== "call_module" || !n.instance || !/^Conv[123]d$/.test(moduleType(n.instance)) || outputs.has(n.id)) continue;
+      const uses = consumers.get(n.id) ?? [];
+      const relu = uses.length === 1 ? uses[0] : undefined;
+      if (relu && isPlainRelu(relu) && relu.inputs[0] === n.id && sameBranches(n, relu)) out.set(relu.id, n.id);
+    }
+    this.fusedRelus = out;
+    return out;
   }
 
   private runNode(ctx: OpContext, node: GraphNode, calls: Map<number, number>, opts: PassOptions): Act {
@@ -270,4 +304,9 @@ function safeInit(inst: ModuleInstance, seed: number): LayerParams | undefined {
     if (e instanceof NotExecutable) return undefined; // only an error if the module actually runs
     throw e;
   }
+}
+
+/** Two nodes run under the same if/else arms. */
+function sameBranches(a: GraphNode, b: GraphNode): boolean {
+  return a.branches.length === b.branches.length && a.branches.every((t, i) => t.ifId === b.branches[i].ifId && t.arm === b.branches[i].arm);
 }
