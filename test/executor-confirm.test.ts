@@ -109,6 +109,16 @@ describe("--confirm", () => {
     expect(given.confirmation!.summary).toContain("Ran ResNet(block=BasicBlock, layers=(2, 2)) (values from --model-args)");
   });
 
+  it("names the agreement of a model that returns a map (CBAM's attention block) for what it is", { timeout: 300_000 }, async () => {
+    const path = new URL("../fixtures/reused-batchnorm/cbam_shared_mlp.py", import.meta.url).pathname;
+    const found = (await lintText(readFileSync(path, "utf8"), path, { confirm: true })).messages.filter((m) => m.ruleId === "reused-batchnorm");
+    expect(found).toHaveLength(2);
+    for (const m of found) {
+      expect(m.confirmation!.status).toBe("confirmed");
+      expect(m.confirmation!.summary).toMatch(/^train\/eval agreement of the top channel at each position \d+% \(fixed: \d+%\)/);
+    }
+  });
+
   it("says that a conv-bias finding has no numeric check, rather than nothing", async () => {
     const text = ["import torch.nn as nn", "", "class Stem(nn.Module):", "    def __init__(self):", "        super().__init__()", "        self.conv = nn.Conv2d(3, 8, 3)", "        self.bn = nn.BatchNorm2d(8)", "", "    def forward(self, x):", "        return self.bn(self.conv(x)).relu()"].join("\n");
     const [finding] = (await lintText(text, "stem.py", { confirm: true, rules: { "conv-bias-before-batchnorm": "warning" } })).messages;

@@ -75,7 +75,9 @@ export function confirmReuse(model: PreparedModel, settings: ExperimentSettings,
   const outputText = modeLine === undefined
     ? `relative output difference ${num(written.relativeDifference)} (fixed: ${num(fixed.relativeDifference)})`
     : `output values not compared (forward runs other code in eval mode, line ${modeLine})`;
-  const model_ = `train/eval agreement ${pct(written.agreement)} (fixed: ${pct(fixed.agreement)}), ${outputText}`;
+  // On a map (a block's features, a segmentation), "agreement" compares the top channel at each position.
+  const agreementName = (written.outputRank ?? 2) > 2 ? "train/eval agreement of the top channel at each position" : "train/eval agreement";
+  const model_ = `${agreementName} ${pct(written.agreement)} (fixed: ${pct(fixed.agreement)}), ${outputText}`;
   const verdict = confirmed ? "" : "; the running statistics fit this call about as well as a BatchNorm of its own would, so the numbers do not show the reuse harming eval mode";
   return {
     status: confirmed ? "confirmed" : "not-confirmed",

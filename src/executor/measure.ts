@@ -47,6 +47,8 @@ export interface VariantResult {
   batchDependence?: number;
   /** Eval-mode top-1 class per position, per held-out batch (eval mode treats each sample on its own). */
   evalClasses: (Int32Array | undefined)[];
+  /** Rank of the model's output: 2 for class scores per sample, more for maps (a block's features, segmentation). */
+  outputRank?: number;
 }
 
 export interface Variant {
@@ -258,6 +260,7 @@ export function measureEval(tf: Tf, exec: GraphExecutor, data: SyntheticData, tr
     evalSites,
     calls: train.calls,
     evalClasses,
+    outputRank: train.outputs[0]?.rank,
   };
 }
 
