@@ -50,6 +50,29 @@ runRuleTests(rule, {
     net("nn.Conv2d(3, planes, 3)", "y = self.conv(x)\n        return self.bn(y) + y"),
   ],
   invalid: [
+    {
+      // layumi's ClassBlock: a Dropout appended under `if droprate > 0` (droprate has no default) no longer hides
+      // the Linear -> BatchNorm1d before it: the list keeps the items every arm has, and more may follow.
+      name: "a layer list extended under an if bnlint cannot decide",
+      code: py`
+        import torch.nn as nn
+
+        class ClassBlock(nn.Module):
+            def __init__(self, input_dim, class_num, droprate, num_bottleneck=512):
+                super().__init__()
+                add_block = []
+                add_block += [nn.Linear(input_dim, num_bottleneck)]
+                add_block += [nn.BatchNorm1d(num_bottleneck)]
+                if droprate > 0:
+                    add_block += [nn.Dropout(p=droprate)]
+                self.add_block = nn.Sequential(*add_block)
+                self.classifier = nn.Linear(num_bottleneck, class_num)
+
+            def forward(self, x):
+                return self.classifier(self.add_block(x))
+      `,
+      errors: [{ messageId: "wastedBias", line: 7, messageIncludes: "`self.add_block[1]` (BatchNorm1d(num_bottleneck))" }],
+    },
     { code: net("nn.Conv2d(3, planes, 3)"), errors: [{ messageId: "wastedBias", line: 6, column: 21, messageIncludes: ["Conv2d(3, planes, 3) has a bias", "`self.bn` (BatchNorm2d(planes))", "bias=False"] }] },
     { code: net("nn.Conv2d(3, planes, 3, bias=True)"), errors: [{ messageId: "wastedBias", line: 6, column: 50 }] },
     {

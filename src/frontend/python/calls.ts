@@ -516,6 +516,8 @@ export function callModule(interp: Interpreter, inst: ModuleInstance, args: Call
           value = interp.opaque("unresolved nn.Sequential child", site.node, [value, child.value]);
         }
       }
+      // Children bnlint cannot list may follow the known ones (`layers += [nn.Dropout(p)]` under an if).
+      if (inst.childrenExact === false) value = interp.opaque("children of an nn.Sequential that bnlint cannot list", site.node, [value]);
     } finally {
       interp.pos.callStack = saved;
     }

@@ -2,7 +2,7 @@ import type { SyntaxNode } from "./parser.js";
 import { rangeOf, type SourceRange } from "../../model/source.js";
 import type { FunctionDef, ModelClass, ModelIndex } from "../../model/index-types.js";
 import { findMethod } from "../../model/index-types.js";
-import type { ArgInfo, Closure, ListItem, ModuleInstance, Value } from "../../model/values.js";
+import type { ArgInfo, Closure, ListBox, ListItem, ModuleInstance, Value } from "../../model/values.js";
 import { MAYBE_UNSET, NONE, UNKNOWN } from "../../model/values.js";
 import type { ArmCondition, BranchConditions, BranchTag, ExtraArg, Frame, GraphNode, LoopTag, NodeOp, RunCondition, SizeExpr, SizeOp } from "../../model/graph.js";
 import {
@@ -311,6 +311,8 @@ export class Interpreter {
    * value, are the arms under which it is the one (so the executor can pick it once it knows the arms).
    */
   merge(values: Value[], node: SyntaxNode, tags?: (readonly BranchTag[])[]): Value {
+    // One list in every arm: its contents were reconciled after the arms (execArms).
+    if (values[0].k === "list" && values.every((v) => v === values[0])) return values[0];
     // An unknown no arm rebound keeps what is known of it: a parameter's symbol (`c` in `Conv2d(c, c, 3)`) must
     // survive an unrelated if/else. (Not containers: both arms mutate the one list, so it may be wrong in each.)
     if (values[0].k === "unknown" && values.every((v) => v === values[0])) return values[0];
@@ -644,6 +646,11 @@ export class Interpreter {
     const startEnv = new Map(scope.env);
     const selfAttrs = scope.self?.k === "instance" ? scope.self.inst.attrs : undefined;
     const startAttrs = selfAttrs ? new Map(selfAttrs) : undefined;
+    // Lists the names hold are mutated in place (`layers += [nn.Dropout(p)]`): each arm starts from their
+    // contents before the if, and what the arms leave is reconciled after it (`reconcileLists`).
+    const lists = [...new Set([...startEnv.values()].filter((v): v is Extract<Value, { k: "list" }> => v.k === "list").map((v) => v.box))];
+    const listStart = lists.map((box) => ({ items: [...box.items], exact: box.exact }));
+    const listEnds: { items: ListItem[]; exact: boolean }[][] = [];
     const outcomes: { env: Map<string, Value>; attrs?: Map<string, Value>; flow: Flow; arm: number }[] = [];
     const savedBranches = this.pos.branches;
     arms.forEach((arm, i) => {
@@ -653,12 +660,18 @@ export class Interpreter {
         selfAttrs.clear();
         for (const [k, v] of startAttrs) selfAttrs.set(k, v);
       }
+      lists.forEach((box, j) => {
+        box.items = [...listStart[j].items];
+        box.exact = listStart[j].exact;
+      });
       this.pos.branches = [...savedBranches, { ifId, arm: i }];
       const flow = arm.body ? this.execBlock(arm.body, scope) : "next";
       outcomes.push({ env: new Map(scope.env), attrs: selfAttrs ? new Map(selfAttrs) : undefined, flow, arm: i });
+      listEnds.push(lists.map((box) => ({ items: [...box.items], exact: box.exact })));
     });
     this.pos.branches = savedBranches;
     const continuing = outcomes.filter((o) => o.flow === "next");
+    reconcileLists(lists, continuing.map((o) => listEnds[o.arm]), listStart);
     if (continuing.length === 0) {
       // Every arm left the block; the code after it is unreachable from here.
       return outcomes.every((o) => o.flow === "return") ? "return" : outcomes[0].flow;
@@ -1471,3 +1484,29 @@ function combineConditions(op: "and" | "or", a: Value, b: Value): Value {
 
 const SIZE_OPS = new Set(["+", "-", "*", "//", "/", "%"]);
 
+/**
+ * What a list holds after exclusive arms that each left it as `ends[i]`: the same items in every arm stay as they
+ * are; otherwise the items all arms share at the front stay, the rest become "more may follow" (`exact` false)
+ * and escape, since an arm may or may not have added them. With no arm falling through, the contents before.
+ */
+function reconcileLists(boxes: ListBox[], ends: { items: ListItem[]; exact: boolean }[][], start: { items: ListItem[]; exact: boolean }[]): void {
+  boxes.forEach((box, j) => {
+    const arms = ends.map((e) => e[j]);
+    if (arms.length === 0) {
+      box.items = [...start[j].items];
+      box.exact = start[j].exact;
+      return;
+    }
+    const first = arms[0];
+    let prefix = first.items.length;
+    for (const arm of arms) {
+      let k = 0;
+      while (k < prefix && k < arm.items.length && arm.items[k].value === first.items[k].value) k++;
+      prefix = k;
+    }
+    const same = arms.every((a) => a.items.length === prefix && a.exact === first.exact) && first.items.length === prefix;
+    box.items = first.items.slice(0, prefix);
+    box.exact = same ? first.exact : false;
+    if (!same) for (const arm of arms) for (const item of arm.items.slice(prefix)) escapeValue(item.value);
+  });
+}
