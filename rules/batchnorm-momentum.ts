@@ -182,15 +182,6 @@ function resolvedSites(context: RuleContext): MomentumSite[] {
   return sites;
 }
 
-function within(at: SourceRange, outer: SourceRange): boolean {
-  return at.startIndex >= outer.startIndex && at.endIndex <= outer.endIndex;
-}
-
-/** The site is an argument the instance was built with, written elsewhere (`partial(nn.BatchNorm2d, momentum=0.99)`, a `**dict`). */
-function setsArgumentAt(inst: ModuleInstance, at: SourceRange): boolean {
-  return [...inst.args, ...inst.kwargs.values()].some((a) => a.range.startIndex === at.startIndex && a.range.endIndex === at.endIndex);
-}
-
 /**
  * The model class and module path of the BatchNorm a site configures, for `--confirm` and JSON consumers: a
  * top-level model's graph when one runs it (that is what users run), else the graph of the class that creates it.
@@ -198,8 +189,7 @@ function setsArgumentAt(inst: ModuleInstance, at: SourceRange): boolean {
 function locate(context: RuleContext, at: SourceRange): { model: string; modulePath: string } | undefined {
   let fallback: { model: string; modulePath: string } | undefined;
   let declared: { model: string; modulePath: string } | undefined;
-  const configures = (inst: ModuleInstance | undefined): inst is ModuleInstance =>
-    !!inst && isBatchNormType(inst.qualname) && inst.paths.length > 0 && (within(at, inst.ctorRange) || setsArgumentAt(inst, at));
+  const configures = (inst: ModuleInstance | undefined): inst is ModuleInstance => queries.batchNormConfiguredAt(inst, at);
   for (const graph of context.analysis.graphs) {
     for (const n of graph.nodes) {
       const inst = n.instance;

@@ -5,7 +5,7 @@
 import type { ModelArgs } from "../engine/linter.js";
 import type { Diagnostic } from "../engine/diagnostic.js";
 import type { ModelClass, ModelIndex } from "../model/index-types.js";
-import { isBatchNorm } from "../model/queries.js";
+import { batchNormConfiguredAt } from "../model/queries.js";
 import { loadTensorLib } from "./tensor-lib.js";
 import { DEFAULT_EXPERIMENT, ModeOutputsDiffer, type ExperimentSettings } from "./measure.js";
 import { prepareModel, type Preparation, type PreparedModel } from "./prepare.js";
@@ -147,11 +147,7 @@ function momentumModelByArgs(index: ModelIndex, d: Diagnostic, prepare: (cls: Mo
     const prep = prepare(cls);
     if (!prep.ok) continue;
     const inst = allInstances(prep.model.concrete.graph).find(
-      (i) =>
-        i.paths.length > 0 &&
-        isBatchNorm(i) &&
-        ((d.range.startIndex >= i.ctorRange.startIndex && d.range.endIndex <= i.ctorRange.endIndex) ||
-          [...i.args, ...i.kwargs.values()].some((a) => a.range.startIndex === d.range.startIndex && a.range.endIndex === d.range.endIndex)),
+      (i) => batchNormConfiguredAt(i, d.range),
     );
     if (inst) return { model: prep.model, path: inst.paths[0] };
   }

@@ -12,6 +12,16 @@ export function isBatchNorm(inst: ModuleInstance | undefined): inst is ModuleIns
   return inst?.qualname !== undefined && BATCHNORM_TYPES.has(inst.qualname);
 }
 
+/**
+ * A named BatchNorm that the source range `at` configures: `at` lies in its constructor call, or is an argument
+ * it was built with that is written elsewhere (`partial(nn.BatchNorm2d, momentum=0.99)`, a `**dict`).
+ */
+export function batchNormConfiguredAt(inst: ModuleInstance | undefined, at: SourceRange): inst is ModuleInstance {
+  if (!isBatchNorm(inst) || inst.paths.length === 0) return false;
+  if (at.startIndex >= inst.ctorRange.startIndex && at.endIndex <= inst.ctorRange.endIndex) return true;
+  return [...inst.args, ...inst.kwargs.values()].some((a) => a.range.startIndex === at.startIndex && a.range.endIndex === at.endIndex);
+}
+
 /** `BatchNorm2d(32)`: the constructor as a reader recognises it. */
 export function constructorLabel(inst: ModuleInstance): string {
   const name = inst.definedBy?.name ?? (inst.qualname ? shortName(inst.qualname) : inst.userClass?.name ?? inst.ctorText);
