@@ -7,7 +7,7 @@ import type { ForwardGraph } from "../model/graph.js";
 import type { ModuleInstance } from "../model/values.js";
 import type { Tensor, Tf } from "./tensor-lib.js";
 import { type Act, physicalAxis } from "./act.js";
-import { channelMoments } from "./batchnorm.js";
+import { batchMoments } from "./batchnorm.js";
 import { Rng } from "./rng.js";
 import { GraphExecutor, type PassOptions, type PassResult } from "./run-graph.js";
 import type { SharedPasses } from "./shared-passes.js";
@@ -101,10 +101,20 @@ function recordVariantTraining(tf: Tf, graph: ForwardGraph, data: SyntheticData,
 
 /** Mean over channels of each channel's mean and standard deviation, read in the tensor's own layout. */
 function channelStats(tf: Tf, a: Act): SiteStats {
+  const channel = physicalAxis(a, 1);
+  if (channel === a.t.rank - 1) {
+    const m = batchMoments(tf, a.t);
+    let mean = 0;
+    let std = 0;
+    for (let c = 0; c < m.mean.length; c++) {
+      mean += m.mean[c]!;
+      std += Math.sqrt(m.variance[c]!);
+    }
+    return { mean: mean / m.mean.length, std: std / m.mean.length };
+  }
   return tf.tidy(() => {
-    const channel = physicalAxis(a, 1);
     const axes = Array.from({ length: a.t.rank }, (_, i) => i).filter((i) => i !== channel);
-    const m = channel === a.t.rank - 1 ? channelMoments(tf, a.t) : tf.moments(a.t, axes);
+    const m = tf.moments(a.t, axes);
     // One read from the backend for both numbers.
     const [mean, std] = tf.stack([tf.mean(m.mean), tf.mean(tf.sqrt(m.variance))]).dataSync();
     return { mean, std };
