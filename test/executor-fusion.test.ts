@@ -1,6 +1,6 @@
-// A ReLU right after a convolution runs inside the convolution kernel (run-graph.ts, `fusibleRelus`): the
-// pass must give exactly what running the two nodes one after the other gives. A pass that keeps node values
-// by id runs them apart, so it serves as the reference.
+// A ReLU right after a convolution or a BatchNorm runs inside that node's kernel (run-graph.ts, `fusibleRelus`):
+// the pass must give exactly what running the two nodes one after the other gives, in train and eval mode. A
+// pass that keeps node values by id runs them apart, so it serves as the reference.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePython } from "../src/frontend/python/parser.js";
 import { indexPython } from "../src/frontend/python/indexer.js";
@@ -20,29 +20,61 @@ beforeAll(async () => {
 
 afterAll(() => release());
 
-describe("convolution + ReLU fusion", () => {
-  it("gives the outputs and running statistics of running the ReLU on its own", async () => {
-    const text = readText(SEED);
+// conv -> BatchNorm -> ReLU, the torchvision order, with the functional and the module ReLU.
+const CONV_BN_RELU = `
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.conv2 = nn.Conv2d(16, 16, 3, bias=False)
+        self.bn2 = nn.BatchNorm2d(16)
+        self.relu = nn.ReLU(inplace=True)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.relu(self.bn2(self.conv2(x)))
+        return self.fc(x.mean((2, 3)))
+`;
+
+const CASES = [
+  { name: "seed model: ReLU after a convolution", path: SEED, text: () => readText(SEED), cls: "Keras_Cifar2", fusedAfter: "torch.nn.Conv2d" },
+  { name: "conv -> BatchNorm -> ReLU", path: "block.py", text: () => CONV_BN_RELU, cls: "Block", fusedAfter: "torch.nn.BatchNorm2d" },
+];
+
+describe("ReLU fusion", () => {
+  it.each(CASES)("$name: gives the outputs and running statistics of running the ReLU on its own", async ({ path, text: source, cls, fusedAfter }) => {
+    const text = source();
     const tree = await parsePython(text);
-    release = () => tree.delete();
-    const index = indexPython(SEED, text, tree);
-    const prep = prepareModel(tf, index, index.classByName.get("Keras_Cifar2")!, DEFAULT_EXPERIMENT, {});
+    const previous = release;
+    release = () => {
+      previous();
+      tree.delete();
+    };
+    const index = indexPython(path, text, tree);
+    const prep = prepareModel(tf, index, index.classByName.get(cls)!, DEFAULT_EXPERIMENT, {});
     if (!prep.ok) throw new Error(prep.why);
     const graph = prep.model.concrete.graph;
-    const relus = graph.nodes.filter((n) => /relu/.test(n.target));
-    expect(relus.length).toBeGreaterThan(0);
+    // The case has a ReLU whose only input is the kind of node it should fuse into.
+    const relus = graph.nodes.filter((n) => /relu/i.test(n.target));
+    expect(relus.some((r) => graph.nodes[r.inputs[0]!]?.instance?.qualname === fusedAfter)).toBe(true);
     const fused = new GraphExecutor(tf, graph, 0);
     const apart = new GraphExecutor(tf, graph, 0);
     const x = tf.randomNormal(prep.model.shapes[0], 0, 1, "float32", 7);
-    for (let step = 0; step < 3; step++) {
-      const a = fused.forward([x], { training: true, updateStats: true });
-      const b = apart.forward([x], { training: true, updateStats: true, keep: new Set() });
+    for (const training of [true, true, true, false]) {
+      const a = fused.forward([x], { training, updateStats: training });
+      const b = apart.forward([x], { training, updateStats: training, keep: new Set() });
       expect(Array.from(a.outputs[0].dataSync())).toEqual(Array.from(b.outputs[0].dataSync()));
       tf.dispose([...a.outputs, ...b.outputs]);
     }
     for (const n of graph.nodes.filter((m) => m.op === "call_module" && m.instance?.qualname === "torch.nn.BatchNorm2d")) {
       const [sa, sb] = [fused.instanceState(n.instance!), apart.instanceState(n.instance!)];
       expect(Array.from(sa.runningMean!)).toEqual(Array.from(sb.runningMean!));
+      expect(Array.from(sa.runningVar!)).toEqual(Array.from(sb.runningVar!));
     }
     tf.dispose(x);
     fused.dispose();

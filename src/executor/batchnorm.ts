@@ -42,6 +42,8 @@ export interface BatchNormCall {
   updateStats: boolean;
   /** Sees each running-statistics update's inputs (the batch mean, biased variance, values per channel). */
   onBatchStats?: (mean: Float32Array, biasedVar: Float32Array, n: number) => void;
+  /** The ReLU after this call runs inside it (its only consumer; see `GraphExecutor.fusibleRelus`). */
+  relu?: boolean;
 }
 
 /**
@@ -78,9 +80,12 @@ export function batchMoments(tf: Tf, t: Tensor): { mean: Float64Array; variance:
 
 /**
  * `x * alpha + beta` with `alpha = weight / sqrt(var + eps)` and `beta = bias - mean * alpha` per channel, the
- * form PyTorch's CPU kernel applies in both modes; the factors are made here, on `channels` numbers.
+ * form PyTorch's CPU kernel applies in both modes; the factors are made here, on `channels` numbers. It runs as
+ * a 1x1 depthwise convolution with bias: one XNNPACK pass over the activation, about 4x faster than the
+ * backend's broadcasting multiply and add (8x32x32x32), with the same float32 results, and a ReLU that is the
+ * BatchNorm's only consumer runs inside it (`relu`).
  */
-function normalize(tf: Tf, t: Tensor, mean: ArrayLike<number>, variance: ArrayLike<number>, st: BatchNormState): Tensor {
+function normalize(tf: Tf, t: Tensor, mean: ArrayLike<number>, variance: ArrayLike<number>, st: BatchNormState, relu: boolean): Tensor {
   const channels = mean.length;
   const alpha = new Float32Array(channels);
   const beta = new Float32Array(channels);
@@ -88,7 +93,13 @@ function normalize(tf: Tf, t: Tensor, mean: ArrayLike<number>, variance: ArrayLi
     alpha[c] = (st.weight ? st.weight[c]! : 1) / Math.sqrt(variance[c]! + st.eps);
     beta[c] = (st.bias ? st.bias[c]! : 0) - mean[c]! * alpha[c]!;
   }
-  return tf.tidy(() => tf.add(tf.mul(t, tf.tensor1d(alpha)), tf.tensor1d(beta)));
+  return tf.tidy(() => {
+    const rows = t.rank < 3 ? t.size / channels : t.shape[0]!;
+    const x = tf.reshape(t, [rows, t.size / (rows * channels), 1, channels]) as TF.Tensor4D;
+    const filter = tf.tensor4d(alpha, [1, 1, channels, 1]);
+    const y = tf.fused.depthwiseConv2d({ x, filter, strides: 1, pad: "valid", bias: tf.tensor1d(beta), activation: relu ? "relu" : "linear" });
+    return tf.reshape(y, t.shape);
+  });
 }
 
 export function batchNorm(tf: Tf, x: Act, type: string, st: BatchNormState, call: BatchNormCall): Act {
@@ -96,14 +107,15 @@ export function batchNorm(tf: Tf, x: Act, type: string, st: BatchNormState, call
   checkBatchNormInput(type, shape, st, call.training);
   const t = toCL(tf, x); // channels on the last axis, where per-channel factors broadcast
   const useBatchStats = call.training || !st.trackRunningStats;
-  if (!useBatchStats) return { t: normalize(tf, t, st.runningMean!, st.runningVar!, st), cl: t.rank >= 3 };
+  const relu = call.relu ?? false;
+  if (!useBatchStats) return { t: normalize(tf, t, st.runningMean!, st.runningVar!, st, relu), cl: t.rank >= 3 };
   const { mean, variance } = batchMoments(tf, t);
   if (call.training && st.trackRunningStats && call.updateStats) {
     const [m, v, n] = [Float32Array.from(mean), Float32Array.from(variance), t.size / st.numFeatures];
     call.onBatchStats?.(m, v, n);
     updateRunningStats(st, m, v, n);
   }
-  return { t: normalize(tf, t, mean, variance, st), cl: t.rank >= 3 };
+  return { t: normalize(tf, t, mean, variance, st, relu), cl: t.rank >= 3 };
 }
 
 /** PyTorch's running-statistics update for one train-mode call. */

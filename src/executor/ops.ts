@@ -32,7 +32,7 @@ export interface OpContext {
   producer(id: number): GraphNode | undefined;
   /** Set on recorded training passes: every BatchNorm call's running-statistics update. */
   onBatchStats?: (node: GraphNode, inst: ModuleInstance, mean: Float32Array, biasedVar: Float32Array, n: number) => void;
-  /** Convolution nodes whose only consumer is a ReLU: the convolution kernel applies it (see `fusibleRelus`). */
+  /** Convolution and BatchNorm nodes whose only consumer is a ReLU: their kernel applies it (see `fusibleRelus`). */
   readonly reluFused?: ReadonlySet<number>;
 }
 
@@ -186,7 +186,8 @@ export function runModule(ctx: OpContext, node: GraphNode, inst: ModuleInstance,
   // SyncBatchNorm as one process runs it: BatchNorm over the local batch.
   if (/^BatchNorm[123]d$/.test(type) || type === "SyncBatchNorm") {
     const record = ctx.onBatchStats;
-    const call = record ? { ...ctx.bnCall, onBatchStats: (m: Float32Array, v: Float32Array, n: number) => record(node, inst, m, v, n) } : ctx.bnCall;
+    let call: BatchNormCall = record ? { ...ctx.bnCall, onBatchStats: (m: Float32Array, v: Float32Array, n: number) => record(node, inst, m, v, n) } : ctx.bnCall;
+    if (ctx.reluFused?.has(node.id)) call = { ...call, relu: true };
     return batchNorm(tf, x, type, ctx.batchNormState(node, inst), call);
   }
   const args = new ModuleArgs(inst, type);

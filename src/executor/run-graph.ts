@@ -43,6 +43,8 @@ export function whyNotExecutable(graph: ForwardGraph): string | undefined {
 /** A PyTorch error raised at a node, with its text (`RuntimeError: running_mean should contain …`). */
 /** Tensors alive at once during a pass, at most (the WebAssembly memory of the tensor library ends at 4 GB). */
 const MAX_TENSOR_BYTES = 2 ** 31;
+/** Modules whose kernel can apply a following ReLU in its output pass (XNNPACK's fused activation). */
+const FUSES_RELU = /^(Conv[123]d|BatchNorm[123]d|SyncBatchNorm)$/;
 
 export class ExecutionError extends Error {
   constructor(readonly node: GraphNode, readonly pyType: string, readonly text: string, readonly inputShape: number[] | undefined) {
@@ -237,9 +239,9 @@ export class GraphExecutor {
   private fusedRelus?: Map<number, number>;
 
   /**
-   * ReLU nodes (by id) that can run inside the convolution before them, with that convolution's id: the ReLU is
-   * the convolution's only consumer, both run under the same branch conditions, and the convolution's own value
-   * is not a model output.
+   * ReLU nodes (by id) that can run inside the convolution or BatchNorm before them, with that node's id: the
+   * ReLU is its only consumer, both run under the same branch conditions, and the node's own value is not a
+   * model output.
    */
   private fusibleRelus(): Map<number, number> {
     if (this.fusedRelus) return this.fusedRelus;
@@ -249,7 +251,7 @@ export class GraphExecutor {
     const outputs = new Set(graph.outputs);
     const out = new Map<number, number>();
     for (const n of graph.nodes) {
-      if (n.op !== "call_module" || !n.instance || !/^Conv[123]d$/.test(moduleType(n.instance)) || outputs.has(n.id)) continue;
+      if (n.op !== "call_module" || !n.instance || !FUSES_RELU.test(moduleType(n.instance)) || outputs.has(n.id)) continue;
       const uses = consumers.get(n.id) ?? [];
       const relu = uses.length === 1 ? uses[0] : undefined;
       if (relu && isPlainRelu(relu) && relu.inputs[0] === n.id && sameBranches(n, relu)) out.set(relu.id, n.id);
