@@ -71,6 +71,20 @@ describe("ReLU fusion", () => {
       expect(Array.from(a.outputs[0].dataSync())).toEqual(Array.from(b.outputs[0].dataSync()));
       tf.dispose([...a.outputs, ...b.outputs]);
     }
+    // A pass that observes BatchNorm outputs (the measurements) sees them before the ReLU.
+    const observed = (exec: GraphExecutor, keep?: Set<number>): number[][] => {
+      const seen: number[][] = [];
+      const pass = exec.forward([x], { training: false, updateStats: false, keep, onBatchNorm: (_, out) => seen.push(Array.from(out.t.dataSync())) });
+      tf.dispose(pass.outputs);
+      return seen;
+    };
+    const [seenFused, seenApart] = [observed(fused), observed(apart, new Set())];
+    expect(seenFused.length).toBeGreaterThan(0);
+    expect(seenFused.map((values) => values.length)).toEqual(seenApart.map((values) => values.length));
+    // Counted rather than compared element-wise: a diff of thousands of numbers would bury the failure.
+    const differing = seenFused.flatMap((values, i) => values.filter((v, j) => v !== seenApart[i]![j])).length;
+    expect(differing).toBe(0);
+    expect(seenFused.some((values) => values.some((v) => v < 0))).toBe(true);
     for (const n of graph.nodes.filter((m) => m.op === "call_module" && m.instance?.qualname === "torch.nn.BatchNorm2d")) {
       const [sa, sb] = [fused.instanceState(n.instance!), apart.instanceState(n.instance!)];
       expect(Array.from(sa.runningMean!)).toEqual(Array.from(sb.runningMean!));

@@ -177,7 +177,8 @@ export class GraphExecutor {
     const kept = opts.keep ? new Map<number, Act>() : undefined;
     const reuse = opts.reuse;
     // Passes that keep or reuse values by node id see every node's own value: no fusion there.
-    const fused = opts.keep || reuse ? new Map<number, number>() : this.fusibleRelus();
+    // An observer of BatchNorm outputs must see them before the ReLU: no fusion into BatchNorms then.
+    const fused = opts.keep || reuse ? new Map<number, number>() : this.fusibleRelus(!opts.onBatchNorm);
     const outputs = tf.tidy(() => {
       const values = new Map<number, Act>();
       const ctx: OpContext = {
@@ -236,15 +237,16 @@ export class GraphExecutor {
     return { outputs, calls, kept };
   }
 
-  private fusedRelus?: Map<number, number>;
+  private readonly fusedRelus = new Map<boolean, Map<number, number>>();
 
   /**
    * ReLU nodes (by id) that can run inside the convolution or BatchNorm before them, with that node's id: the
    * ReLU is its only consumer, both run under the same branch conditions, and the node's own value is not a
    * model output.
    */
-  private fusibleRelus(): Map<number, number> {
-    if (this.fusedRelus) return this.fusedRelus;
+  private fusibleRelus(intoBatchNorm: boolean): Map<number, number> {
+    const known = this.fusedRelus.get(intoBatchNorm);
+    if (known) return known;
     const { graph } = this;
     const consumers = new Map<number, GraphNode[]>();
     for (const n of graph.nodes) for (const i of n.inputs) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
@@ -252,11 +254,12 @@ export class GraphExecutor {
     const out = new Map<number, number>();
     for (const n of graph.nodes) {
       if (n.op !== "call_module" || !n.instance || !FUSES_RELU.test(moduleType(n.instance)) || outputs.has(n.id)) continue;
+      if (!intoBatchNorm && isBatchNorm(n.instance)) continue;
       const uses = consumers.get(n.id) ?? [];
       const relu = uses.length === 1 ? uses[0] : undefined;
       if (relu && isPlainRelu(relu) && relu.inputs[0] === n.id && sameBranches(n, relu)) out.set(relu.id, n.id);
     }
-    this.fusedRelus = out;
+    this.fusedRelus.set(intoBatchNorm, out);
     return out;
   }
 
