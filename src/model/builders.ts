@@ -8,7 +8,9 @@ const BATCHNORM_BUILDER_NAMES =
   "resnet\\d+|resnext\\w+|wide_resnet\\w+|vgg\\d+_bn|densenet\\d+|mobilenet_v2|mobilenet_v3_(?:large|small)|" +
   "efficientnet_\\w+|inception_v3|googlenet|shufflenet_v2_\\w+|mnasnet\\w+|regnet_\\w+|" +
   "deeplabv3_\\w+|fcn_resnet\\w+|lraspp_mobilenet_v3_large|r3d_18|r2plus1d_18|mc3_18";
-const BATCHNORM_BUILDER = new RegExp(`^torchvision\\.models\\.(?:segmentation\\.|video\\.|quantization\\.)?(?:${BATCHNORM_BUILDER_NAMES})$`);
+// `torchvision.models.resnet50`, or through the submodule that defines it (`torchvision.models.resnet.resnet50`,
+// `torchvision.models.segmentation.deeplabv3.deeplabv3_resnet50`).
+const BATCHNORM_BUILDER = new RegExp(`^torchvision\\.models\\.(?:\\w+\\.){0,2}(?:${BATCHNORM_BUILDER_NAMES})$`);
 
 /** Text that names one of those builders: a file without it cannot call one (any import or alias spells the name). */
 export const BATCHNORM_BUILDER_TEXT = new RegExp(`\\b(?:${BATCHNORM_BUILDER_NAMES})\\b`);

@@ -2,6 +2,10 @@ import type { ForwardGraph } from "../../model/graph.js";
 import type { ModuleInstance } from "../../model/values.js";
 import { batchNormRuns } from "../../model/queries.js";
 import { isBatchNormType } from "../../model/knowledge.js";
+import { isBatchNormBuilder } from "../../model/builders.js";
+import type { ModelIndex } from "../../model/index-types.js";
+import type { SyntaxNode } from "./parser.js";
+import { qualifiedNameOf } from "./indexer.js";
 
 /**
  * A BatchNorm whose mode matters: it keeps running statistics. With `track_running_stats=False` it normalises
@@ -31,4 +35,51 @@ export function modelClassesWithBatchNorm(graphs: readonly ForwardGraph[]): Set<
     return yes;
   };
   return new Set([...byName.keys()].filter(contains));
+}
+
+/** Calls in a subtree. An explicit stack: generated code can nest thousands of levels deep. */
+function callsIn(root: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  const stack = [root];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    if (node.type === "call") out.push(node);
+    for (const child of node.namedChildren) if (child) stack.push(child);
+  }
+  return out;
+}
+
+/**
+ * Model classes whose BatchNorms come from a torchvision builder their `__init__` calls (`self.base =
+ * models.resnet50(weights=...)`, a transfer-learning wrapper), directly or through another class of the file
+ * that has BatchNorm. The file need not spell "BatchNorm" for these, so they are found from the calls, without
+ * graphs. A class that sets modes itself (`self.base.eval()`, a `train()` override keeping BatchNorm frozen) is
+ * left out: its BatchNorms' mode is not the model's.
+ */
+export function classesWrappingBatchNormModels(index: ModelIndex, withBatchNorm: ReadonlySet<string>): Set<string> {
+  const found = new Set(withBatchNorm);
+  const candidates = index.classes.filter((c) => {
+    if (!c.isModel || found.has(c.name) || c.methods.has("train")) return false;
+    const text = index.text.slice(c.range.startIndex, c.range.endIndex);
+    return !/\.eval\(\)|\.train\(\s*(False|mode\s*=\s*False)?\s*\)/.test(text);
+  });
+  const initCalls = new Map(candidates.map((c) => [c, (c.methods.get("__init__") && callsIn(c.methods.get("__init__")!.body)) || []]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const cls of candidates) {
+      if (found.has(cls.name)) continue;
+      const builds = initCalls.get(cls)!.some((call) => {
+        const fn = call.childForFieldName("function");
+        if (!fn) return false;
+        if (fn.type === "identifier" && index.classByName.has(fn.text)) return found.has(fn.text);
+        const q = qualifiedNameOf(fn, index.imports);
+        return q !== undefined && isBatchNormBuilder(q);
+      });
+      if (builds) {
+        found.add(cls.name);
+        changed = true;
+      }
+    }
+  }
+  for (const name of withBatchNorm) found.delete(name);
+  return found;
 }

@@ -16,7 +16,7 @@ import {
   EVAL_NAME_WORDS, isBatchNormBuilder, MODE_NEUTRAL_FUNCTIONS, MODE_NEUTRAL_METHODS, MODE_TRANSPARENT_WRAPPERS,
   NO_GRAD_CONTEXTS, SELF_RETURNING_METHODS, TRAIN_NAME_WORDS,
 } from "../../model/builders.js";
-import { modelClassesWithBatchNorm } from "./batchnorm-models.js";
+import { classesWrappingBatchNormModels, modelClassesWithBatchNorm } from "./batchnorm-models.js";
 import { canonicalName, isBatchNormType } from "../../model/knowledge.js";
 import {
   cloneState, ENTRY, EVAL, forgetTrainInEval, hasKind, mayBeEval, mergeStates, modesOf, stateKey, substituteEntry,
@@ -898,7 +898,8 @@ class UnitWalker {
 
 /** Runs the analysis over module-level code and every top-level function of the file. */
 export function analyzeScripts(index: ModelIndex, graphs: readonly ForwardGraph[]): ScriptAnalysis {
-  const ctx = new ScriptContext(index, modelClassesWithBatchNorm(graphs));
+  const withBatchNorm = modelClassesWithBatchNorm(graphs);
+  const ctx = new ScriptContext(index, new Set([...withBatchNorm, ...classesWrappingBatchNormModels(index, withBatchNorm)]));
   // A model is a class of the file with BatchNorm, a torchvision builder, or an inline nn.Sequential listing one.
   if (ctx.bnClasses.size > 0 || index.imports.mentions("torchvision") || (index.text.includes("Sequential") && index.text.includes("BatchNorm"))) {
     for (const def of index.functions.values()) ctx.summaryOf(def);
