@@ -119,6 +119,12 @@ export function canonicalName(qualname: string): string {
   if (m) return `torch.nn.${m[1]}`;
   if (qualname.startsWith("torch.nn.functional.")) return qualname;
   if (qualname === "torch.nn.parallel.SyncBatchNorm") return "torch.nn.SyncBatchNorm";
+  // Vendored copies of Synchronized-BatchNorm-PyTorch (`sync_batchnorm`, CSAIL's `lib.nn`, SPADE's
+  // `models.networks.sync_batchnorm`) import from anywhere; in one process they are BatchNorm1d/2d/3d.
+  // (Not FrozenBatchNorm2d: it keeps no running statistics to mix.)
+  const vendored = /(?:^|\.)SynchronizedBatchNorm([123])d$/.exec(qualname);
+  if (vendored) return `torch.nn.BatchNorm${vendored[1]}d`;
+  if (qualname === "apex.parallel.SyncBatchNorm") return "torch.nn.SyncBatchNorm";
   return qualname;
 }
 

@@ -4,6 +4,22 @@ import { py, runRuleTests } from "../helpers/rule-tester.js";
 runRuleTests(rule, {
   valid: [
     {
+      // detectron2 and torchvision freeze BatchNorm as FrozenBatchNorm2d: fixed statistics, nothing to mix.
+      name: "an imported FrozenBatchNorm2d called twice",
+      code: py`
+        import torch.nn as nn
+        from torchvision.ops.misc import FrozenBatchNorm2d
+        class Stem(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(3, 8, 3)
+                self.conv2 = nn.Conv2d(8, 8, 3)
+                self.bn = FrozenBatchNorm2d(8)
+            def forward(self, x):
+                return self.bn(self.conv2(self.bn(self.conv1(x))))
+      `,
+    },
+    {
       name: "two @property accessors, one BatchNorm each (mmdet's norm1/norm2)",
       code: py`
         import torch.nn as nn
@@ -169,6 +185,26 @@ runRuleTests(rule, {
     },
   ],
   invalid: [
+    {
+      // CSAIL's semantic-segmentation-pytorch and NVlabs' SPADE vendor Synchronized-BatchNorm-PyTorch and import it
+      // from the repository (not installable here, so a rule test rather than a fixture that PyTorch runs).
+      name: "a vendored SynchronizedBatchNorm2d imported from the repository and aliased, called twice",
+      code: py`
+        import torch.nn as nn
+        from lib.nn import SynchronizedBatchNorm2d
+        BatchNorm2d = SynchronizedBatchNorm2d
+        class BasicBlock(nn.Module):
+            def __init__(self, planes):
+                super().__init__()
+                self.conv1 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+                self.bn1 = BatchNorm2d(planes)
+                self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+            def forward(self, x):
+                out = self.bn1(self.conv1(x)).relu()
+                return self.bn1(self.conv2(out))
+      `,
+      errors: [{ messageId: "reused", line: 12, messageIncludes: "`self.bn1` (BatchNorm2d(planes)) runs 2 times" }],
+    },
     {
       // VNet's `ContBatchNorm3d(_BatchNorm)`, timm's `BatchNormAct2d(nn.BatchNorm2d)`: in-file BatchNorm subclasses.
       name: "a BatchNorm subclass of this file with its own forward, called twice",
