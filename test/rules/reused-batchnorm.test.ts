@@ -4,6 +4,41 @@ import { py, runRuleTests } from "../helpers/rule-tester.js";
 runRuleTests(rule, {
   valid: [
     {
+      // RepVGG: the identity branch's BatchNorm exists only when shapes allow; each arm of forward runs once.
+      name: "RepVGG's `nn.BatchNorm2d(c) if cin == cout and stride == 1 else None`, called once",
+      code: py`
+        import torch.nn as nn
+        class RepBlock(nn.Module):
+            def __init__(self, cin, cout, stride=1):
+                super().__init__()
+                self.dense = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout))
+                self.one = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False), nn.BatchNorm2d(cout))
+                self.identity = nn.BatchNorm2d(cin) if cout == cin and stride == 1 else None
+            def forward(self, x):
+                if self.identity is None:
+                    id_out = 0
+                else:
+                    id_out = self.identity(x)
+                return (self.dense(x) + self.one(x) + id_out).relu()
+      `,
+    },
+    {
+      name: "BatchNorms of different sizes in the arms of an undecided if/else: not tracked, no finding",
+      code: py`
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, cin, cout):
+                super().__init__()
+                self.conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+                if cin == cout:
+                    self.bn = nn.BatchNorm2d(cout)
+                else:
+                    self.bn = nn.BatchNorm2d(cin)
+            def forward(self, x):
+                return self.bn(self.bn(self.conv(x)))
+      `,
+    },
+    {
       // detectron2 and torchvision freeze BatchNorm as FrozenBatchNorm2d: fixed statistics, nothing to mix.
       name: "an imported FrozenBatchNorm2d called twice",
       code: py`
@@ -185,6 +220,26 @@ runRuleTests(rule, {
     },
   ],
   invalid: [
+    {
+      // A real-code round's repro: the arms depend on constructor arguments without defaults.
+      name: "a BatchNorm of the same size built in either arm of an undecided if/else, called twice",
+      code: py`
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, cin, cout):
+                super().__init__()
+                self.conv1 = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+                self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+                if cin == cout:
+                    self.bn = nn.BatchNorm2d(cout)
+                else:
+                    self.bn = nn.BatchNorm2d(cout, eps=1e-3)
+            def forward(self, x):
+                y = self.bn(self.conv1(x)).relu()
+                return self.bn(self.conv2(y))
+      `,
+      errors: [{ messageId: "reused", line: 13, messageIncludes: "`self.bn` (BatchNorm2d(cout)) runs 2 times" }],
+    },
     {
       // CSAIL's semantic-segmentation-pytorch and NVlabs' SPADE vendor Synchronized-BatchNorm-PyTorch and import it
       // from the repository (not installable here, so a rule test rather than a fixture that PyTorch runs).

@@ -57,6 +57,21 @@ runRuleTests(rule, {
   ],
   invalid: [
     {
+      name: "`nn.BatchNorm2d(c) if cin == cout else None` that forward never calls",
+      code: py`
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, cin, cout):
+                super().__init__()
+                self.conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+                self.bn = nn.BatchNorm2d(cout)
+                self.bn_id = nn.BatchNorm2d(cin) if cin == cout else None
+            def forward(self, x):
+                return self.bn(self.conv(x)) + x
+      `,
+      errors: [{ messageId: "unused", line: 7, messageIncludes: ["`self.bn_id` (BatchNorm2d(cin))"] }],
+    },
+    {
       name: "declared and never called",
       code: py`
         import torch.nn as nn

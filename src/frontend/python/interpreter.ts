@@ -8,7 +8,7 @@ import type { ArmCondition, BranchConditions, BranchTag, ExtraArg, Frame, GraphN
 import {
   constValue, symAdd, symAtom, symConst, symFloorDiv, symMul, symNeg, symSub, symTrueDiv, type Sym,
 } from "../../model/symbolic.js";
-import { canonicalName, NN_MODULE_ATTRIBUTES } from "../../model/knowledge.js";
+import { canonicalName, isBatchNormType, NN_MODULE_ATTRIBUTES } from "../../model/knowledge.js";
 import { readFunction } from "./indexer.js";
 import {
   BudgetExceeded, FileBudget, LIMITS, checkListSize, closureValue, escapeValue, isRunTimeSize, iterationAtom, listItems, numOf, sizeExprOf, tensorsIn, truthiness, valueKey,
@@ -318,6 +318,8 @@ export class Interpreter {
     if (values[0].k === "unknown" && values.every((v) => v === values[0])) return values[0];
     const keys = values.map(valueKey);
     if (keys[0] !== undefined && keys.every((k) => k === keys[0])) return values[0];
+    const batchNorm = oneBatchNormOfArms(values);
+    if (batchNorm) return batchNorm;
     if (values.every((v) => v.k === "tensor")) {
       if (!this.recording) return UNKNOWN;
       const inputs = values.map((v) => (v as { node: number }).node);
@@ -1489,6 +1491,24 @@ const SIZE_OPS = new Set(["+", "-", "*", "//", "/", "%"]);
  * are; otherwise the items all arms share at the front stay, the rest become "more may follow" (`exact` false)
  * and escape, since an arm may or may not have added them. With no arm falling through, the contents before.
  */
+/**
+ * The arms of an if/else bnlint cannot decide each build a BatchNorm of one type and size, or leave None
+ * (`if cin == cout: self.bn = nn.BatchNorm2d(c) else: self.bn = nn.BatchNorm2d(c, eps=1e-3)`, RepVGG's
+ * `nn.BatchNorm2d(c) if cin == cout and stride == 1 else None`): whichever arm runs, a call through the name
+ * calls one BatchNorm of that size, so the first arm's stands for all of them and the others are left out of
+ * every rule (escaped). Anything else merges as before: the modules are no longer tracked.
+ */
+function oneBatchNormOfArms(values: Value[]): Value | undefined {
+  const built = values.filter((v): v is Extract<Value, { k: "instance" }> => v.k === "instance");
+  if (built.length === 0 || built.length + values.filter((v) => v.k === "none").length !== values.length) return undefined;
+  const first = built[0].inst;
+  const size = (inst: ModuleInstance): string | undefined => (inst.args[0] ?? inst.kwargs.get("num_features"))?.text;
+  const sameKind = (inst: ModuleInstance): boolean => inst.qualname === first.qualname && inst.definedBy === first.definedBy && !inst.escaped && size(inst) === size(first);
+  if (!isBatchNormType(first.qualname) || size(first) === undefined || !built.every((v) => sameKind(v.inst))) return undefined;
+  for (const v of built) if (v.inst !== first) escapeValue(v);
+  return built[0];
+}
+
 function reconcileLists(boxes: ListBox[], ends: { items: ListItem[]; exact: boolean }[][], start: { items: ListItem[]; exact: boolean }[]): void {
   boxes.forEach((box, j) => {
     const arms = ends.map((e) => e[j]);
