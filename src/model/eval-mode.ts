@@ -37,6 +37,12 @@ export interface TrainModeEvalCall {
   readonly callers: readonly SourceRange[];
   /** The model reaches the evaluation code as a module-level global, not through the callers' arguments. */
   readonly viaGlobal?: boolean;
+  /**
+   * The function holding the evaluation code, when the file never calls it but hands it to other code
+   * (`gr.Interface(fn=predict)`, `@app.route(...)`) that runs it after the module's code: `callers[0]` is where
+   * it is handed over.
+   */
+  readonly handedOver?: string;
 }
 
 export interface ScriptAnalysis {

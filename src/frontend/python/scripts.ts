@@ -34,6 +34,8 @@ interface Pending {
   readonly callers: readonly SourceRange[];
   /** The evaluation code reads the model as a module-level global (`model` in `def test(loader)`), not a parameter. */
   readonly viaGlobal: boolean;
+  /** The function's name, when resolved for a function handed to other code rather than called (`runHandedFunctions`). */
+  readonly handedOver?: string;
 }
 
 type Returned = { slot: string } | { label: string; modes: Modes; loaded?: SourceRange } | undefined;
@@ -334,8 +336,24 @@ class UnitWalker {
 
   walkModule(): void {
     const state: FlowState = { vars: new Map(), modes: new Map(), trainedLoops: new Set() };
-    this.walkBlock(this.ctx.index.tree.rootNode, state);
+    const end = this.walkBlock(this.ctx.index.tree.rootNode, state);
+    if (end) this.runHandedFunctions(end);
     this.flush();
+  }
+
+  /**
+   * Functions the file never calls but hands to other code (`gr.Interface(fn=predict)`, `@app.route("/")`): a
+   * server or a UI runs them after the module's code, with the module-level models as that code leaves them.
+   */
+  private runHandedFunctions(end: FlowState): void {
+    for (const { def, site } of handedFunctions(this.ctx.index)) {
+      const summary = this.ctx.summaryOf(def);
+      if (summary.opaque) continue;
+      for (const p of summary.pending) {
+        if (!p.slot.startsWith("global:")) continue;
+        this.resolvePending({ ...p, handedOver: def.name }, end.vars.get(p.slot.slice("global:".length)), site, end);
+      }
+    }
   }
 
   private returnSummary(): Returned {
@@ -892,8 +910,40 @@ class UnitWalker {
       return;
     }
     const modes = p.hasEntry ? unionModes(p.tags, atCall) : p.tags;
-    this.local.set(key, this.finding(modes, { variable: p.variable, model: obj.label!, call: p.call, context: p.context, callers, viaGlobal: p.viaGlobal }));
+    this.local.set(key, this.finding(modes, { variable: p.variable, model: obj.label!, call: p.call, context: p.context, callers, viaGlobal: p.viaGlobal, handedOver: p.handedOver }));
   }
+}
+
+/** Decorators that register a function for a server or a bot to run later (`@app.route("/")`, `@router.post`). */
+const REGISTERING_DECORATOR = /^@\s*[A-Za-z_][\w.]*\.(?:route|get|post|put|patch|delete|websocket|api_route|command|message_handler|event|callback)\b/;
+
+/**
+ * Top-level functions the file never calls but hands to other code: passed as an argument (`fn=predict`,
+ * `gr.Interface(predict, ...)`, `Thread(target=run)`) or registered by a decorator. With where that happens.
+ */
+function handedFunctions(index: ModelIndex): { def: FunctionDef; site: SourceRange }[] {
+  const called = new Set<string>();
+  const handed = new Map<string, SourceRange>();
+  const stack: SyntaxNode[] = [index.tree.rootNode];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    if (node.type === "identifier" && index.functions.has(node.text)) {
+      const parent = node.parent;
+      if (parent?.type === "call" && parent.childForFieldName("function") === node) called.add(node.text);
+      else if (parent?.type === "argument_list" || (parent?.type === "keyword_argument" && parent.childForFieldName("value") === node)) {
+        if (!handed.has(node.text)) handed.set(node.text, rangeOf(node));
+      }
+      continue;
+    }
+    for (const child of node.namedChildren) if (child) stack.push(child);
+  }
+  const out: { def: FunctionDef; site: SourceRange }[] = [];
+  for (const def of index.functions.values()) {
+    if (called.has(def.name)) continue;
+    const decorator = def.node.parent?.type === "decorated_definition" ? def.node.parent.namedChildren.find((c) => c?.type === "decorator" && REGISTERING_DECORATOR.test(c.text)) : undefined;
+    const site = handed.get(def.name) ?? (decorator ? rangeOf(decorator) : undefined);
+    if (site) out.push({ def, site });
+  }
+  return out;
 }
 
 /** Runs the analysis over module-level code and every top-level function of the file. */
