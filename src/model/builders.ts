@@ -19,6 +19,13 @@ export function isBatchNormBuilder(qualname: string): boolean {
   return BATCHNORM_BUILDER.test(qualname);
 }
 
+const BATCHNORM_BUILDER_NAME = new RegExp(`^(?:${BATCHNORM_BUILDER_NAMES})$`);
+
+/** `torch.hub.load("pytorch/vision:v0.10.0", "resnet18", ...)`: torchvision's hub entry points are its builders. */
+export function isBatchNormHubModel(repo: string, model: string): boolean {
+  return /^pytorch\/vision(?::|$)/.test(repo) && BATCHNORM_BUILDER_NAME.test(model);
+}
+
 /** Wrappers that return a module whose train/eval mode is the wrapped model's. */
 export const MODE_TRANSPARENT_WRAPPERS = new Set([
   "torch.nn.DataParallel",

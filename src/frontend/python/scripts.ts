@@ -13,7 +13,7 @@ import type { ForwardGraph } from "../../model/graph.js";
 import { rangeOf, type SourceRange } from "../../model/source.js";
 import type { EvalContext, ScriptAnalysis, TrainModeEvalCall, TrainOrigin } from "../../model/eval-mode.js";
 import {
-  EVAL_NAME_WORDS, isBatchNormBuilder, MODE_NEUTRAL_FUNCTIONS, MODE_NEUTRAL_METHODS, MODE_TRANSPARENT_WRAPPERS,
+  EVAL_NAME_WORDS, isBatchNormBuilder, isBatchNormHubModel, MODE_NEUTRAL_FUNCTIONS, MODE_NEUTRAL_METHODS, MODE_TRANSPARENT_WRAPPERS,
   NO_GRAD_CONTEXTS, SELF_RETURNING_METHODS, TRAIN_NAME_WORDS,
 } from "../../model/builders.js";
 import { classesWrappingBatchNormModels, modelClassesWithBatchNorm } from "./batchnorm-models.js";
@@ -192,6 +192,14 @@ function isTrainingStep(call: SyntaxNode): boolean {
   const method = fn.childForFieldName("attribute")?.text;
   const recv = fn.childForFieldName("object")?.text ?? "";
   return method === "backward" || (method === "step" && /optim|opt\b|^opt|scaler/i.test(recv));
+}
+
+/** The model name of `torch.hub.load("pytorch/vision:…", "resnet18", …)` when it is a torchvision builder with BatchNorm. */
+function hubModelName(parts: CallParts): string | undefined {
+  const literal = (node: SyntaxNode | undefined): string | undefined => (node?.type === "string" ? /^(['"])([^'"\\{}]*)\1$/.exec(node.text)?.[2] : undefined);
+  const repo = literal(parts.positional[0] ?? parts.keywords.get("repo_or_dir"));
+  const model = literal(parts.positional[1] ?? parts.keywords.get("model"));
+  return repo !== undefined && model !== undefined && isBatchNormHubModel(repo, model) ? model : undefined;
 }
 
 function literalBool(node: SyntaxNode | undefined): boolean | undefined {
@@ -755,11 +763,12 @@ class UnitWalker {
       const label = `${node.childForFieldName("function")!.text}(…)`;
       return this.newObject(s, { label }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: label } }));
     }
-    if (!isBatchNormBuilder(q)) return undefined;
+    const hub = q === "torch.hub.load" ? hubModelName(parts) : undefined;
+    if (!isBatchNormBuilder(q) && !hub) return undefined;
     const pretrained = parts.keywords.get("pretrained");
     const weights = parts.keywords.get("weights");
     if (literalBool(pretrained) === true || (weights && weights.type !== "none")) s.loaded ??= rangeOf(node);
-    const label = `${q}()`;
+    const label = hub ? `torch.hub.load(…, "${hub}")` : `${q}()`;
     return this.newObject(s, { label }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: label } }));
   }
 
@@ -951,7 +960,7 @@ export function analyzeScripts(index: ModelIndex, graphs: readonly ForwardGraph[
   const withBatchNorm = modelClassesWithBatchNorm(graphs);
   const ctx = new ScriptContext(index, new Set([...withBatchNorm, ...classesWrappingBatchNormModels(index, withBatchNorm)]));
   // A model is a class of the file with BatchNorm, a torchvision builder, or an inline nn.Sequential listing one.
-  if (ctx.bnClasses.size > 0 || index.imports.mentions("torchvision") || (index.text.includes("Sequential") && index.text.includes("BatchNorm"))) {
+  if (ctx.bnClasses.size > 0 || index.imports.mentions("torchvision") || index.text.includes("hub.load") || (index.text.includes("Sequential") && index.text.includes("BatchNorm"))) {
     for (const def of index.functions.values()) ctx.summaryOf(def);
     new UnitWalker(ctx).walkModule();
   }
