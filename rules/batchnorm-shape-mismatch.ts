@@ -23,8 +23,15 @@ function isSizeParameter(atom: string): boolean {
   return /^[A-Za-z_]\w*$/.test(atom) && !atom.startsWith("__iter");
 }
 
-function certainlyDifferent(a: Sym, b: Sym): boolean {
-  return symKnownDifferent(a, b) || symDifferentIfPositive(a, b, isSizeParameter);
+/**
+ * Certainly different, taking `__init__` parameters as positive and, when the layer's own size is a single
+ * opaque atom (`c_ = int(c2 * e)` in YOLO's CSP blocks, `width // 4`), that atom too: a layer of size 0 is no
+ * layer, so `BatchNorm2d(c_)` on the `torch.cat` of two `c_`-channel tensors gets `2 * c_ != c_`.
+ */
+function certainlyDifferent(a: Sym, b: Sym, layerSize?: Sym): boolean {
+  const atoms = layerSize ? symbolic.symAtoms(layerSize) : [];
+  const ownSize = atoms.length === 1 && symbolic.symEquals(layerSize!, symbolic.symAtom(atoms[0]!)) ? atoms[0] : undefined;
+  return symKnownDifferent(a, b) || symDifferentIfPositive(a, b, (atom) => isSizeParameter(atom) || atom === ownSize);
 }
 
 function ctorValue(inst: ModuleInstance, index: number, keyword: string): ModuleInstance["args"][number]["value"] | undefined {
@@ -119,7 +126,7 @@ function checkBatchNorm(context: Ctx, graph: ForwardGraph, shapes: GraphShapes, 
   const channels = input.dims[1];
   const features = ctorSym(inst, 0, "num_features");
   const tensor = checkedTensor(inst);
-  if (!channels || !features || !tensor || !certainlyDifferent(channels, features)) return;
+  if (!channels || !features || !tensor || !certainlyDifferent(channels, features, features)) return;
   const origin = input.origins[1];
   context.report({
     messageId: "channels",
@@ -140,7 +147,7 @@ function checkLinear(context: Ctx, graph: ForwardGraph, shapes: GraphShapes, nod
   if (!input || input.dims.length < 1 || node.inputs.length !== 1) return;
   const features = input.dims[input.dims.length - 1];
   const inFeatures = ctorSym(inst, 0, "in_features");
-  if (!features || !inFeatures || !certainlyDifferent(features, inFeatures)) return;
+  if (!features || !inFeatures || !certainlyDifferent(features, inFeatures, inFeatures)) return;
   const rowsSym = input.dims.slice(0, -1).reduce<Sym | undefined>((acc, d) => (acc && d ? symbolic.symMul(acc, d) : undefined), symbolic.symConst(1));
   const rows = rowsSym && constValue(rowsSym) !== undefined ? symToString(rowsSym) : "N";
   const out = ctorSym(inst, 1, "out_features");
@@ -175,7 +182,7 @@ export default defineRule({
     },
     docs: {
       whatItDoes:
-        "Propagates tensor shapes with symbolic sizes through the forward pass (convolutions, pooling, Linear, flatten/view/reshape, torch.cat, broadcasting, permute/transpose, submodules and nn.Sequential) and checks every BatchNorm call: `num_features` must equal the channel dimension (dim 1) of its input, and the input must have the rank the class needs (BatchNorm1d 2-D or 3-D, BatchNorm2d 4-D, BatchNorm3d 5-D). Sizes may be numbers or expressions over `__init__` parameters: `BatchNorm2d(planes * 2)` after a conv with `planes` output channels is a mismatch, `norm_layer(planes * self.expansion)` after `conv1x1(width, planes * 4)` with `expansion = 4` is not. When spatial sizes are known (`--input-shape`, or adaptive pooling), a Linear after a flatten is checked against the feature count too.",
+        "Propagates tensor shapes with symbolic sizes through the forward pass (convolutions, pooling, Linear, flatten/view/reshape, torch.cat, broadcasting, permute/transpose, submodules and nn.Sequential) and checks every BatchNorm call: `num_features` must equal the channel dimension (dim 1) of its input, and the input must have the rank the class needs (BatchNorm1d 2-D or 3-D, BatchNorm2d 4-D, BatchNorm3d 5-D). Sizes may be numbers or expressions over `__init__` parameters: `BatchNorm2d(planes * 2)` after a conv with `planes` output channels is a mismatch, `norm_layer(planes * self.expansion)` after `conv1x1(width, planes * 4)` with `expansion = 4` is not. A width bnlint cannot simplify (`c_ = int(c2 * e)` in YOLO's CSP blocks) counts as at least 1 when it is the layer's own size, so `BatchNorm2d(c_)` on the `torch.cat` of two `c_`-channel tensors is a mismatch. When spatial sizes are known (`--input-shape`, or adaptive pooling), a Linear after a flatten is checked against the feature count too.",
       whyIsThisBad:
         "Python runs the model only when it is called, so a BatchNorm built for the wrong number of channels or for the wrong rank fails at run time, often after data loading, at the first batch or in a rarely taken branch, with `running_mean should contain 32 elements not 1` or `expected 4D input (got 2D input)`. The mistake usually comes from a copy-pasted layer or a channel count changed in one place only.",
       example: {

@@ -68,10 +68,32 @@ export function symSub(a: Sym, b: Sym): Sym {
   return symAdd(a, symNeg(b));
 }
 
+/**
+ * The atoms of a monomial key, split at the `*` that joins them: one inside brackets belongs to an opaque atom
+ * (`int(c2 * 0.5)`, `x.shape[0]`) and stays with it.
+ */
+function keyAtoms(key: string): string[] {
+  if (!key.includes("(") && !key.includes("[")) return key.split("*");
+  const atoms: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < key.length; i++) {
+    const ch = key[i];
+    if (ch === "(" || ch === "[") depth++;
+    else if (ch === ")" || ch === "]") depth--;
+    else if (ch === "*" && depth === 0) {
+      atoms.push(key.slice(start, i));
+      start = i + 1;
+    }
+  }
+  atoms.push(key.slice(start));
+  return atoms;
+}
+
 function mulKeys(a: string, b: string): string {
   if (a === "") return b;
   if (b === "") return a;
-  return [...a.split("*"), ...b.split("*")].sort().join("*");
+  return [...keyAtoms(a), ...keyAtoms(b)].sort().join("*");
 }
 
 export function symMul(a: Sym, b: Sym): Sym | undefined {
@@ -139,7 +161,7 @@ export function symKey(a: Sym): string {
 
 export function symAtoms(a: Sym): string[] {
   const out = new Set<string>();
-  for (const k of a.terms.keys()) if (k !== "") for (const atom of k.split("*")) out.add(atom);
+  for (const k of a.terms.keys()) if (k !== "") for (const atom of keyAtoms(k)) out.add(atom);
   return [...out];
 }
 
@@ -153,7 +175,7 @@ export function symToString(a: Sym): string {
   const parts: string[] = [];
   const entries = [...a.terms].sort(([x], [y]) => (x === "" ? 1 : y === "" ? -1 : x < y ? -1 : 1));
   for (const [k, v] of entries) {
-    const atoms = k === "" ? [] : k.split("*");
+    const atoms = k === "" ? [] : keyAtoms(k);
     const abs = Math.abs(v);
     let body: string;
     if (atoms.length === 0) body = formatNumber(abs);

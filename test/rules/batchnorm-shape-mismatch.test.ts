@@ -12,6 +12,39 @@ const head = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as
 runRuleTests(rule, {
   valid: [
     {
+      name: "a CSP block whose BatchNorm is built for both halves: BatchNorm2d(2 * c_) on the cat of two c_",
+      code: py`
+        import torch
+        import torch.nn as nn
+        class CSP(nn.Module):
+            def __init__(self, c1, c2, e=0.5):
+                super().__init__()
+                c_ = int(c2 * e)
+                self.cv1 = nn.Conv2d(c1, c_, 1, bias=False)
+                self.cv2 = nn.Conv2d(c1, c_, 1, bias=False)
+                self.bn = nn.BatchNorm2d(2 * c_)
+            def forward(self, x):
+                return self.bn(torch.cat((self.cv1(x), self.cv2(x)), dim=1))
+      `,
+    },
+    {
+      name: "opaque widths that may differ by an unknown amount: BatchNorm2d(c_) on c_ + k channels",
+      code: py`
+        import torch
+        import torch.nn as nn
+        class Odd(nn.Module):
+            def __init__(self, c1, c2, k, e=0.5):
+                super().__init__()
+                c_ = int(c2 * e)
+                extra = int(k * e)
+                self.cv1 = nn.Conv2d(c1, c_, 1, bias=False)
+                self.cv2 = nn.Conv2d(c1, extra, 1, bias=False)
+                self.bn = nn.BatchNorm2d(c_)
+            def forward(self, x):
+                return self.bn(torch.cat((self.cv1(x), self.cv2(x)), dim=1))
+      `,
+    },
+    {
       name: "Conv2d then BatchNorm2d of its out_channels, keyword arguments",
       code: head + py`
         class Net(nn.Module):
@@ -125,6 +158,24 @@ runRuleTests(rule, {
     },
   ],
   invalid: [
+    {
+      // yolov7 / YOLOX / mmdet CSP blocks compute hidden widths as `int(c2 * e)`; a layer of size 0 is no layer.
+      name: "a BatchNorm of an int() hidden width on the torch.cat of two tensors of that width",
+      code: py`
+        import torch
+        import torch.nn as nn
+        class CSPLike(nn.Module):
+            def __init__(self, c1, c2, e=0.5):
+                super().__init__()
+                c_ = int(c2 * e)
+                self.cv1 = nn.Conv2d(c1, c_, 1, bias=False)
+                self.cv2 = nn.Conv2d(c1, c_, 1, bias=False)
+                self.bn = nn.BatchNorm2d(c_)
+            def forward(self, x):
+                return self.bn(torch.cat((self.cv1(x), self.cv2(x)), dim=1))
+      `,
+      errors: [{ messageId: "channels", line: 11, messageIncludes: "receives int(c2 * 0.5) * 2 channels from `torch.cat`" }],
+    },
     {
       name: "numbers: BatchNorm2d(64) after Conv2d(32, 32, 3)",
       code: head + py`
