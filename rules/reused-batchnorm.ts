@@ -28,7 +28,7 @@ function runsThatMixDistributions(graph: ForwardGraph, runs: GraphNode[]): { bad
     for (let i = 0; i < j; i++) {
       const a = runs[i];
       const b = runs[j];
-      if (mutuallyExclusive(a, b)) continue;
+      if (mutuallyExclusive(a, b, graph.branchConditions)) continue;
       if (dependsOn(graph, b, a)) {
         chained = true;
         bad.add(b);
@@ -114,7 +114,7 @@ export default defineRule({
       fix:
         "Declare one BatchNorm per call site (same constructor arguments) and call each once; in an nn.Sequential, list a new instance instead of the same one twice. The fix is unsafe: parameter names change (`bn.weight` becomes `bn1.weight`, `bn2.weight`), so checkpoints saved before need their keys mapped. `--fix --unsafe-fixes` does this for separate call sites (`self.bn_2 = ...` declared after `self.bn`, the second call renamed) and for an instance listed twice in an nn.Sequential; a suggestion keeps one shared weight and bias with separate running statistics, for towers that share on purpose. Loops of known length and instances handed to two submodules get a suggestion (an nn.ModuleList indexed by the loop variable; a new instance for the second submodule), never an automatic fix.",
       knownLimitations:
-        "Silent when the runs are independent and every input comes from the same module path: one tower applied to several inputs (SimSiam's predictor on two views, Barlow Twins' `self.bn(z1)` and `self.bn(z2)`) shares weights by design and its statistics see one distribution. A shared module is followed back to its own inputs, though: CBAM's shared MLP with BatchNorm run on the average-pooled and on the max-pooled descriptor is reported, since those are two distributions. Silent for calls in exclusive if/else branches, for modules reached through `getattr(self, name)` with a name bnlint cannot compute (from outside the class, or over a loop of unknown length), and for instances handed to code outside the file.",
+        "Silent when the runs are independent and every input comes from the same module path: one tower applied to several inputs (SimSiam's predictor on two views, Barlow Twins' `self.bn(z1)` and `self.bn(z2)`) shares weights by design and its statistics see one distribution. A shared module is followed back to its own inputs, though: CBAM's shared MLP with BatchNorm run on the average-pooled and on the max-pooled descriptor is reported, since those are two distributions. Silent for calls in exclusive if/else branches (also under two ifs on one `self` flag bnlint cannot decide that need it with opposite values: `if self.pre_norm: x = self.norm(x)` … `if not self.pre_norm: x = self.norm(x)`), for modules reached through `getattr(self, name)` with a name bnlint cannot compute (from outside the class, or over a loop of unknown length), and for instances handed to code outside the file.",
     },
   },
   check(context) {

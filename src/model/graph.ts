@@ -47,6 +47,12 @@ export type ArmCondition = RunCondition | "else" | undefined;
 export interface BranchConditions {
   readonly line: number;
   readonly arms: readonly ArmCondition[];
+  /**
+   * For `if self.flag:` / `if not self.flag:` (with or without else) on a flag bnlint cannot decide: which flag
+   * (its instance and attribute path) and whether the first arm runs when it is false. Two ifs on one flag with
+   * opposite needs never both run their arms: `if self.pre_norm: x = self.norm(x)` … `if not self.pre_norm: …`.
+   */
+  readonly flag?: { readonly key: string; readonly negated: boolean };
 }
 
 export interface LoopTag {

@@ -1,5 +1,5 @@
 /** Questions rules ask of a forward graph. Anything two rules (or a rule and the fixer) need lives here. */
-import type { ForwardGraph, GraphNode } from "./graph.js";
+import type { BranchConditions, ForwardGraph, GraphNode } from "./graph.js";
 import type { ModuleInstance } from "./values.js";
 import type { SourceRange } from "./source.js";
 import { rangeKey } from "./source.js";
@@ -51,9 +51,23 @@ export function batchNormRuns(graph: ForwardGraph): Map<ModuleInstance, GraphNod
   return out;
 }
 
-/** Two nodes in different arms of one if/else never run in the same forward pass. */
-export function mutuallyExclusive(a: GraphNode, b: GraphNode): boolean {
-  for (const ta of a.branches) for (const tb of b.branches) if (ta.ifId === tb.ifId && ta.arm !== tb.arm) return true;
+/**
+ * Two nodes in different arms of one if/else never run in the same forward pass; nor do nodes under two ifs on
+ * one undecided flag that need it with opposite values (`conditions`: the graph's `branchConditions`).
+ */
+export function mutuallyExclusive(a: GraphNode, b: GraphNode, conditions?: ReadonlyMap<number, BranchConditions>): boolean {
+  for (const ta of a.branches) {
+    for (const tb of b.branches) {
+      if (ta.ifId === tb.ifId) {
+        if (ta.arm !== tb.arm) return true;
+        continue;
+      }
+      const fa = conditions?.get(ta.ifId)?.flag;
+      const fb = conditions?.get(tb.ifId)?.flag;
+      const needs = (arm: number, negated: boolean): boolean => (arm === 0) !== negated; // the flag's truth for this arm
+      if (fa && fb && fa.key === fb.key && needs(ta.arm, fa.negated) !== needs(tb.arm, fb.negated)) return true;
+    }
+  }
   return false;
 }
 

@@ -4,6 +4,26 @@ import { py, runRuleTests } from "../helpers/rule-tester.js";
 runRuleTests(rule, {
   valid: [
     {
+      // PatchTST's encoder layer, `ConvBlock(bn_first=...)`: pre-norm or post-norm, never both.
+      name: "`if self.pre_norm:` and `if not self.pre_norm:` on an undecided flag guard the two calls",
+      code: py`
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, d, pre_norm):
+                super().__init__()
+                self.pre_norm = pre_norm
+                self.ff = nn.Linear(d, d)
+                self.norm = nn.BatchNorm1d(d)
+            def forward(self, x):
+                if self.pre_norm:
+                    x = self.norm(x)
+                x = x + self.ff(x)
+                if not (self.pre_norm):
+                    x = self.norm(x)
+                return x
+      `,
+    },
+    {
       // RepVGG: the identity branch's BatchNorm exists only when shapes allow; each arm of forward runs once.
       name: "RepVGG's `nn.BatchNorm2d(c) if cin == cout and stride == 1 else None`, called once",
       code: py`
@@ -220,6 +240,26 @@ runRuleTests(rule, {
     },
   ],
   invalid: [
+    {
+      name: "two calls under `if self.pre_norm:` twice: both run when the flag is set",
+      code: py`
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, d, pre_norm):
+                super().__init__()
+                self.pre_norm = pre_norm
+                self.ff = nn.Linear(d, d)
+                self.norm = nn.BatchNorm1d(d)
+            def forward(self, x):
+                if self.pre_norm:
+                    x = self.norm(x)
+                x = x + self.ff(x)
+                if self.pre_norm:
+                    x = self.norm(x)
+                return x
+      `,
+      errors: [{ messageId: "reused", line: 13, messageIncludes: "`self.norm` (BatchNorm1d(d)) runs 2 times" }],
+    },
     {
       // A real-code round's repro: the arms depend on constructor arguments without defaults.
       name: "a BatchNorm of the same size built in either arm of an undecided if/else, called twice",

@@ -635,14 +635,32 @@ export class Interpreter {
     if (!decided && !hasElse) live.push({ when: "else" }); // the implicit "no arm taken"
     if (live.length === 1) return live[0].body ? this.execBlock(live[0].body, scope) : "next";
     if (live.length === 0) return "next";
-    return this.execArms(live, scope, stmt);
+    const flag = live.length === 2 && live[1].when === "else" && arms[0]?.cond && live[0].body === arms[0].body ? this.flagOf(arms[0].cond, scope) : undefined;
+    return this.execArms(live, scope, stmt, flag);
+  }
+
+  /** `self.flag`, `not self.cfg.flag`: the flag as a key of its instance and path, for `BranchConditions.flag`. */
+  private flagOf(cond: SyntaxNode, scope: Scope): { key: string; negated: boolean } | undefined {
+    let node: SyntaxNode | null = cond;
+    let negated = false;
+    for (let depth = 0; node && depth < 8; depth++) {
+      if (node.type === "parenthesized_expression" && node.namedChildCount === 1) node = node.namedChildren[0];
+      else if (node.type === "not_operator") {
+        negated = !negated;
+        node = node.childForFieldName("argument");
+      } else break;
+    }
+    if (!node || node.type !== "attribute" || scope.self?.k !== "instance") return undefined;
+    const path = node.text.split(".");
+    if (path[0] !== "self" || path.length < 2 || !path.every((p) => /^[A-Za-z_]\w*$/.test(p))) return undefined;
+    return { key: `${scope.self.inst.id}.${path.slice(1).join(".")}`, negated };
   }
 
   /** Runs exclusive arms from the same starting state, then merges names and attributes. */
-  execArms(arms: { body?: SyntaxNode; run?: (scope: Scope) => Value; when?: ArmCondition }[], scope: Scope, node: SyntaxNode): Flow {
+  execArms(arms: { body?: SyntaxNode; run?: (scope: Scope) => Value; when?: ArmCondition }[], scope: Scope, node: SyntaxNode, flag?: { key: string; negated: boolean }): Flow {
     const ifId = this.nextIfId++;
     if (this.recording) {
-      this.branchConditions.set(ifId, { line: rangeOf(node).start.line, arms: arms.map((a) => a.when) });
+      this.branchConditions.set(ifId, { line: rangeOf(node).start.line, arms: arms.map((a) => a.when), ...(flag ? { flag } : {}) });
       this.ifNodes.set(ifId, node);
     }
     const startEnv = new Map(scope.env);
