@@ -94,12 +94,17 @@ export const SCORE_LAYERS: ReadonlyMap<string, { index: number; keyword: string 
 ]);
 
 /** Names that mean "number of classes". */
-export const CLASS_COUNT_NAME = /^(num_?classes|n_?classes|nclass(es)?|num_?class|n_?class|nb_?classes|class_?num|classes_?num|num_?labels|n_?labels|num_?categories|num_outputs_classes)$/i;
+export const CLASS_COUNT_NAME = /^(num_?classes|n_?classes|nclass(es)?|num_?class|n_?class|nb_?classes|class_?num|classes_?num|num_?labels|n_?labels|num_?categories|num_outputs_classes|classes|num_?cls|n_?cls)$/i;
 /**
  * Names of an output size that is an embedding or feature width, not a class count (`nn.Linear(c, num_features)`
  * in ArcFace's backbone, whose BatchNorm1d on the embedding is by design).
  */
 export const EMBEDDING_SIZE_NAME = /^(num_?features|n_?features|n_?feats?|feat(ure)?s?_?(dim|size|len)|embed(ding)?s?(_?(dim|size|len))?|emb_?(dim|size)|latent_?(dim|size)?|hidden_?(dim|size)|proj(ection)?_?(dim|size)|z_?dim|code_?(dim|size))$/i;
+/**
+ * Names of a generic layer width (`nn.Linear(in_dim, out_dim)` in a reusable Linear + BatchNorm block): nothing
+ * says class scores, so a head-like layer name alone (`self.fc`) does not make them.
+ */
+export const GENERIC_SIZE_NAME = /^(out_?(dim|size|features|channels|planes|ch|chs|c)|output_?(dim|size|features|channels)|dim_?out|outdim|d_?model|dim|width|inner_?dim|mid_?(dim|channels)|planes|channels|units)$/i;
 /** Names of layers that are classification heads. */
 export const HEAD_LAYER_NAME = /^(fc|classifier|head|logits?|cls|cls_head|classification_head|last_linear)$/i;
 

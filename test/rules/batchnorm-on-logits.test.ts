@@ -4,6 +4,23 @@ import { py, runRuleTests } from "../helpers/rule-tester.js";
 runRuleTests(rule, {
   valid: [
     {
+      // A real-code round: reusable "Linear + optional BatchNorm" blocks name their layer `fc` too.
+      name: "a generic Linear + BatchNorm block: `self.fc` to `out_dim` is no classifier",
+      code: py`
+        import torch.nn as nn
+        class FCBlock(nn.Module):
+            def __init__(self, in_dim, out_dim, use_bn):
+                super().__init__()
+                self.fc = nn.Linear(in_dim, out_dim, bias=not use_bn)
+                self.bn = nn.BatchNorm1d(out_dim) if use_bn else None
+            def forward(self, x):
+                x = self.fc(x)
+                if self.bn is not None:
+                    x = self.bn(x)
+                return x
+      `,
+    },
+    {
       name: "BatchNorm on an embedding (face recognition)",
       code: py`
         import torch.nn as nn
@@ -54,6 +71,20 @@ runRuleTests(rule, {
     },
   ],
   invalid: [
+    {
+      name: "Linear to `classes` (a class count by its name), BatchNorm1d, returned",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self, classes):
+                super().__init__()
+                self.out = nn.Linear(256, classes)
+                self.bn = nn.BatchNorm1d(classes)
+            def forward(self, x):
+                return self.bn(self.out(x))
+      `,
+      errors: [{ messageId: "onLogits", line: 8, messageIncludes: ["class scores of `self.out`", "`classes`"] }],
+    },
     {
       name: "Linear to num_classes, BatchNorm1d, returned",
       code: py`

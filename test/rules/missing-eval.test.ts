@@ -17,6 +17,33 @@ const model = py`
 
 runRuleTests(rule, {
   valid: [
+    { name: "a torchvision builder with another norm_layer (FrozenBatchNorm2d) keeps no running statistics", code: py`
+      import torch
+      from torchvision import models
+      from torchvision.ops import FrozenBatchNorm2d
+      model = models.resnet50(weights=None, norm_layer=FrozenBatchNorm2d)
+      model.load_state_dict(torch.load("frozen.pth"))
+      with torch.no_grad():
+          out = model(torch.randn(1, 3, 224, 224))
+    ` },
+    { name: "`model.backbone.eval()` on the part that holds the BatchNorms: the model's mode is not known", code: py`
+      import torch
+      import torch.nn as nn
+      from torchvision import models
+      class Classifier(nn.Module):
+          def __init__(self):
+              super().__init__()
+              self.backbone = models.resnet18(weights=None)
+              self.head = nn.Linear(1000, 10)
+          def forward(self, x):
+              return self.head(self.backbone(x))
+      def predict(x):
+          model = Classifier()
+          model.load_state_dict(torch.load("clf.pth"))
+          model.backbone.eval()
+          with torch.no_grad():
+              return model(x).argmax(1)
+    ` },
     { name: "a loop over validation data after model.eval(), in an epoch loop that calls model.train()", code: model + py`
       net = Net()
       opt = torch.optim.SGD(net.parameters(), lr=0.1)

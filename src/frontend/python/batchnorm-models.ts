@@ -72,7 +72,7 @@ export function classesWrappingBatchNormModels(index: ModelIndex, withBatchNorm:
         if (!fn) return false;
         if (fn.type === "identifier" && index.classByName.has(fn.text)) return found.has(fn.text);
         const q = qualifiedNameOf(fn, index.imports);
-        return q !== undefined && isBatchNormBuilder(q);
+        return q !== undefined && isBatchNormBuilder(q) && builderKeepsBatchNorm(call);
       });
       if (builds) {
         found.add(cls.name);
@@ -82,4 +82,21 @@ export function classesWrappingBatchNormModels(index: ModelIndex, withBatchNorm:
   }
   for (const name of withBatchNorm) found.delete(name);
   return found;
+}
+
+/**
+ * Whether a torchvision builder call keeps BatchNorm with running statistics: not with another `norm_layer`
+ * (`FrozenBatchNorm2d`, a GroupNorm lambda, InstanceNorm) nor quantized (`quantize=True` fuses BatchNorm into
+ * the convolutions).
+ */
+export function builderKeepsBatchNorm(call: SyntaxNode): boolean {
+  const args = call.childForFieldName("arguments");
+  for (const arg of args?.namedChildren ?? []) {
+    if (arg?.type !== "keyword_argument") continue;
+    const name = arg.childForFieldName("name")?.text;
+    const value = arg.childForFieldName("value")?.text ?? "";
+    if (name === "norm_layer" && (!value.includes("BatchNorm") || value.includes("Frozen"))) return false;
+    if (name === "quantize" && value === "True") return false;
+  }
+  return true;
 }

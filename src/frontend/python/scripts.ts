@@ -16,7 +16,7 @@ import {
   EVAL_NAME_WORDS, isBatchNormBuilder, isBatchNormHubModel, MODE_NEUTRAL_FUNCTIONS, MODE_NEUTRAL_METHODS, MODE_TRANSPARENT_WRAPPERS,
   NO_GRAD_CONTEXTS, SELF_RETURNING_METHODS, TRAIN_NAME_WORDS,
 } from "../../model/builders.js";
-import { classesWrappingBatchNormModels, modelClassesWithBatchNorm } from "./batchnorm-models.js";
+import { builderKeepsBatchNorm, classesWrappingBatchNormModels, modelClassesWithBatchNorm } from "./batchnorm-models.js";
 import { canonicalName, isBatchNormType } from "../../model/knowledge.js";
 import {
   cloneState, ENTRY, EVAL, forgetTrainInEval, hasKind, mayBeEval, mergeStates, modesOf, stateKey, substituteEntry,
@@ -704,6 +704,7 @@ class UnitWalker {
       if (q === undefined || s.vars.has(recvNode.text)) {
         const recv = this.expr(recvNode, s);
         if (recv !== undefined) return this.modelMethod(recv, method, node, parts, s);
+        if (method === "eval" || method === "train") this.partModeSet(recvNode, s);
         const argIds = this.evalArgs(parts, s);
         if (isTrainingStep(node)) this.recordTraining(s);
         for (const id of argIds) this.escapeIf(id, s);
@@ -744,6 +745,17 @@ class UnitWalker {
     return undefined;
   }
 
+  /**
+   * `.eval()` / `.train()` on a part of a tracked model (`model.backbone.eval()`): which of its BatchNorms that
+   * covers is not known, so neither is the model's mode.
+   */
+  private partModeSet(recvNode: SyntaxNode, s: FlowState): void {
+    let root: SyntaxNode | null = recvNode;
+    while (root && (root.type === "attribute" || root.type === "subscript")) root = root.childForFieldName(root.type === "attribute" ? "object" : "value");
+    const id = root?.type === "identifier" ? s.vars.get(root.text) : undefined;
+    if (id !== undefined) s.modes.set(id, UNKNOWN_MODE);
+  }
+
   private evalArgs(parts: CallParts, s: FlowState): (number | undefined)[] {
     return [...parts.positional, ...parts.keywords.values()].map((a) => this.expr(a, s));
   }
@@ -764,7 +776,7 @@ class UnitWalker {
       return this.newObject(s, { label }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: label } }));
     }
     const hub = q === "torch.hub.load" ? hubModelName(parts) : undefined;
-    if (!isBatchNormBuilder(q) && !hub) return undefined;
+    if ((!isBatchNormBuilder(q) && !hub) || !builderKeepsBatchNorm(node)) return undefined;
     const pretrained = parts.keywords.get("pretrained");
     const weights = parts.keywords.get("weights");
     if (literalBool(pretrained) === true || (weights && weights.type !== "none")) s.loaded ??= rangeOf(node);
