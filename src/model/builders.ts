@@ -7,7 +7,7 @@
 const BATCHNORM_BUILDER_NAMES =
   "resnet\\d+|resnext\\w+|wide_resnet\\w+|vgg\\d+_bn|densenet\\d+|mobilenet_v2|mobilenet_v3_(?:large|small)|" +
   "efficientnet_\\w+|inception_v3|googlenet|shufflenet_v2_\\w+|mnasnet\\w+|regnet_\\w+|" +
-  "deeplabv3_\\w+|fcn_resnet\\w+|lraspp_mobilenet_v3_large|r3d_18|r2plus1d_18|mc3_18";
+  "deeplabv3_\\w+|fcn_resnet\\w+|lraspp_mobilenet_v3_large|r3d_18|r2plus1d_18|mc3_18|maxvit_t";
 // `torchvision.models.resnet50`, or through the submodule that defines it (`torchvision.models.resnet.resnet50`,
 // `torchvision.models.segmentation.deeplabv3.deeplabv3_resnet50`).
 const BATCHNORM_BUILDER = new RegExp(`^torchvision\\.models\\.(?:\\w+\\.){0,2}(?:${BATCHNORM_BUILDER_NAMES})$`);
@@ -24,6 +24,11 @@ const BATCHNORM_BUILDER_NAME = new RegExp(`^(?:${BATCHNORM_BUILDER_NAMES})$`);
 /** `torch.hub.load("pytorch/vision:v0.10.0", "resnet18", ...)`: torchvision's hub entry points are its builders. */
 export function isBatchNormHubModel(repo: string, model: string): boolean {
   return /^pytorch\/vision(?::|$)/.test(repo) && BATCHNORM_BUILDER_NAME.test(model);
+}
+
+/** `torchvision.models.get_model("resnet50", weights=...)`: the builder by its registered name. */
+export function isBatchNormBuilderName(name: string): boolean {
+  return BATCHNORM_BUILDER_NAME.test(name);
 }
 
 /** Wrappers that return a module whose train/eval mode is the wrapped model's. */

@@ -216,6 +216,13 @@ runRuleTests(rule, {
     ` },
   ],
   invalid: [
+    { name: "torchvision.models.get_model(\"resnet50\") is a builder by its registered name", code: py`
+      import torch
+      import torchvision
+      model = torchvision.models.get_model("resnet50", weights="DEFAULT")
+      with torch.no_grad():
+          logits = model(torch.randn(1, 3, 224, 224))
+    `, errors: [{ messageId: "missingEval", line: 5, messageIncludes: "`model` (torchvision.models.get_model(\"resnet50\"), which contains BatchNorm)" }] },
     { name: "a train/val phase loop without the eval() for the val phase", code: model + py`
       def train_model(net, loaders, opt):
           for epoch in range(3):

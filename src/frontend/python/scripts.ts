@@ -13,7 +13,7 @@ import type { ForwardGraph } from "../../model/graph.js";
 import { rangeOf, type SourceRange } from "../../model/source.js";
 import type { EvalContext, ScriptAnalysis, TrainModeEvalCall, TrainOrigin } from "../../model/eval-mode.js";
 import {
-  EVAL_NAME_WORDS, isBatchNormBuilder, isBatchNormHubModel, MODE_NEUTRAL_FUNCTIONS, MODE_NEUTRAL_METHODS, MODE_TRANSPARENT_WRAPPERS,
+  EVAL_NAME_WORDS, isBatchNormBuilder, isBatchNormBuilderName, isBatchNormHubModel, MODE_NEUTRAL_FUNCTIONS, MODE_NEUTRAL_METHODS, MODE_TRANSPARENT_WRAPPERS,
   NO_GRAD_CONTEXTS, SELF_RETURNING_METHODS, TRAIN_NAME_WORDS,
 } from "../../model/builders.js";
 import { builderKeepsBatchNorm, classesWrappingBatchNormModels, modelClassesWithBatchNorm } from "./batchnorm-models.js";
@@ -200,6 +200,13 @@ function hubModelName(parts: CallParts): string | undefined {
   const repo = literal(parts.positional[0] ?? parts.keywords.get("repo_or_dir"));
   const model = literal(parts.positional[1] ?? parts.keywords.get("model"));
   return repo !== undefined && model !== undefined && isBatchNormHubModel(repo, model) ? model : undefined;
+}
+
+/** The name of `torchvision.models.get_model("resnet50", ...)` when it is a builder with BatchNorm. */
+function registeredModelName(parts: CallParts): string | undefined {
+  const arg = parts.positional[0] ?? parts.keywords.get("name");
+  const name = arg?.type === "string" ? /^(['"])(\w+)\1$/.exec(arg.text)?.[2] : undefined;
+  return name !== undefined && isBatchNormBuilderName(name) ? name : undefined;
 }
 
 function literalBool(node: SyntaxNode | undefined): boolean | undefined {
@@ -775,12 +782,12 @@ class UnitWalker {
       const label = `${node.childForFieldName("function")!.text}(…)`;
       return this.newObject(s, { label }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: label } }));
     }
-    const hub = q === "torch.hub.load" ? hubModelName(parts) : undefined;
+    const hub = q === "torch.hub.load" ? hubModelName(parts) : q === "torchvision.models.get_model" ? registeredModelName(parts) : undefined;
     if ((!isBatchNormBuilder(q) && !hub) || !builderKeepsBatchNorm(node)) return undefined;
     const pretrained = parts.keywords.get("pretrained");
     const weights = parts.keywords.get("weights");
     if (literalBool(pretrained) === true || (weights && weights.type !== "none")) s.loaded ??= rangeOf(node);
-    const label = hub ? `torch.hub.load(…, "${hub}")` : `${q}()`;
+    const label = hub ? (q === "torch.hub.load" ? `torch.hub.load(…, "${hub}")` : `${q}("${hub}")`) : `${q}()`;
     return this.newObject(s, { label }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: label } }));
   }
 
