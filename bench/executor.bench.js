@@ -91,7 +91,7 @@ export default async function (log) {
   // Alternating rounds: other load on the machine only adds time, so the fastest round of each is compared.
   const ours = [];
   const theirs = [];
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 5; round++) {
     t = performance.now();
     for (let i = 0; i < STEPS; i++) tf.dispose(exec.forward([x], { training: true, updateStats: true }).outputs);
     ours.push((performance.now() - t) / STEPS);
