@@ -5,8 +5,9 @@ import type { Sym } from "../model/symbolic.js";
 /** Conv{k}d and friends: the layer fixes the input's rank (k + 2, batched) and its channels. */
 interface FirstLayer {
   rank: number;
-  channelsArg: number;
-  keyword: string;
+  /** Where the layer's constructor names the input's channels; undefined for layers that fix only the rank. */
+  channelsArg?: number;
+  keyword?: string;
 }
 const CHANNEL_FIRST_LAYERS: ReadonlyMap<string, FirstLayer> = new Map<string, FirstLayer>([
   ...[1, 2, 3].flatMap((k): [string, FirstLayer][] => [
@@ -15,6 +16,8 @@ const CHANNEL_FIRST_LAYERS: ReadonlyMap<string, FirstLayer> = new Map<string, Fi
   ]),
   ...[2, 3].flatMap((k): [string, FirstLayer][] => [
     [`torch.nn.BatchNorm${k}d`, { rank: k + 2, channelsArg: 0, keyword: "num_features" }],
+    // A model that starts by pooling (DeepLab's image-pooling branch as a module of its own): batched images.
+    ...["AdaptiveAvgPool", "AdaptiveMaxPool", "AvgPool", "MaxPool"].map((pool): [string, FirstLayer] => [`torch.nn.${pool}${k}d`, { rank: k + 2 }]),
   ]),
 ]);
 
@@ -27,7 +30,7 @@ export function firstLayerShape(graph: ForwardGraph, input: GraphNode): { dims: 
   const qualname = first?.op === "call_module" ? first.instance?.qualname : undefined;
   const layer = qualname ? CHANNEL_FIRST_LAYERS.get(qualname) : undefined;
   if (!first || !layer || first.inputs[0] !== input.id) return undefined;
-  const arg = first.instance!.args[layer.channelsArg]?.value ?? first.instance!.kwargs.get(layer.keyword)?.value;
+  const arg = layer.channelsArg === undefined ? undefined : (first.instance!.args[layer.channelsArg]?.value ?? first.instance!.kwargs.get(layer.keyword!)?.value);
   const channels = arg?.k === "num" || arg?.k === "unknown" ? arg.sym : undefined;
   const dims: (Sym | undefined)[] = Array(layer.rank).fill(undefined);
   dims[1] = channels;

@@ -76,6 +76,30 @@ runRuleTests(rule, {
               net(x.float()).sum().backward()
               opt.step()
     `, errors: [{ messageId: "lastBatchOne", line: 17, column: 10, messageIncludes: "splits 65 samples into batches of 32" }] },
+    { name: "a model that starts by global pooling (an image-pooling branch on its own): batched images, BatchNorm on (N, C, 1, 1)", code: py`
+      import torch
+      import torch.nn as nn
+      from torch.utils.data import DataLoader
+
+      class ImagePool(nn.Module):
+          def __init__(self, cin=64, cout=32):
+              super().__init__()
+              self.pool = nn.AdaptiveAvgPool2d(1)
+              self.conv = nn.Conv2d(cin, cout, 1, bias=False)
+              self.bn = nn.BatchNorm2d(cout)
+
+          def forward(self, x):
+              return torch.relu(self.bn(self.conv(self.pool(x))))
+
+      def train(data):
+          loader = DataLoader(data, batch_size=1)
+          model = ImagePool()
+          opt = torch.optim.SGD(model.parameters(), lr=0.1)
+          for x in loader:
+              opt.zero_grad()
+              model(x).sum().backward()
+              opt.step()
+    `, errors: [{ messageId: "batchSizeOne", line: 16, messageIncludes: "(N, C, 1, 1)" }] },
   ],
 });
 
