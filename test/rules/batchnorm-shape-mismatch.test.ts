@@ -159,6 +159,21 @@ runRuleTests(rule, {
   ],
   invalid: [
     {
+      // OGB's GIN MLPs break nn.Sequential(...) lines with a redundant backslash.
+      name: "an nn.Sequential written with a backslash line continuation: children and shapes as without it",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.mlp = nn.Sequential(nn.Conv1d(8, 16, 1), nn.ReLU(), \\
+                                         nn.BatchNorm1d(32))
+            def forward(self, x):
+                return self.mlp(x)
+      `,
+      errors: [{ messageId: "channels", line: 6, messageIncludes: "`self.mlp[2]` (BatchNorm1d(32)) receives 16 channels" }],
+    },
+    {
       // yolov7 / YOLOX / mmdet CSP blocks compute hidden widths as `int(c2 * e)`; a layer of size 0 is no layer.
       name: "a BatchNorm of an int() hidden width on the torch.cat of two tensors of that width",
       code: py`

@@ -138,7 +138,9 @@ export class PyNode {
   }
 
   get namedChildren(): PyNode[] {
-    this.named ??= this.children.filter((c) => c.isNamed);
+    // A `\` line continuation is a named node in tree-sitter-python's tree, but no part of the code's meaning
+    // (`nn.Sequential(a, \` would otherwise get a child of its own).
+    this.named ??= this.children.filter((c) => c.isNamed && c.type !== "line_continuation");
     return this.named;
   }
 
