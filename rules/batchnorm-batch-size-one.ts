@@ -76,7 +76,7 @@ export default defineRule({
       },
       fix: "Use a batch size of 2 or more, or pass `drop_last=True` when only the last batch is too small. The automatic fix (unsafe: each epoch skips the last sample) adds `drop_last=True` for the last-batch case.",
       knownLimitations:
-        "Only names assigned once in a function or at module level are followed, so a loader or model passed into a training function as a parameter is not seen; only dataset sizes written as numbers in `TensorDataset(torch.randn(N, ...))` count; BatchNorm1d on (N, C, L) sequences (after a Conv1d) is left alone, since it has L values per channel; and any `.eval()` or `.train(False)` on the model in the same function silences the rule.",
+        "Only names assigned once in a function or at module level are followed, so a loader or model passed into a training function as a parameter is not seen; only dataset sizes written as numbers in `TensorDataset(torch.randn(N, ...))` count; BatchNorm1d on (N, C, L) sequences (after a Conv1d) is left alone, since it has L values per channel; any `.eval()` or `.train(False)` on the model in the same function silences the rule, and so does a BatchNorm under an `if` on sizes (or on a condition bnlint cannot read: `if x.shape[0] > 1: x = self.bn(x)` guards it) and a model input reshaped in the loop (`model(x.view(-1, 768))` when each item is already a batch). A `batch_size` given by a name assigned once (`BATCH_SIZE = 1`) counts.",
     },
   },
   check(context) {

@@ -46,10 +46,38 @@ runRuleTests(rule, {
     script("DataLoader(data, batch_size=1)", { extra: "model.eval()" }),
     script("DataLoader(data, batch_size=1, sampler=sampler)"),
     { name: "dataset size unknown", code: script("DataLoader(data, batch_size=100)", { data: "load_dataset()" }) },
+    { name: "the model runs its BatchNorm only for batches of more than one (DQN/DDPG networks)", code: py`
+      import torch
+      import torch.nn as nn
+      from torch.utils.data import DataLoader, TensorDataset
+
+      class QNetwork(nn.Module):
+          def __init__(self):
+              super().__init__()
+              self.fc1 = nn.Linear(8, 128)
+              self.bn1 = nn.BatchNorm1d(128)
+              self.fc2 = nn.Linear(128, 4)
+
+          def forward(self, state):
+              x = torch.relu(self.fc1(state))
+              if x.shape[0] > 1:
+                  x = self.bn1(x)
+              return self.fc2(x)
+
+      q = QNetwork()
+      opt = torch.optim.Adam(q.parameters())
+      loader = DataLoader(TensorDataset(torch.randn(50, 8), torch.randn(50, 4)), batch_size=1)
+      for s, target in loader:
+          opt.zero_grad()
+          nn.functional.mse_loss(q(s), target).backward()
+          opt.step()
+    ` },
+    { name: "each item is a batch already: the loop folds the loader's axis away with view(-1, ...)", code: script("DataLoader(data, batch_size=1)", { extra: "" }).replace("nn.functional.mse_loss(model(x), y)", "nn.functional.mse_loss(model(x.view(-1, 8)), y.view(-1, 1))") },
   ],
   invalid: [
     { code: script("DataLoader(data, batch_size=100)"), errors: [{ messageId: "lastBatchOne", line: 24, column: 10, messageIncludes: ["splits 201 samples into batches of 100", "`self.bn` (BatchNorm1d(16))", "training loop at line 28"] }] },
     { code: script("DataLoader(data, batch_size=1, shuffle=True)"), errors: [{ messageId: "batchSizeOne", line: 24, column: 38, messageIncludes: "Expected more than 1 value per channel when training" }] },
+    { name: "batch size through a module-level constant", code: script("DataLoader(data, batch_size=BATCH_SIZE)").replace("import torch\n", "import torch\nBATCH_SIZE = 1\n"), errors: [{ messageId: "batchSizeOne", line: 25 }] },
     { name: "default batch size is 1", code: script("DataLoader(data, shuffle=True)"), errors: [{ messageId: "batchSizeOne", line: 24, column: 10 }] },
     { name: "randint size tuple, enumerate", code: py`
       import torch

@@ -7,7 +7,7 @@
 import type { SyntaxNode } from "./parser.js";
 import { qualifiedNameOf } from "./indexer.js";
 import type { FunctionDef, ModelIndex } from "../../model/index-types.js";
-import type { ForwardGraph, GraphNode } from "../../model/graph.js";
+import type { ForwardGraph, GraphNode, RunCondition } from "../../model/graph.js";
 import type { ModuleInstance } from "../../model/values.js";
 import { rangeOf, type SourceRange } from "../../model/source.js";
 import { SELF_RETURNING_METHODS } from "../../model/builders.js";
@@ -68,6 +68,9 @@ function batchNormOnOneValue(graph: ForwardGraph, shapes: GraphShapes | undefine
   const label = (n: GraphNode): string => (n.op === "call_module" ? n.instance?.qualname ?? "" : n.target);
   for (const n of graph.nodes) {
     if (n.op !== "call_module" || !n.instance || !isBatchNormType(n.instance.qualname) || n.inputs.length === 0) continue;
+    // `if x.shape[0] > 1: x = self.bn(x)`: the model may guard its BatchNorm against batches of one (a condition on
+    // sizes, or one bnlint cannot read).
+    if (n.branches.some((t) => graph.branchConditions.get(t.ifId)?.arms.some((a) => a === undefined || (a !== "else" && readsSizes(a))) ?? true)) continue;
     if (n.instance.qualname === "torch.nn.BatchNorm1d") {
       let p = graph.nodes[n.inputs[0]];
       while (p.inputs.length === 1 && ELEMENTWISE.test(label(p))) p = graph.nodes[p.inputs[0]];
@@ -80,6 +83,16 @@ function batchNormOnOneValue(graph: ForwardGraph, shapes: GraphShapes | undefine
   }
   return undefined;
 }
+
+/** Whether an if's condition compares sizes read at run time (`x.shape[0] > 1`, `len(x) == 1`). */
+function readsSizes(c: RunCondition): boolean {
+  if (c.kind === "compare") return true;
+  if (c.kind === "not") return readsSizes(c.arg);
+  return c.kind !== "training" && (readsSizes(c.left) || readsSizes(c.right));
+}
+
+/** Calls that change which axis holds the samples (`x.view(-1, 768)` of a pre-batched item, `torch.cat`). */
+const RESHAPING = /\.(view|reshape|flatten|squeeze|unsqueeze|permute|transpose|unflatten)\s*\(|\btorch\.(cat|stack|reshape|flatten)\s*\(/;
 
 /** `name = expr` statements of a unit (not inside nested functions); names bound twice are left out. */
 function singleAssignments(body: SyntaxNode): Map<string, SyntaxNode> {
@@ -171,7 +184,8 @@ class LoopFinder {
       if (!loaderName || loader?.type !== "call" || !DATALOADERS.has(this.qname(loader.childForFieldName("function")) ?? "")) continue;
       if (kwarg(loader, "batch_sampler") || kwarg(loader, "sampler")) continue;
       const sizeNode = kwarg(loader, "batch_size") ?? positional(loader, 1);
-      const batchSize = sizeNode ? intLiteral(sizeNode) : 1;
+      // `batch_size=BATCH_SIZE` with `BATCH_SIZE = 1` at module level (or once in the unit).
+      const batchSize = sizeNode ? intLiteral(this.deref(sizeNode, names)) : 1;
       if (batchSize === undefined) continue;
       const dropLast = kwarg(loader, "drop_last");
       const datasetSize = this.datasetSize(kwarg(loader, "dataset") ?? positional(loader, 0), names);
@@ -208,6 +222,7 @@ class LoopFinder {
       const modelClass = this.modelClassOf(this.deref(fn, names));
       const oneValue = modelClass ? this.bnModels.get(modelClass) : undefined;
       if (!modelClass || !oneValue) continue;
+      if (reshapedInLoop(c, loopBody)) continue;
       // BatchNorm in eval mode takes single samples: stay silent when the code switches modes at all.
       const switches = new RegExp(`\\b${fn.text}\\s*\\.\\s*(eval\\s*\\(|train\\s*\\(\\s*(mode\\s*=\\s*)?False)`);
       if (switches.test(unit.text)) continue;
@@ -215,6 +230,23 @@ class LoopFinder {
     }
     return undefined;
   }
+}
+
+/**
+ * The model's input is reshaped in the loop (`x = x.view(-1, 768)` when each item is already a batch): its
+ * first axis need not be the loader's batch, so the batch size says nothing.
+ */
+function reshapedInLoop(modelCall: SyntaxNode, loopBody: SyntaxNode): boolean {
+  const arg = modelCall.childForFieldName("arguments")?.namedChildren[0];
+  if (!arg) return false;
+  if (RESHAPING.test(arg.text)) return true;
+  if (arg.type !== "identifier") return false;
+  const word = new RegExp(`(^|[^\\w.])${arg.text}($|[^\\w])`);
+  return loopBody.descendantsOfType("assignment").some((a) => {
+    const left = a?.childForFieldName("left");
+    const right = a?.childForFieldName("right");
+    return !!left && !!right && word.test(left.text) && RESHAPING.test(right.text);
+  });
 }
 
 export function findSmallBatchLoops(index: ModelIndex, graphs: readonly ForwardGraph[], shapesOf?: (g: ForwardGraph) => GraphShapes): SmallBatchLoop[] {
