@@ -763,6 +763,14 @@ class UnitWalker {
     if (id !== undefined) s.modes.set(id, UNKNOWN_MODE);
   }
 
+  /** What loaded the weights: `load_state_dict`, or the pretrained builder call (`models.resnet18(…)`). */
+  private loadLabel(at: SourceRange): string {
+    const text = this.ctx.index.text.slice(at.startIndex, at.endIndex);
+    if (text.includes("load_state_dict")) return "load_state_dict";
+    const callee = /^[\w.]+/.exec(text)?.[0];
+    return callee ? `${callee}(…)` : "load_state_dict";
+  }
+
   private evalArgs(parts: CallParts, s: FlowState): (number | undefined)[] {
     return [...parts.positional, ...parts.keywords.values()].map((a) => this.expr(a, s));
   }
@@ -836,7 +844,7 @@ class UnitWalker {
 
   private currentContext(s: FlowState, modes?: Modes): EvalContext | undefined {
     if (this.context) return this.context;
-    if (s.loaded && !this.unitTrains && !this.noEvalCode) return { kind: "after_load", label: "load_state_dict", range: s.loaded };
+    if (s.loaded && !this.unitTrains && !this.noEvalCode) return { kind: "after_load", label: this.loadLabel(s.loaded), range: s.loaded };
     return modes ? flagContext(modes) : undefined;
   }
 
