@@ -2,8 +2,8 @@ import type { ForwardGraph } from "../../model/graph.js";
 import type { ModuleInstance } from "../../model/values.js";
 import { batchNormRuns } from "../../model/queries.js";
 import { isBatchNormType } from "../../model/knowledge.js";
-import { isBatchNormBuilder } from "../../model/builders.js";
-import type { ModelIndex } from "../../model/index-types.js";
+import { BATCHNORM_BUILDER_TEXT, isBatchNormBuilder } from "../../model/builders.js";
+import type { ModelClass, ModelIndex } from "../../model/index-types.js";
 import type { SyntaxNode } from "./parser.js";
 import { qualifiedNameOf } from "./indexer.js";
 
@@ -56,18 +56,34 @@ function callsIn(root: SyntaxNode): SyntaxNode[] {
  * left out: its BatchNorms' mode is not the model's.
  */
 export function classesWrappingBatchNormModels(index: ModelIndex, withBatchNorm: ReadonlySet<string>): Set<string> {
+  // A file that names no builder has no such class (the text test spares the tree walks below).
+  if (!BATCHNORM_BUILDER_TEXT.test(index.text)) return new Set();
   const found = new Set(withBatchNorm);
+  const textOf = (c: ModelClass): string => index.text.slice(c.range.startIndex, c.range.endIndex);
   const candidates = index.classes.filter((c) => {
     if (!c.isModel || found.has(c.name) || c.methods.has("train")) return false;
-    const text = index.text.slice(c.range.startIndex, c.range.endIndex);
-    return !/\.eval\(\)|\.train\(\s*(False|mode\s*=\s*False)?\s*\)/.test(text);
+    return !/\.eval\(\)|\.train\(\s*(False|mode\s*=\s*False)?\s*\)/.test(textOf(c));
   });
-  const initCalls = new Map(candidates.map((c) => [c, (c.methods.get("__init__") && callsIn(c.methods.get("__init__")!.body)) || []]));
+  const initCalls = new Map<ModelClass, SyntaxNode[]>();
+  const callsOf = (c: ModelClass): SyntaxNode[] => {
+    let calls = initCalls.get(c);
+    if (!calls) {
+      const init = c.methods.get("__init__");
+      calls = init ? callsIn(init.body) : [];
+      initCalls.set(c, calls);
+    }
+    return calls;
+  };
+  // Only classes whose text names a builder or a class found so far can build one.
+  const mayBuild = (c: ModelClass): boolean => {
+    const text = textOf(c);
+    return BATCHNORM_BUILDER_TEXT.test(text) || [...found].some((name) => new RegExp(`\\b${name}\\b`).test(text));
+  };
   for (let changed = true; changed; ) {
     changed = false;
     for (const cls of candidates) {
-      if (found.has(cls.name)) continue;
-      const builds = initCalls.get(cls)!.some((call) => {
+      if (found.has(cls.name) || !mayBuild(cls)) continue;
+      const builds = callsOf(cls).some((call) => {
         const fn = call.childForFieldName("function");
         if (!fn) return false;
         if (fn.type === "identifier" && index.classByName.has(fn.text)) return found.has(fn.text);

@@ -361,9 +361,14 @@ class UnitWalker {
    * server or a UI runs them after the module's code, with the module-level models as that code leaves them.
    */
   private runHandedFunctions(end: FlowState): void {
-    for (const { def, site } of handedFunctions(this.ctx.index)) {
+    // Only functions with evaluation code that reads a module-level model can matter.
+    const candidates = [...this.ctx.index.functions.values()].filter((def) => {
       const summary = this.ctx.summaryOf(def);
-      if (summary.opaque) continue;
+      return !summary.opaque && summary.pending.some((p) => p.slot.startsWith("global:"));
+    });
+    if (candidates.length === 0) return;
+    for (const { def, site } of handedFunctions(this.ctx.index, candidates)) {
+      const summary = this.ctx.summaryOf(def);
       for (const p of summary.pending) {
         if (!p.slot.startsWith("global:")) continue;
         this.resolvePending({ ...p, handedOver: def.name }, end.vars.get(p.slot.slice("global:".length)), site, end);
@@ -957,26 +962,25 @@ const REGISTERING_DECORATOR = /^@\s*[A-Za-z_][\w.]*\.(?:route|get|post|put|patch
  * Top-level functions the file never calls but hands to other code: passed as an argument (`fn=predict`,
  * `gr.Interface(predict, ...)`, `Thread(target=run)`) or registered by a decorator. With where that happens.
  */
-function handedFunctions(index: ModelIndex): { def: FunctionDef; site: SourceRange }[] {
-  const called = new Set<string>();
-  const handed = new Map<string, SourceRange>();
-  const stack: SyntaxNode[] = [index.tree.rootNode];
-  for (let node = stack.pop(); node; node = stack.pop()) {
-    if (node.type === "identifier" && index.functions.has(node.text)) {
-      const parent = node.parent;
-      if (parent?.type === "call" && parent.childForFieldName("function") === node) called.add(node.text);
-      else if (parent?.type === "argument_list" || (parent?.type === "keyword_argument" && parent.childForFieldName("value") === node)) {
-        if (!handed.has(node.text)) handed.set(node.text, rangeOf(node));
-      }
-      continue;
-    }
-    for (const child of node.namedChildren) if (child) stack.push(child);
-  }
+function handedFunctions(index: ModelIndex, defs: readonly FunctionDef[]): { def: FunctionDef; site: SourceRange }[] {
   const out: { def: FunctionDef; site: SourceRange }[] = [];
-  for (const def of index.functions.values()) {
-    if (called.has(def.name)) continue;
+  const root = index.tree.rootNode;
+  for (const def of defs) {
+    // The name's occurrences by text, each looked up in the tree: no walk over the whole file.
+    let called = false;
+    let handed: SourceRange | undefined;
+    const word = new RegExp(`(?<![\\w.])${def.name}(?!\\w)`, "g");
+    for (const m of index.text.matchAll(word)) {
+      const node = root.descendantForIndex(m.index!);
+      if (node.type !== "identifier" || node.startIndex !== m.index) continue;
+      const parent = node.parent;
+      if (parent?.type === "call" && parent.childForFieldName("function") === node) called = true;
+      else if (parent?.type === "argument_list" || (parent?.type === "keyword_argument" && parent.childForFieldName("value") === node)) handed ??= rangeOf(node);
+      if (called) break;
+    }
+    if (called) continue;
     const decorator = def.node.parent?.type === "decorated_definition" ? def.node.parent.namedChildren.find((c) => c?.type === "decorator" && REGISTERING_DECORATOR.test(c.text)) : undefined;
-    const site = handed.get(def.name) ?? (decorator ? rangeOf(decorator) : undefined);
+    const site = handed ?? (decorator ? rangeOf(decorator) : undefined);
     if (site) out.push({ def, site });
   }
   return out;
