@@ -18,9 +18,12 @@ const ACCEPTED_RANKS: Record<number, { ranks: number[]; text: string; short: str
 };
 const TYPE_FOR_RANK: Record<number, string> = { 2: "BatchNorm1d", 3: "BatchNorm1d", 4: "BatchNorm2d", 5: "BatchNorm3d" };
 
-/** `__init__` parameters (`planes`) stand for sizes, which are positive; opaque atoms (`a // 4`, loop steps) may be 0. */
+/**
+ * `__init__` parameters (`planes`) and their parts (`configs.d_model`, `dims[0]`) stand for sizes, which are
+ * positive; opaque atoms (`a // 4`, loop steps) may be 0.
+ */
 function isSizeParameter(atom: string): boolean {
-  return /^[A-Za-z_]\w*$/.test(atom) && !atom.startsWith("__iter");
+  return /^[A-Za-z_]\w*(\.[A-Za-z_]\w*|\[\d+\])*$/.test(atom) && !atom.startsWith("__");
 }
 
 /**
@@ -214,7 +217,7 @@ export default defineRule({
       fix:
         "Give the BatchNorm the channel count of the layer before it (`out_channels` of the conv, `out_features` of the Linear), or pick the BatchNorm class that matches the input's rank (BatchNorm1d after a Linear, BatchNorm2d after a Conv2d). No automatic fix: which side is wrong is the author's call.",
       knownLimitations:
-        "Silent whenever a size is not certain: after code bnlint cannot follow (modules from other files, unknown functions, indexing, `chunk`/`split`), inside loops whose length is not known, after calls with `*args`, and for LazyBatchNorm channels. Symbolic sizes are compared assuming `__init__` parameters are positive, so `planes * 2` and `planes` differ but `planes * 4` and `planes * planes` are not known to. A forward input is taken as batched; its shape comes from `--input-shape` (top-level models) or from the first layer that reads it (`Conv2d(3, ...)` → `(N, 3, H, W)`; a first pooling layer such as `AdaptiveAvgPool2d(1)` gives the rank only: `(N, C, H, W)`). A BatchNorm with `affine=False, track_running_stats=False` accepts any channel count and is not checked. Linear layers are checked in files that use BatchNorm (bnlint is a BatchNorm linter; files without it are not analysed).",
+        "Silent whenever a size is not certain: after code bnlint cannot follow (modules from other files, unknown functions, indexing, `chunk`/`split`), inside loops whose length is not known, after calls with `*args`, and for LazyBatchNorm channels. Symbolic sizes are compared assuming `__init__` parameters and their parts (`configs.d_model`, `dims[0]`) are positive, so `planes * 2` and `planes` differ but `planes * 4` and `planes * planes` are not known to. A forward input is taken as batched; its shape comes from `--input-shape` (top-level models) or from the first layer that reads it (`Conv2d(3, ...)` → `(N, 3, H, W)`; a first pooling layer such as `AdaptiveAvgPool2d(1)` gives the rank only: `(N, C, H, W)`). A BatchNorm with `affine=False, track_running_stats=False` accepts any channel count and is not checked. Linear layers are checked in files that use BatchNorm (bnlint is a BatchNorm linter; files without it are not analysed).",
     },
   },
   check(context) {

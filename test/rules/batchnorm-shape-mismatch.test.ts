@@ -12,6 +12,21 @@ const head = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as
 runRuleTests(rule, {
   valid: [
     {
+      name: "config-object sizes that agree; dims[0] and dims[1] are not known to differ",
+      code: py`
+        import torch.nn as nn
+        class Stem(nn.Module):
+            def __init__(self, configs, dims):
+                super().__init__()
+                self.conv = nn.Conv1d(40, configs.d_model, 3, padding=1)
+                self.bn = nn.BatchNorm1d(configs.d_model)
+                self.conv2 = nn.Conv1d(configs.d_model, dims[0], 1)
+                self.bn2 = nn.BatchNorm1d(dims[1])
+            def forward(self, x):
+                return self.bn2(self.conv2(self.bn(self.conv(x))))
+      `,
+    },
+    {
       name: "a CSP block whose BatchNorm is built for both halves: BatchNorm2d(2 * c_) on the cat of two c_",
       code: py`
         import torch
@@ -158,6 +173,25 @@ runRuleTests(rule, {
     },
   ],
   invalid: [
+    {
+      // Time-Series-Library builds models from a config object; ModernTCN from a list of widths.
+      name: "sizes read from a config object and from a list parameter",
+      code: py`
+        import torch.nn as nn
+        class Stem(nn.Module):
+            def __init__(self, configs, dims):
+                super().__init__()
+                self.conv = nn.Conv1d(40, configs.d_model, 3, padding=1)
+                self.bn = nn.BatchNorm1d(configs.d_model * 2)
+                self.conv2 = nn.Conv1d(configs.d_model * 2, dims[0], 1)
+                self.bn2 = nn.BatchNorm1d(dims[1])
+            def forward(self, x):
+                return self.bn2(self.conv2(self.bn(self.conv(x))))
+      `,
+      errors: [
+        { messageId: "channels", line: 10, messageIncludes: "receives configs.d_model channels from `self.conv`" },
+      ],
+    },
     {
       // OGB's GIN MLPs break nn.Sequential(...) lines with a redundant backslash.
       name: "an nn.Sequential written with a backslash line continuation: children and shapes as without it",

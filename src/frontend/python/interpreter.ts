@@ -6,7 +6,7 @@ import type { ArgInfo, Closure, ListBox, ListItem, ModuleInstance, Value } from 
 import { MAYBE_UNSET, NONE, UNKNOWN } from "../../model/values.js";
 import type { ArmCondition, BranchConditions, BranchTag, ExtraArg, Frame, GraphNode, LoopTag, NodeOp, RunCondition, SizeExpr, SizeOp } from "../../model/graph.js";
 import {
-  constValue, symAdd, symAtom, symConst, symFloorDiv, symMul, symNeg, symSub, symTrueDiv, type Sym,
+  constValue, symAdd, symAtom, symAtoms, symConst, symFloorDiv, symMul, symNeg, symSub, symToString, symTrueDiv, type Sym,
 } from "../../model/symbolic.js";
 import { canonicalName, isBatchNormType, NN_MODULE_ATTRIBUTES } from "../../model/knowledge.js";
 import { readFunction } from "./indexer.js";
@@ -975,6 +975,8 @@ export class Interpreter {
       const dims: ExtraArg[] = attr.text === "mT" ? [{ kind: "num", sym: symConst(-2) }, { kind: "num", sym: symConst(-1) }] : [];
       return { k: "tensor", node: this.addNode("call_method", attr.text === "T" ? "t" : "transpose", [base.node], rangeOf(node), { extra: { args: [{ kind: "tensor", node: base.node }, ...dims], kwargs: new Map() } }) };
     }
+    const part = parameterPart(base, `.${attr.text}`);
+    if (part) return part;
     return this.getAttribute(base, attr.text, scope);
   }
 
@@ -1089,6 +1091,9 @@ export class Interpreter {
       return { k: "tensor", node: this.addNode("call_function", "operator.getitem", inputs, rangeOf(node), { extra: { args, kwargs: new Map() } }) };
     }
     if (keys.length !== 1) return UNKNOWN;
+    const index = keys[0].k === "num" ? constValue(keys[0].sym) : undefined;
+    const part = index !== undefined && Number.isInteger(index) && index >= 0 ? parameterPart(base, `[${index}]`) : undefined;
+    if (part) return part;
     if (base.k === "method" && base.name === "shape" && base.recv.k === "tensor") return this.shapeItem(base.recv.node, keys[0], subs[0], scope);
     if (subs[0].type === "slice" && (base.k === "list" || base.k === "tuple")) {
       // `widths[:-1]`, `cfg[1:]`: a slice of a sequence whose items are all known.
@@ -1547,6 +1552,17 @@ function iterationOffset(sym: Sym): { iteration: number; start: number } | undef
     }
   }
   return iteration === undefined || !Number.isInteger(start) || start < 0 ? undefined : { iteration, start };
+}
+
+/**
+ * `configs.d_model`, `dims[0]`: a part of an `__init__` parameter bnlint knows nothing of, read as a size of its
+ * own, the same wherever the same part is read (Time-Series-Library's config objects, ModernTCN's `dims`).
+ */
+function parameterPart(base: Value, suffix: string): Value | undefined {
+  if (base.k !== "unknown" || base.why !== "parameter" || !base.sym) return undefined;
+  const atoms = symAtoms(base.sym);
+  if (atoms.length !== 1 || !/^[A-Za-z_]\w*(\.[A-Za-z_]\w*|\[\d+\])*$/.test(atoms[0]!) || symToString(base.sym) !== atoms[0]) return undefined;
+  return { k: "unknown", sym: symAtom(`${atoms[0]}${suffix}`), why: "parameter" };
 }
 
 function reconcileLists(boxes: ListBox[], ends: { items: ListItem[]; exact: boolean }[][], start: { items: ListItem[]; exact: boolean }[]): void {
