@@ -130,6 +130,8 @@ export function canonicalName(qualname: string): string {
   const vendored = /(?:^|\.)SynchronizedBatchNorm([123])d$/.exec(qualname);
   if (vendored) return `torch.nn.BatchNorm${vendored[1]}d`;
   if (qualname === "apex.parallel.SyncBatchNorm") return "torch.nn.SyncBatchNorm";
+  // PyTorch Geometric's BatchNorm over node features: a BatchNorm1d on (num_nodes, C) with running statistics.
+  if (qualname === "torch_geometric.nn.BatchNorm" || qualname === "torch_geometric.nn.norm.BatchNorm" || qualname === "torch_geometric.nn.norm.batch_norm.BatchNorm") return "torch.nn.BatchNorm1d";
   return qualname;
 }
 

@@ -77,6 +77,7 @@ runRuleTests(rule, {
   invalid: [
     { code: script("DataLoader(data, batch_size=100)"), errors: [{ messageId: "lastBatchOne", line: 24, column: 10, messageIncludes: ["splits 201 samples into batches of 100", "`self.bn` (BatchNorm1d(16))", "training loop at line 28"] }] },
     { code: script("DataLoader(data, batch_size=1, shuffle=True)"), errors: [{ messageId: "batchSizeOne", line: 24, column: 38, messageIncludes: "Expected more than 1 value per channel when training" }] },
+    { name: "a DataLoader written inline in the for statement", code: script("None").replace("for x, y in loader:", "for x, y in DataLoader(data, batch_size=1):"), errors: [{ messageId: "batchSizeOne", line: 28, messageIncludes: "`DataLoader(…)` yields batches of one sample" }] },
     { name: "batch size through a module-level constant", code: script("DataLoader(data, batch_size=BATCH_SIZE)").replace("import torch\n", "import torch\nBATCH_SIZE = 1\n"), errors: [{ messageId: "batchSizeOne", line: 25 }] },
     { name: "default batch size is 1", code: script("DataLoader(data, shuffle=True)"), errors: [{ messageId: "batchSizeOne", line: 24, column: 10 }] },
     { name: "randint size tuple, enumerate", code: py`

@@ -260,6 +260,23 @@ runRuleTests(rule, {
   ],
   invalid: [
     {
+      name: "PyTorch Geometric's BatchNorm shared by every GCN layer in a loop",
+      code: py`
+        import torch
+        from torch_geometric.nn import GCNConv, BatchNorm
+        class GCN(torch.nn.Module):
+            def __init__(self, hidden):
+                super().__init__()
+                self.convs = torch.nn.ModuleList([GCNConv(hidden, hidden) for _ in range(3)])
+                self.bn = BatchNorm(hidden)
+            def forward(self, x, edge_index):
+                for conv in self.convs:
+                    x = self.bn(conv(x, edge_index)).relu()
+                return x
+      `,
+      errors: [{ messageId: "reusedInLoop", line: 10, messageIncludes: "`self.bn` (BatchNorm1d(hidden)) runs 3 times" }],
+    },
+    {
       name: "`self.layers[1]`, then `self.layers[i]` for i in range(1, n): the first iteration runs it again",
       code: py`
         import torch.nn as nn

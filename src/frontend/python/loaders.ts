@@ -168,6 +168,13 @@ class LoopFinder {
     return intLiteral(size);
   }
 
+  /** The call a `for` iterates when it names no loader: `DataLoader(...)`, `enumerate(DataLoader(...))`. */
+  private iteratedCall(right: SyntaxNode | null): SyntaxNode | undefined {
+    if (right?.type !== "call") return undefined;
+    if (DATALOADERS.has(this.qname(right.childForFieldName("function")) ?? "")) return right;
+    return this.iteratedCall(positional(right, 0) ?? null);
+  }
+
   /** The loader a `for` iterates: `loader`, `enumerate(loader)`, `tqdm(loader)`. */
   private iteratedName(right: SyntaxNode | null): string | undefined {
     if (right?.type === "identifier") return right.text;
@@ -179,8 +186,11 @@ class LoopFinder {
     const names = singleAssignments(body);
     for (const loop of body.descendantsOfType("for_statement")) {
       if (!loop) continue;
-      const loaderName = this.iteratedName(loop.childForFieldName("right"));
-      const loader = loaderName ? this.deref(names.get(loaderName) ?? this.moduleNames.get(loaderName), names) : undefined;
+      // `for x, y in DataLoader(ds, batch_size=1):` names no loader: the call is the loader.
+      const inline = this.iteratedCall(loop.childForFieldName("right"));
+      const named = inline ? undefined : this.iteratedName(loop.childForFieldName("right"));
+      const loaderName = named ?? (inline ? `${inline.childForFieldName("function")!.text}(…)` : undefined);
+      const loader = named ? this.deref(names.get(named) ?? this.moduleNames.get(named), names) : inline;
       if (!loaderName || loader?.type !== "call" || !DATALOADERS.has(this.qname(loader.childForFieldName("function")) ?? "")) continue;
       if (kwarg(loader, "batch_sampler") || kwarg(loader, "sampler")) continue;
       const sizeNode = kwarg(loader, "batch_size") ?? positional(loader, 1);
