@@ -3,7 +3,13 @@ import { defineRule, queries, type SmallBatchLoop } from "../src/rule.js";
 const { constructorLabel } = queries;
 
 function bnName(loop: SmallBatchLoop): string {
-  return loop.batchNorm.paths[0] ? queries.instancePythonPath(loop.batchNorm) : "a BatchNorm1d";
+  const bn = loop.batchNorm;
+  if ("path" in bn) return `${loop.modelName}.${bn.path}`; // a library model's BatchNorm, by its path
+  return bn.paths[0] ? queries.instancePythonPath(bn) : "a BatchNorm1d";
+}
+
+function bnConstructor(loop: SmallBatchLoop): string {
+  return "ctor" in loop.batchNorm ? loop.batchNorm.ctor : constructorLabel(loop.batchNorm);
 }
 
 export default defineRule({
@@ -21,7 +27,7 @@ export default defineRule({
     fixable: "unsafe",
     docs: {
       whatItDoes:
-        "Finds a training loop (a `for` over a DataLoader whose body calls `.backward()` or `.step()`) that calls a model of this file whose BatchNorm sees one value per channel per sample — a BatchNorm1d on (N, C) features (after a Linear, a flatten or a view), or a BatchNorm whose input has spatial size 1 by the shape analysis (after `AdaptiveAvgPool2d(1)`, as in DeepLab's image-pooling branch) — when the DataLoader's `batch_size` is 1 (the default), or when the dataset's size is written in the file (`TensorDataset(torch.randn(1001, 8), ...)`) and leaves a last batch of one without `drop_last=True`.",
+        "Finds a training loop (a `for` over a DataLoader whose body calls `.backward()` or `.step()`) that calls a model of this file whose BatchNorm sees one value per channel per sample — a BatchNorm1d on (N, C) features (after a Linear, a flatten or a view), or a BatchNorm whose input has spatial size 1 by the shape analysis (after `AdaptiveAvgPool2d(1)`, as in DeepLab's image-pooling branch, also in torchvision's own `deeplabv3_*()` models, whose `classifier[0].convs[4][2]` is that BatchNorm) — when the DataLoader's `batch_size` is 1 (the default), or when the dataset's size is written in the file (`TensorDataset(torch.randn(1001, 8), ...)`) and leaves a last batch of one without `drop_last=True`.",
       whyIsThisBad:
         "In training mode BatchNorm normalizes each channel with the mean and variance of the batch; with one sample and one value per channel there is no variance to compute, and PyTorch stops with `ValueError: Expected more than 1 value per channel when training`. When only the last batch of an epoch is that small, the crash comes after a full epoch of training, often hours in.",
       example: {
@@ -89,15 +95,17 @@ export default defineRule({
         model: loop.modelName,
         cls: loop.modelClass,
         bn: bnName(loop),
-        bnCtor: constructorLabel(loop.batchNorm),
+        bnCtor: bnConstructor(loop),
         input: loop.input,
       };
+      const bn = loop.batchNorm;
+      const declared = "declStatement" in bn ? bn.declStatement : undefined;
       const related = [
         { message: "the training loop", at: loop.loop },
-        ...(loop.batchNorm.declStatement ? [{ message: `\`${bnName(loop)}\` is declared here`, at: loop.batchNorm.declStatement }] : []),
+        ...(declared ? [{ message: `\`${bnName(loop)}\` is declared here`, at: declared }] : []),
       ];
-      // The model and BatchNorm, for --confirm and JSON consumers.
-      const where = { model: loop.modelClass, ...(loop.batchNorm.paths[0] ? { modulePath: loop.batchNorm.paths[0] } : {}) };
+      // The model and BatchNorm of the file, for --confirm and JSON consumers (a library model has no class here).
+      const where = "paths" in bn ? { model: loop.modelClass, ...(bn.paths[0] ? { modulePath: bn.paths[0] } : {}) } : {};
       if (loop.kind === "batch-size-one") {
         context.report({ messageId: "batchSizeOne", data, at: loop.batchSizeArg ?? loop.loaderCall, related, ...where });
         continue;

@@ -51,4 +51,25 @@ describe("batchnorm-batch-size-one against real PyTorch", () => {
     expect(after.stderr).toBe("");
     expect(after.status).toBe(0);
   });
+
+  it("torchvision's DeepLabV3 fine-tuned on batches of one fails in the module the message names", async () => {
+    const path = new URL("../fixtures/batchnorm-batch-size-one/torchvision_deeplab_finetune.py", import.meta.url).pathname;
+    const text = readText(path);
+    const [finding] = (await lintText(text, path, { ruleSet: [rule] })).messages;
+    expect(finding.message).toContain("runs `model.classifier[0].convs[4][2]` (BatchNorm2d(256)");
+    // The named module is a BatchNorm2d(256) right after the ASPP image pooling, and training stops there.
+    const probe = runPython(text.replace("model.train()", [
+      "bn = model.classifier[0].convs[4][2]",
+      "print(type(bn).__name__, bn.num_features, type(model.classifier[0].convs[4][0]).__name__)",
+      "model.train()",
+    ].join("\n")));
+    expect(probe.stderr).toContain("ValueError: Expected more than 1 value per channel when training, got input size torch.Size([1, 256, 1, 1])");
+    const named = spawnSync(PYTHON, ["-c", [
+      "from torchvision.models.segmentation import deeplabv3_resnet50",
+      "m = deeplabv3_resnet50(weights=None, weights_backbone=None, num_classes=2)",
+      "bn = m.classifier[0].convs[4][2]",
+      "print(type(bn).__name__, bn.num_features, type(m.classifier[0].convs[4][0]).__name__)",
+    ].join("\n")], { encoding: "utf8", timeout: 120_000 });
+    expect(named.stdout.trim()).toBe("BatchNorm2d 256 AdaptiveAvgPool2d");
+  });
 });

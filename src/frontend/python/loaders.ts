@@ -25,17 +25,26 @@ export interface SmallBatchLoop {
   readonly datasetSize?: number;
   readonly loop: SourceRange;
   readonly modelName: string;
+  /** The in-file class, or the library builder call (`deeplabv3_resnet50()`). */
   readonly modelClass: string;
-  readonly batchNorm: ModuleInstance;
+  readonly batchNorm: OneValueBatchNorm["batchNorm"];
   /** What the BatchNorm normalizes: `(N, C) features`, `(N, C, 1, 1) maps`. */
   readonly input: string;
 }
 
-/** A BatchNorm that sees one value per channel per sample, and how its input looks. */
+/** A BatchNorm that sees one value per channel per sample (an instance, or a library model's by its path), and how its input looks. */
 interface OneValueBatchNorm {
-  readonly batchNorm: ModuleInstance;
+  readonly batchNorm: ModuleInstance | { readonly path: string; readonly ctor: string };
   readonly input: string;
 }
+
+/**
+ * torchvision's DeepLabV3 heads pool the whole image to 1x1 before a BatchNorm (ASPP's image pooling, child 4 of
+ * `classifier[0].convs`): trained on batches of one, they raise in training mode (a known fine-tuning crash).
+ */
+const LIBRARY_ONE_VALUE: ReadonlyArray<{ builder: RegExp; batchNorm: { path: string; ctor: string } }> = [
+  { builder: /^torchvision\.models\.segmentation\.(?:deeplabv3\.)?deeplabv3_\w+$/, batchNorm: { path: "classifier[0].convs[4][2]", ctor: "BatchNorm2d(256), after the ASPP image pooling's AdaptiveAvgPool2d(1)" } },
+];
 
 const DATALOADERS = new Set(["torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"]);
 const TENSOR_DATASETS = new Set(["torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset"]);
@@ -128,7 +137,7 @@ class LoopFinder {
   }
 
   get anyModel(): boolean {
-    return this.bnModels.size > 0;
+    return this.bnModels.size > 0 || /\bdeeplabv3_\w+/.test(this.index.text);
   }
 
   private qname(node: SyntaxNode | null | undefined): string | undefined {
@@ -148,6 +157,20 @@ class LoopFinder {
     while (n?.type === "call") {
       const fn = n.childForFieldName("function");
       if (fn?.type === "identifier") return this.index.classByName.has(fn.text) ? fn.text : undefined;
+      if (fn?.type !== "attribute" || !SELF_RETURNING_METHODS.has(fn.childForFieldName("attribute")?.text ?? "")) return undefined;
+      n = fn.childForFieldName("object") ?? undefined;
+    }
+    return undefined;
+  }
+
+  /** `deeplabv3_resnet50(...)`, `models.segmentation.deeplabv3_resnet101(...).to(device)`: a library model whose BatchNorm sees one value. */
+  private libraryModelOf(node: SyntaxNode | undefined): { label: string; oneValue: OneValueBatchNorm } | undefined {
+    let n = node;
+    while (n?.type === "call") {
+      const fn = n.childForFieldName("function");
+      const q = this.qname(fn);
+      const known = q ? LIBRARY_ONE_VALUE.find((l) => l.builder.test(q)) : undefined;
+      if (known) return { label: `${q!.slice(q!.lastIndexOf(".") + 1)}()`, oneValue: { batchNorm: known.batchNorm, input: "(N, C, 1, 1) maps (one value per channel per sample)" } };
       if (fn?.type !== "attribute" || !SELF_RETURNING_METHODS.has(fn.childForFieldName("attribute")?.text ?? "")) return undefined;
       n = fn.childForFieldName("object") ?? undefined;
     }
@@ -229,8 +252,11 @@ class LoopFinder {
     for (const c of calls) {
       const fn = c.childForFieldName("function");
       if (fn?.type !== "identifier") continue;
-      const modelClass = this.modelClassOf(this.deref(fn, names));
-      const oneValue = modelClass ? this.bnModels.get(modelClass) : undefined;
+      const target = this.deref(fn, names);
+      const inFileClass = this.modelClassOf(target);
+      const library = inFileClass ? undefined : this.libraryModelOf(target);
+      const modelClass = inFileClass ?? library?.label;
+      const oneValue = inFileClass ? this.bnModels.get(inFileClass) : library?.oneValue;
       if (!modelClass || !oneValue) continue;
       if (reshapedInLoop(c, loopBody)) continue;
       // BatchNorm in eval mode takes single samples: stay silent when the code switches modes at all.
