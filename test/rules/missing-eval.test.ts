@@ -17,6 +17,26 @@ const model = py`
 
 runRuleTests(rule, {
   valid: [
+    { name: "a builder whose load is under `if pretrained:` (default False), smoke-tested with the default", code: py`
+      import torch
+      import torch.nn as nn
+      class Net(nn.Module):
+          def __init__(self):
+              super().__init__()
+              self.conv = nn.Conv2d(3, 8, 3)
+              self.bn = nn.BatchNorm2d(8)
+          def forward(self, x):
+              return self.bn(self.conv(x))
+      def get_net(pretrained=False, path="net.pth"):
+          model = Net()
+          if pretrained:
+              model.load_state_dict(torch.load(path))
+          return model
+      if __name__ == "__main__":
+          model = get_net()
+          with torch.no_grad():
+              print(model(torch.randn(2, 3, 32, 32)).shape)
+    ` },
     { name: "a torchvision builder with another norm_layer (FrozenBatchNorm2d) keeps no running statistics", code: py`
       import torch
       from torchvision import models
@@ -216,6 +236,16 @@ runRuleTests(rule, {
     ` },
   ],
   invalid: [
+    { name: "a checkpoint loaded when it exists, then inference under no_grad", code: py`
+      import os
+      import torch
+      from torchvision import models
+      model = models.resnet18()
+      if os.path.exists("ckpt.pth"):
+          model.load_state_dict(torch.load("ckpt.pth"))
+      with torch.no_grad():
+          out = model(torch.randn(1, 3, 224, 224))
+    `, errors: [{ messageId: "missingEval", line: 8 }] },
     { name: "torchvision.models.get_model(\"resnet50\") is a builder by its registered name", code: py`
       import torch
       import torchvision

@@ -473,6 +473,10 @@ class UnitWalker {
     }
     if (cond) this.expr(cond, s);
     let out = this.walkBlock(node.childForFieldName("consequence")!, cloneState(s));
+    // `if pretrained: model.load_state_dict(...)` on a parameter whose default is off: the summary serves every
+    // call, and a call with the default loads nothing (a builder's `__main__` smoke test), so the load does not
+    // count after the if. (A call passing `pretrained=True` is then not known to load either.)
+    if (out && !s.loaded && out.loaded && cond && this.offByDefault(cond)) out = { ...out, loaded: undefined };
     let hasElse = false;
     for (const alt of node.childrenForFieldName("alternative")) {
       if (!alt) continue;
@@ -486,6 +490,13 @@ class UnitWalker {
       }
     }
     return hasElse ? out : mergeStates(out, s);
+  }
+
+  /** `pretrained`, a parameter of this function whose default is `False` or `None`. */
+  private offByDefault(cond: SyntaxNode): boolean {
+    if (cond.type !== "identifier" || !this.def) return false;
+    const param = this.def.params.find((p) => p.name === cond.text);
+    return param?.defaultNode !== undefined && ["False", "None", "0"].includes(param.defaultNode.text);
   }
 
   /** An `elif` and the arms after it, decided as walkIf decides an if statement. */
