@@ -51,6 +51,24 @@ runRuleTests(rule, {
   ],
   invalid: [
     {
+      // R(2+1)D: the intermediate width is computed from `_triple(kernel_size)`; conv and BatchNorm share it.
+      name: "a width computed through torch's _triple, shared by the conv and its BatchNorm",
+      code: py`
+        import torch.nn as nn
+        from torch.nn.modules.utils import _triple
+        class SpatioTemporalConv(nn.Module):
+            def __init__(self, c_in, c_out, k=3):
+                super().__init__()
+                k = _triple(k)
+                mid = (k[0] * c_in * c_out) // (k[1] * c_in + k[0] * c_out)
+                self.spatial = nn.Conv3d(c_in, mid, (1, k[1], k[2]), padding=(0, k[1] // 2, k[2] // 2))
+                self.bn = nn.BatchNorm3d(mid)
+            def forward(self, x):
+                return self.bn(self.spatial(x)).relu()
+      `,
+      errors: [{ messageId: "wastedBias", line: 8, messageIncludes: "`self.bn` (BatchNorm3d(mid))" }],
+    },
+    {
       // layumi's ClassBlock: a Dropout appended under `if droprate > 0` (droprate has no default) no longer hides
       // the Linear -> BatchNorm1d before it: the list keeps the items every arm has, and more may follow.
       name: "a layer list extended under an if bnlint cannot decide",

@@ -237,6 +237,14 @@ function deepCopy(interp: Interpreter, v: Value, site: CallSite, depth = 0): Val
 
 // ───────────────────────────── qualified names ─────────────────────────────
 
+/** torch.nn.modules.utils' tuple helpers (`_triple`), by how many times they repeat a single number. */
+const NTUPLE_HELPERS = new Map(
+  [["_single", 1], ["_pair", 2], ["_triple", 3], ["_quadruple", 4]].flatMap(([n, k]) => [
+    // Imported from `torch.nn.modules.utils`, which canonicalName shortens to `torch.nn`.
+    [`torch.nn.${n}`, k as number],
+  ]),
+) as ReadonlyMap<string, number>;
+
 function callQualname(interp: Interpreter, name: string, args: CallArgs, site: CallSite): Value {
   if (name.startsWith("builtins.")) return callBuiltin(interp, name.slice(9), args, site);
   if (name === "super.__init__") {
@@ -245,6 +253,13 @@ function callQualname(interp: Interpreter, name: string, args: CallArgs, site: C
   }
   if (isModuleClassName(name)) {
     return constructLibraryModule(interp, name, args, site, site.calleeNode.text);
+  }
+  // torch's `_pair(3)` → `(3, 3)`: kernel sizes and strides written as one number (R(2+1)D, many 3-D nets).
+  const repeat = NTUPLE_HELPERS.get(name);
+  if (repeat !== undefined && args.positional.length === 1 && args.keywords.size === 0) {
+    const v = args.positional[0].value;
+    if (v.k === "tuple") return v;
+    if (v.k === "num" || (v.k === "unknown" && v.sym)) return { k: "tuple", items: Array.from({ length: repeat }, () => v) };
   }
   if (name === "functools.partial") {
     const target = args.positional[0]?.value;
