@@ -42,8 +42,8 @@ interface OneValueBatchNorm {
  * torchvision's DeepLabV3 heads pool the whole image to 1x1 before a BatchNorm (ASPP's image pooling, child 4 of
  * `classifier[0].convs`): trained on batches of one, they raise in training mode (a known fine-tuning crash).
  */
-const LIBRARY_ONE_VALUE: ReadonlyArray<{ builder: RegExp; batchNorm: { path: string; ctor: string } }> = [
-  { builder: /^torchvision\.models\.segmentation\.(?:deeplabv3\.)?deeplabv3_\w+$/, batchNorm: { path: "classifier[0].convs[4][2]", ctor: "BatchNorm2d(256), after the ASPP image pooling's AdaptiveAvgPool2d(1)" } },
+const LIBRARY_ONE_VALUE: ReadonlyArray<{ builder: RegExp; text: RegExp; batchNorm: { path: string; ctor: string } }> = [
+  { builder: /^torchvision\.models\.segmentation\.(?:deeplabv3\.)?deeplabv3_\w+$/, text: /\bdeeplabv3_\w+/, batchNorm: { path: "classifier[0].convs[4][2]", ctor: "BatchNorm2d(256), after the ASPP image pooling's AdaptiveAvgPool2d(1)" } },
 ];
 
 const DATALOADERS = new Set(["torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"]);
@@ -137,7 +137,7 @@ class LoopFinder {
   }
 
   get anyModel(): boolean {
-    return this.bnModels.size > 0 || /\bdeeplabv3_\w+/.test(this.index.text);
+    return this.bnModels.size > 0 || LIBRARY_ONE_VALUE.some((l) => l.text.test(this.index.text));
   }
 
   private qname(node: SyntaxNode | null | undefined): string | undefined {

@@ -122,9 +122,15 @@ function phaseLoop(node: SyntaxNode): { name: string; values: string[] } | undef
 /** Phases unrolled at most: train, val, test and a few more. */
 const MAX_PHASES = 6;
 
+/** The text of a plain string literal (`"pytorch/vision:v0.10.0"`): no prefix, escape or f-string field. */
+function stringLiteral(node: SyntaxNode | undefined): string | undefined {
+  return node?.type === "string" ? /^(['"])([^'"\\{}]*)\1$/.exec(node.text)?.[2] : undefined;
+}
+
+/** A string literal that is one word (`"train"`, `"val"`). */
 function stringValue(node: SyntaxNode): string | undefined {
-  const m = /^(['"])(\w+)\1$/.exec(node.text);
-  return node.type === "string" && m ? m[2] : undefined;
+  const s = stringLiteral(node);
+  return s !== undefined && /^\w+$/.test(s) ? s : undefined;
 }
 
 /** `phase == "train"`, `phase != "val"`, `phase in ("val", "test")` under known constants; undefined otherwise. */
@@ -196,16 +202,14 @@ function isTrainingStep(call: SyntaxNode): boolean {
 
 /** The model name of `torch.hub.load("pytorch/vision:…", "resnet18", …)` when it is a torchvision builder with BatchNorm. */
 function hubModelName(parts: CallParts): string | undefined {
-  const literal = (node: SyntaxNode | undefined): string | undefined => (node?.type === "string" ? /^(['"])([^'"\\{}]*)\1$/.exec(node.text)?.[2] : undefined);
-  const repo = literal(parts.positional[0] ?? parts.keywords.get("repo_or_dir"));
-  const model = literal(parts.positional[1] ?? parts.keywords.get("model"));
+  const repo = stringLiteral(parts.positional[0] ?? parts.keywords.get("repo_or_dir"));
+  const model = stringLiteral(parts.positional[1] ?? parts.keywords.get("model"));
   return repo !== undefined && model !== undefined && isBatchNormHubModel(repo, model) ? model : undefined;
 }
 
 /** The name of `torchvision.models.get_model("resnet50", ...)` when it is a builder with BatchNorm. */
 function registeredModelName(parts: CallParts): string | undefined {
-  const arg = parts.positional[0] ?? parts.keywords.get("name");
-  const name = arg?.type === "string" ? /^(['"])(\w+)\1$/.exec(arg.text)?.[2] : undefined;
+  const name = stringLiteral(parts.positional[0] ?? parts.keywords.get("name"));
   return name !== undefined && isBatchNormBuilderName(name) ? name : undefined;
 }
 
