@@ -64,6 +64,19 @@ runRuleTests(rule, {
           with torch.no_grad():
               return model(x).argmax(1)
     ` },
+    { name: "a forward pass whose output nobody reads re-estimates the running statistics (AdaBN), then eval", code: py`
+      import torch
+      import torchvision
+      model = torchvision.models.resnet18(weights="IMAGENET1K_V1")
+      model.train()
+      with torch.no_grad():
+          for x, _ in target_loader:
+              model(x)
+      model.eval()
+      with torch.no_grad():
+          for x, y in target_loader:
+              print(model(x).argmax(1))
+    ` },
     { name: "a loop over validation data after model.eval(), in an epoch loop that calls model.train()", code: model + py`
       net = Net()
       opt = torch.optim.SGD(net.parameters(), lr=0.1)
@@ -236,6 +249,15 @@ runRuleTests(rule, {
     ` },
   ],
   invalid: [
+    { name: "the same loop, when the outputs are read, is evaluation in training mode", code: py`
+      import torch
+      import torchvision
+      model = torchvision.models.resnet18(weights="IMAGENET1K_V1")
+      model.train()
+      with torch.no_grad():
+          for x, _ in target_loader:
+              print(model(x).argmax(1))
+    `, errors: [{ messageId: "missingEval", line: 7, column: 15 }] },
     { name: "a checkpoint loaded when it exists, then inference under no_grad", code: py`
       import os
       import torch

@@ -277,6 +277,8 @@ class UnitWalker {
   private readonly pending = new Map<string, Pending>();
   /** Findings of this unit, by call; loop bodies are walked several times and the last (fixpoint) pass wins. */
   private readonly local = new Map<string, TrainModeEvalCall | undefined>();
+  /** The call a bare expression statement makes, whose value nobody reads (tree-sitter node id). */
+  private discardedCall: number | undefined;
   private exitState: FlowState | undefined;
   private readonly returned: (number | undefined)[] = [];
   private returnedModes: Modes = new Map();
@@ -633,7 +635,12 @@ class UnitWalker {
       this.escapeIf(right ? this.expr(right, s) : undefined, s);
       return;
     }
-    this.expr(node, s); // a bare expression's value is dropped: `model.eval()` returns the model to nobody
+    // A bare expression's value is dropped: `model.eval()` returns the model to nobody, and a forward pass
+    // whose output nobody reads runs for its side effect on the running statistics (AdaBN, BatchNorm
+    // recalibration after pruning or SWA, warm-up before timing), which is what training mode is for.
+    this.discardedCall = node.type === "call" ? node.id : undefined;
+    this.expr(node, s);
+    this.discardedCall = undefined;
   }
 
   private assign(left: SyntaxNode, id: number | undefined, s: FlowState, statement?: SyntaxNode): void {
@@ -870,6 +877,7 @@ class UnitWalker {
 
   /** A call of a tracked model: in evaluation code, decide now (a model of this unit) or leave it to callers. */
   private modelCall(id: number, variable: string, node: SyntaxNode, s: FlowState): void {
+    if (node.id === this.discardedCall) return;
     const context = this.currentContext(s, s.modes.get(id));
     if (!context) return;
     const obj = this.objects[id];
