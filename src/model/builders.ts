@@ -55,6 +55,8 @@ export const MODE_NEUTRAL_METHODS = new Set([
 export const MODE_NEUTRAL_FUNCTIONS = new Set([
   "print", "len", "str", "repr", "type", "id", "isinstance", "hasattr", "getattr", "sum", "format",
   "torch.save", "logging.info", "logger.info",
+  // Exports in eval mode and restores the mode the model had (`training=TrainingMode.EVAL` by default).
+  "torch.onnx.export",
 ]);
 
 /** Context managers that turn gradients off: evaluation code, when they come after training or loading. */

@@ -77,6 +77,21 @@ runRuleTests(rule, {
           for x, y in target_loader:
               print(model(x).argmax(1))
     ` },
+    { name: "`torch.jit.trace` after `.eval()`, and `torch.onnx.export`, which exports in eval mode itself", code: py`
+      import torch
+      import torchvision
+      model = torchvision.models.resnet18(weights="IMAGENET1K_V1")
+      dummy = torch.randn(1, 3, 224, 224)
+      torch.onnx.export(model, dummy, "resnet18.onnx")
+      model.eval()
+      torch.jit.trace(model, dummy).save("resnet18.pt")
+    ` },
+    { name: "`torch.jit.trace` of a model with nothing learned (a smoke test at the foot of a model file)", code: model + py`
+      if __name__ == "__main__":
+          traced = torch.jit.trace(Net(), torch.randn(2, 4))
+          net = Net()
+          print(torch.jit.trace(net, torch.randn(2, 4)).graph)
+    ` },
     { name: "a loop over validation data after model.eval(), in an epoch loop that calls model.train()", code: model + py`
       net = Net()
       opt = torch.optim.SGD(net.parameters(), lr=0.1)
@@ -249,6 +264,31 @@ runRuleTests(rule, {
     ` },
   ],
   invalid: [
+    { name: "`torch.jit.trace` of a loaded model in training mode (after `torch.onnx.export`, which restores the mode)", code: py`
+      import torch
+      import torchvision
+      model = torchvision.models.resnet18(weights="IMAGENET1K_V1")
+      dummy = torch.randn(1, 3, 224, 224)
+      torch.onnx.export(model, dummy, "resnet18.onnx")
+      traced = torch.jit.trace(model, dummy)
+    `, errors: [{ messageId: "tracedInTraining", line: 6, column: 10, messageIncludes: ["`model` (torchvision.models.resnet18(), which contains BatchNorm) is traced by `torch.jit.trace` while still in training mode", "Call `model.eval()` before tracing"] }] },
+    { name: "an export function traces the trained model it is passed; `onnx.export` with `training=PRESERVE` too", code: model + py`
+      from torch.onnx import TrainingMode
+      def export(net, path):
+          torch.jit.save(torch.jit.trace(net, torch.randn(2, 4)), path)
+          torch.onnx.export(net, torch.randn(2, 4), path + ".onnx", training=TrainingMode.PRESERVE)
+      def main():
+          net = Net()
+          opt = torch.optim.SGD(net.parameters(), lr=0.1)
+          for x, y in train_loader:
+              opt.zero_grad()
+              net(x).sum().backward()
+              opt.step()
+          export(net, "net.pt")
+    `, errors: [
+      { messageId: "tracedInTraining", line: 15, column: 20, messageIncludes: ["`torch.jit.trace`", "(it is passed in by the call at line 24)"] },
+      { messageId: "tracedInTraining", line: 16, column: 5, messageIncludes: "`torch.onnx.export`" },
+    ] },
     { name: "the same loop, when the outputs are read, is evaluation in training mode", code: py`
       import torch
       import torchvision

@@ -805,6 +805,12 @@ class UnitWalker {
   private qualifiedCall(q: string, node: SyntaxNode, parts: CallParts, s: FlowState): number | undefined {
     const argIds = this.evalArgs(parts, s);
     if (MODE_TRANSPARENT_WRAPPERS.has(q)) return argIds[0];
+    const traced = argIds[0];
+    if (traced !== undefined && recordsModeForGood(q, parts)) {
+      // The model is not called here, but its BatchNorm calls are recorded as they run now.
+      this.modelCall(traced, parts.positional[0].text, node, s, { kind: "trace", label: q, range: rangeOf(node) });
+      return undefined;
+    }
     if (MODE_NEUTRAL_FUNCTIONS.has(q)) return undefined;
     if (q === "copy.deepcopy" && argIds[0] !== undefined) {
       const src = this.objects[argIds[0]];
@@ -876,9 +882,9 @@ class UnitWalker {
   }
 
   /** A call of a tracked model: in evaluation code, decide now (a model of this unit) or leave it to callers. */
-  private modelCall(id: number, variable: string, node: SyntaxNode, s: FlowState): void {
-    if (node.id === this.discardedCall) return;
-    const context = this.currentContext(s, s.modes.get(id));
+  private modelCall(id: number, variable: string, node: SyntaxNode, s: FlowState, tracing?: EvalContext): void {
+    if (!tracing && node.id === this.discardedCall) return;
+    const context = tracing ?? this.currentContext(s, s.modes.get(id));
     if (!context) return;
     const obj = this.objects[id];
     const modes = s.modes.get(id) ?? UNKNOWN_MODE;
@@ -890,7 +896,8 @@ class UnitWalker {
       else this.pending.set(key, { slot: obj.slot, tags, hasEntry: hasKind(modes, "entry"), call, variable, context, callers: [], viaGlobal: obj.slot.startsWith("global:") });
       return;
     }
-    if (context.kind === "function" && !this.mayHaveLearned(s)) return;
+    // A model with nothing learned yet (built and traced in a smoke test) has no running statistics to lose.
+    if ((context.kind === "function" || context.kind === "trace") && !this.mayHaveLearned(s)) return;
     this.local.set(`${call.startIndex}`, this.finding(modes, { variable, model: obj.label!, call, context, callers: [] }));
   }
 
@@ -973,9 +980,21 @@ class UnitWalker {
       else this.pending.set(pendingKey, { ...p, slot: obj.slot, tags, hasEntry: p.hasEntry && hasKind(atCall, "entry"), callers });
       return;
     }
+    if (p.context.kind === "trace" && !this.mayHaveLearned(s)) return;
     const modes = p.hasEntry ? unionModes(p.tags, atCall) : p.tags;
     this.local.set(key, this.finding(modes, { variable: p.variable, model: obj.label!, call: p.call, context: p.context, callers, viaGlobal: p.viaGlobal, handedOver: p.handedOver }));
   }
+}
+
+/**
+ * Calls that record a model's BatchNorm calls in the mode it is in, for good: `torch.jit.trace` bakes the
+ * `training` branch into the graph (the traced module keeps using batch statistics after `.eval()`), as does
+ * `torch.onnx.export(..., training=TrainingMode.PRESERVE)`. Plain `torch.onnx.export` switches to eval mode itself.
+ */
+function recordsModeForGood(q: string, parts: CallParts): boolean {
+  if (q === "torch.jit.trace" || q === "torch.jit.trace_module") return parts.positional.length > 0;
+  if (q === "torch.onnx.export") return parts.positional.length > 0 && /\bPRESERVE$/.test(parts.keywords.get("training")?.text ?? "");
+  return false;
 }
 
 /** Decorators that register a function for a server or a bot to run later (`@app.route("/")`, `@router.post`). */
