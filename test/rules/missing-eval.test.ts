@@ -77,14 +77,16 @@ runRuleTests(rule, {
           for x, y in target_loader:
               print(model(x).argmax(1))
     ` },
-    { name: "`torch.jit.trace` after `.eval()`, and `torch.onnx.export`, which exports in eval mode itself", code: py`
+    { name: "`torch.jit.trace` after `.eval()`; `torch.onnx.export` with the exporter that switches to eval mode itself", code: py`
       import torch
       import torchvision
       model = torchvision.models.resnet18(weights="IMAGENET1K_V1")
       dummy = torch.randn(1, 3, 224, 224)
-      torch.onnx.export(model, dummy, "resnet18.onnx")
+      torch.onnx.export(model, dummy, "resnet18.onnx", dynamo=False)
+      torch.onnx.export(model, dummy, "resnet18.onnx", training=torch.onnx.TrainingMode.EVAL)
       model.eval()
       torch.jit.trace(model, dummy).save("resnet18.pt")
+      torch.onnx.export(model, dummy, "resnet18.onnx")
     ` },
     { name: "`torch.jit.trace` of a model with nothing learned (a smoke test at the foot of a model file)", code: model + py`
       if __name__ == "__main__":
@@ -264,14 +266,25 @@ runRuleTests(rule, {
     ` },
   ],
   invalid: [
-    { name: "`torch.jit.trace` of a loaded model in training mode (after `torch.onnx.export`, which restores the mode)", code: py`
+    { name: "`torch.jit.trace` of a loaded model in training mode (after the old `torch.onnx.export`, which restores the mode)", code: py`
       import torch
       import torchvision
       model = torchvision.models.resnet18(weights="IMAGENET1K_V1")
       dummy = torch.randn(1, 3, 224, 224)
-      torch.onnx.export(model, dummy, "resnet18.onnx")
+      torch.onnx.export(model, dummy, "resnet18.onnx", dynamo=False)
       traced = torch.jit.trace(model, dummy)
     `, errors: [{ messageId: "tracedInTraining", line: 6, column: 10, messageIncludes: ["`model` (torchvision.models.resnet18(), which contains BatchNorm) is traced by `torch.jit.trace` while still in training mode", "Call `model.eval()` before tracing"] }] },
+    { name: "`torch.onnx.export` of a model with positional pretrained weights: PyTorch 2.9's default exporter keeps training mode", code: py`
+      import torch
+      from torchvision import models
+      model = models.resnet50(models.ResNet50_Weights.IMAGENET1K_V2)
+      torch.onnx.export(model, torch.randn(1, 3, 224, 224), "resnet50.onnx", opset_version=17)
+      legacy = models.resnet18(True)
+      torch.export.export(legacy, (torch.randn(1, 3, 224, 224),))
+    `, errors: [
+      { messageId: "exportedInTraining", line: 4, column: 1, messageIncludes: ["is exported by `torch.onnx.export` while still in training mode", "by default since PyTorch 2.9", "Call `model.eval()` before exporting"] },
+      { messageId: "tracedInTraining", line: 6, column: 1, messageIncludes: "traced by `torch.export.export`" },
+    ] },
     { name: "an export function traces the trained model it is passed; `onnx.export` with `training=PRESERVE` too", code: model + py`
       from torch.onnx import TrainingMode
       def export(net, path):
@@ -287,7 +300,7 @@ runRuleTests(rule, {
           export(net, "net.pt")
     `, errors: [
       { messageId: "tracedInTraining", line: 15, column: 20, messageIncludes: ["`torch.jit.trace`", "(it is passed in by the call at line 24)"] },
-      { messageId: "tracedInTraining", line: 16, column: 5, messageIncludes: "`torch.onnx.export`" },
+      { messageId: "exportedInTraining", line: 16, column: 5, messageIncludes: "`torch.onnx.export`" },
     ] },
     { name: "the same loop, when the outputs are read, is evaluation in training mode", code: py`
       import torch

@@ -827,7 +827,7 @@ class UnitWalker {
     if ((!isBatchNormBuilder(q) && !hub) || !builderKeepsBatchNorm(node)) return undefined;
     const pretrained = parts.keywords.get("pretrained");
     const weights = parts.keywords.get("weights");
-    if (literalBool(pretrained) === true || (weights && weights.type !== "none")) s.loaded ??= rangeOf(node);
+    if (literalBool(pretrained) === true || (weights && weights.type !== "none") || (!hub && positionalWeights(parts.positional[0]))) s.loaded ??= rangeOf(node);
     const label = hub ? (q === "torch.hub.load" ? `torch.hub.load(…, "${hub}")` : `${q}("${hub}")`) : `${q}()`;
     return this.newObject(s, { label }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: label } }));
   }
@@ -987,14 +987,30 @@ class UnitWalker {
 }
 
 /**
+ * A torchvision builder's first positional argument loads weights: `resnet50(True)` (the old `pretrained`),
+ * `resnet50(ResNet50_Weights.IMAGENET1K_V2)` or `resnet50("DEFAULT")` (`weights`). A name may hold `False`: unknown.
+ */
+function positionalWeights(arg: SyntaxNode | undefined): boolean {
+  if (!arg) return false;
+  if (arg.type === "true") return true;
+  return arg.type === "string" || (arg.type === "attribute" && /Weights\b/.test(arg.text));
+}
+
+/**
  * Calls that record a model's BatchNorm calls in the mode it is in, for good: `torch.jit.trace` bakes the
- * `training` branch into the graph (the traced module keeps using batch statistics after `.eval()`), as does
- * `torch.onnx.export(..., training=TrainingMode.PRESERVE)`. Plain `torch.onnx.export` switches to eval mode itself.
+ * `training` branch into the graph (the traced module keeps using batch statistics after `.eval()`), as do
+ * `torch.export.export` and `torch.onnx.export` since PyTorch 2.9 (its default `dynamo=True` exporter exports the
+ * mode the model is in; PyTorch 2.6 deprecated the `training=` option that switched to eval mode).
  */
 function recordsModeForGood(q: string, parts: CallParts): boolean {
-  if (q === "torch.jit.trace" || q === "torch.jit.trace_module") return parts.positional.length > 0;
-  if (q === "torch.onnx.export") return parts.positional.length > 0 && /\bPRESERVE$/.test(parts.keywords.get("training")?.text ?? "");
-  return false;
+  if (parts.positional.length === 0) return false;
+  if (q === "torch.jit.trace" || q === "torch.jit.trace_module" || q === "torch.export.export") return true;
+  if (q !== "torch.onnx.export") return false;
+  // The TorchScript exporter (`dynamo=False`, the default before PyTorch 2.9) switches to eval mode for the export
+  // unless told otherwise; an explicit `training=` is the author's choice, except PRESERVE, which keeps the mode.
+  const training = parts.keywords.get("training")?.text;
+  if (training !== undefined) return /\bPRESERVE$/.test(training);
+  return literalBool(parts.keywords.get("dynamo")) !== false;
 }
 
 /** Decorators that register a function for a server or a bot to run later (`@app.route("/")`, `@router.post`). */
