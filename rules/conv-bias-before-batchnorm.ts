@@ -42,6 +42,36 @@ function sameChannels(layer: ModuleInstance, outIndex: number, outKeyword: strin
 }
 
 /**
+ * A BatchNorm its block builds only when an `__init__` parameter says so (`nn.BatchNorm1d(c) if bn else
+ * nn.Identity()`, or under `if bn:`), while some call of that block in the file sets the parameter (`Block(c, 29,
+ * bn=False)`) where bnlint builds no graph (a class whose `forward` its base, from another file, defines): that
+ * block keeps its bias for a layer without BatchNorm.
+ */
+function switchedOffElsewhere(context: RuleContext<"wastedBias">, bn: ModuleInstance): boolean {
+  const root = context.index.tree.rootNode;
+  let node: typeof root | null = root.descendantForIndex(bn.ctorRange.startIndex);
+  const switches = new Set<string>();
+  let init: typeof root | null = null;
+  for (; node; node = node.parent) {
+    const condition = node.type === "conditional_expression" ? node.namedChildren[1] : node.type === "if_statement" ? node.childForFieldName("condition") : null;
+    if (condition) for (const id of [condition, ...condition.descendantsOfType("identifier")]) if (id?.type === "identifier") switches.add(id.text);
+    if (node.type === "function_definition") {
+      init = node;
+      break;
+    }
+  }
+  const cls = init?.parent?.parent;
+  const className = cls?.type === "class_definition" ? cls.childForFieldName("name")?.text : undefined;
+  if (!init || init.childForFieldName("name")?.text !== "__init__" || !className || switches.size === 0) return false;
+  const params = new Set(init.childForFieldName("parameters")!.descendantsOfType("identifier").map((p) => p?.text));
+  const keys = [...switches].filter((name) => params.has(name));
+  return keys.length > 0 && root.descendantsOfType("call").some((call) => {
+    if (call?.childForFieldName("function")?.text.split(".").pop() !== className) return false;
+    return call.childForFieldName("arguments")!.namedChildren.some((a) => a?.type === "keyword_argument" && keys.includes(a.childForFieldName("name")!.text));
+  });
+}
+
+/**
  * Layers with a bias whose output, in some run of this graph, is used by anything but one BatchNorm call (an
  * `nn.Identity` where `BatchNorm1d(c) if bn else nn.Identity()` chose it, an activation, a second consumer): a
  * bias that matters there, so the constructor that built them keeps it.
@@ -161,6 +191,7 @@ export default defineRule({
     for (const [ctor, { wastes, all }] of byCtor) {
       if (inUse.has(ctor) || [...all].some((i) => !wasted.has(i))) continue;
       const w = wastes[0];
+      if (switchedOffElsewhere(context, w.bn)) continue;
       const bias = w.layer.kwargs.get("bias");
       const written = w.bnRun.calleeRange ? context.text.slice(w.bnRun.calleeRange.startIndex, w.bnRun.calleeRange.endIndex) : "";
       // A child of nn.Sequential is "called" at its place in the list: name it by its module path instead.

