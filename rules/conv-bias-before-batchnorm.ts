@@ -1,4 +1,4 @@
-import { defineRule, queries, symEquals, type FixDescriptor, type ForwardGraph, type GraphNode, type ModuleInstance, type RuleContext, type Sym } from "../src/rule.js";
+import { constValue, defineRule, queries, symEquals, type ExtraArg, type FixDescriptor, type ForwardGraph, type GraphNode, type ModuleInstance, type RuleContext, type Sym } from "../src/rule.js";
 
 const { batchNormRuns, constructorLabel } = queries;
 
@@ -13,10 +13,37 @@ const BIASED_LAYERS: ReadonlyMap<string, { out: number; outKeyword: string; bias
   ["torch.nn.ConvTranspose3d", { out: 1, outKeyword: "out_channels", bias: 7 }],
 ]);
 
+/**
+ * `x.permute(0, 2, 1)` / `x.permute(0, 3, 1, 2)`: moves the last dimension (a Linear's features) to dimension 1,
+ * where BatchNorm's channels are, and keeps the rest in order. PointConv's `bn(linear(x).permute(0, 2, 1))`.
+ */
+function movesLastToChannels(n: GraphNode): boolean {
+  if (n.op !== "call_method" || n.target !== "permute" || n.inputs.length !== 1) return false;
+  const raw = (n.extra?.args ?? []).filter((a) => a.kind !== "tensor"); // the tensor it is called on comes first
+  const items: readonly ExtraArg[] = raw.length === 1 && raw[0].kind === "tuple" ? raw[0].items : raw;
+  const dims = items.map((a) => (a.kind === "num" ? constValue(a.sym) : undefined));
+  const rank = dims.length;
+  if (rank < 3 || dims.some((d) => d === undefined)) return false;
+  const expected = [0, rank - 1, ...Array.from({ length: rank - 2 }, (_, i) => i + 1)];
+  return dims.every((d, i) => d === expected[i] || (i === 1 && d === -1));
+}
+
+/**
+ * The one consumer of a layer's output, looking through a permute that brings a Linear's features to the channel
+ * dimension; undefined when the output has several consumers.
+ */
+function soleConsumer(layer: ModuleInstance, n: GraphNode, consumers: ReadonlyMap<number, GraphNode[]>): GraphNode | undefined {
+  const uses = consumers.get(n.id) ?? [];
+  if (uses.length !== 1 || uses[0].inputs[0] !== n.id) return undefined;
+  if (layer.qualname === "torch.nn.Linear" && movesLastToChannels(uses[0])) return soleConsumer(layer, uses[0], consumers);
+  return uses[0];
+}
+
 interface Waste {
   layer: ModuleInstance;
   bn: ModuleInstance;
   bnRun: GraphNode;
+  layerRun: GraphNode;
 }
 
 /** `bias` is on: not passed (the default is True) or a literal True written in this very call. */
@@ -63,11 +90,21 @@ function switchedOffElsewhere(context: RuleContext<"wastedBias">, bn: ModuleInst
   const cls = init?.parent?.parent;
   const className = cls?.type === "class_definition" ? cls.childForFieldName("name")?.text : undefined;
   if (!init || init.childForFieldName("name")?.text !== "__init__" || !className || switches.size === 0) return false;
-  const params = new Set(init.childForFieldName("parameters")!.descendantsOfType("identifier").map((p) => p?.text));
-  const keys = [...switches].filter((name) => params.has(name));
+  // Each switch parameter with its default's text (`bn=True`), or undefined without one.
+  const defaults = new Map<string, string | undefined>();
+  for (const p of init.childForFieldName("parameters")!.namedChildren) {
+    if (p?.type === "identifier") defaults.set(p.text, undefined);
+    else if (p?.type === "default_parameter" || p?.type === "typed_default_parameter") defaults.set(p.childForFieldName("name")!.text, p.childForFieldName("value")?.text);
+  }
+  const keys = [...switches].filter((name) => defaults.has(name));
   return keys.length > 0 && root.descendantsOfType("call").some((call) => {
     if (call?.childForFieldName("function")?.text.split(".").pop() !== className) return false;
-    return call.childForFieldName("arguments")!.namedChildren.some((a) => a?.type === "keyword_argument" && keys.includes(a.childForFieldName("name")!.text));
+    return call.childForFieldName("arguments")!.namedChildren.some((a) => {
+      if (a?.type !== "keyword_argument") return false;
+      const name = a.childForFieldName("name")!.text;
+      // `bnorm=True` where True is the default keeps the BatchNorm.
+      return keys.includes(name) && a.childForFieldName("value")?.text !== defaults.get(name);
+    });
   });
 }
 
@@ -83,8 +120,8 @@ function biasesInUse(graph: ForwardGraph): Set<ModuleInstance> {
   const used = new Set<ModuleInstance>();
   for (const n of graph.nodes) {
     if (n.op !== "call_module" || !n.instance?.qualname || !BIASED_LAYERS.has(n.instance.qualname)) continue;
-    const uses = consumers.get(n.id) ?? [];
-    if (uses.length !== 1 || !bnRuns.has(uses[0])) used.add(n.instance);
+    const use = soleConsumer(n.instance, n, consumers);
+    if (!use || !bnRuns.has(use)) used.add(n.instance);
   }
   return used;
 }
@@ -101,11 +138,10 @@ function wastedBiases(graph: ForwardGraph): Waste[] {
     const layer = n.instance;
     const spec = BIASED_LAYERS.get(layer.qualname!);
     if (!spec || verdict.get(layer) === null) continue;
-    const uses = consumers.get(n.id) ?? [];
-    const bnRun = uses.length === 1 && uses[0].inputs[0] === n.id ? uses[0] : undefined;
+    const bnRun = soleConsumer(layer, n, consumers);
     const bn = bnRun ? bnOf.get(bnRun) : undefined;
     const ok = bn && bnRun && !layer.escaped && hasBias(layer, spec) === true && sameChannels(layer, spec.out, spec.outKeyword, bn);
-    verdict.set(layer, ok ? { layer, bn: bn!, bnRun: bnRun! } : null);
+    verdict.set(layer, ok ? { layer, bn: bn!, bnRun: bnRun!, layerRun: n } : null);
   }
   return [...verdict.values()].filter((w): w is Waste => w !== null);
 }
@@ -130,12 +166,12 @@ export default defineRule({
     frameworks: ["torch"],
     messages: {
       wastedBias:
-        "{{layer}} has a bias, but its output goes straight into `{{bn}}` ({{bnCtor}}), whose mean subtraction cancels any per-channel constant: the bias parameters never affect the output and only cost memory and optimizer state. Pass `bias=False`.",
+        "{{layer}} has a bias, but its output goes {{how}} `{{bn}}` ({{bnCtor}}), whose mean subtraction cancels any per-channel constant: the bias parameters never affect the output and only cost memory and optimizer state. Pass `bias=False`.",
     },
     fixable: "unsafe",
     docs: {
       whatItDoes:
-        "Finds a Conv1d/2d/3d, ConvTranspose or Linear layer whose bias is on (the default) and whose every output goes directly into a BatchNorm over the same number of channels. Off by default: it is about wasted parameters, not correctness; enable it with `--rule conv-bias-before-batchnorm:warn`.",
+        "Finds a Conv1d/2d/3d, ConvTranspose or Linear layer whose bias is on (the default) and whose every output goes directly into a BatchNorm over the same number of channels (a Linear's also through a `.permute(0, 2, 1)` that moves its features to the channel dimension, as point-cloud models write). Off by default: it is about wasted parameters, not correctness; enable it with `--rule conv-bias-before-batchnorm:warn`.",
       whyIsThisBad:
         "BatchNorm subtracts the per-channel mean of its input, so a per-channel bias added just before it is subtracted again (in training with the batch mean, in eval mode with the running mean that absorbed it). BatchNorm's own `beta` plays the bias's role. The layer's bias only adds parameters, gradient computations and optimizer state; ResNet and the other torchvision models write `bias=False` for this reason.",
       example: {
@@ -198,7 +234,7 @@ export default defineRule({
       const bnCallee = written.startsWith("self.") || w.bn.paths.length === 0 ? written || constructorLabel(w.bn) : queries.instancePythonPath(w.bn);
       context.report({
         messageId: "wastedBias",
-        data: { layer: constructorLabel(w.layer), bn: bnCallee, bnCtor: constructorLabel(w.bn) },
+        data: { layer: constructorLabel(w.layer), bn: bnCallee, bnCtor: constructorLabel(w.bn), how: w.bnRun.inputs[0] === w.layerRun.id ? "straight into" : "through a `.permute(...)`, which only moves its features to the channel dimension, into" },
         at: bias ? bias.range : w.layer.ctorRange,
         related: [{ message: `its output goes straight into \`${bnCallee}\` here`, at: w.bnRun.range }],
         fix: biasOffFix(context, w.layer),

@@ -19,6 +19,21 @@ const net = (conv: string, forward = "return self.bn(self.conv(x))"): string => 
 runRuleTests(rule, {
   valid: [
     {
+      name: "a permute that does not bring the Linear's features to dimension 1",
+      code: py`
+        import torch.nn as nn
+
+        class Proj(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.linear = nn.Linear(c, c)
+                self.bn = nn.BatchNorm2d(c)
+
+            def forward(self, x):
+                return self.bn(self.linear(x).permute(0, 1, 3, 2))
+      `,
+    },
+    {
       // wav2letter: the CTC output layer is `Conv1dBlock(..., bn=False)`, built by a class whose forward its base defines.
       name: "a block built with `bn=False` by a class bnlint builds no graph for",
       code: py`
@@ -72,6 +87,43 @@ runRuleTests(rule, {
     net("nn.Conv2d(3, planes, 3)", "y = self.conv(x)\n        return self.bn(y) + y"),
   ],
   invalid: [
+    {
+      // Person re-ID's ClassBlock: a call passing `bnorm=True`, the default, keeps the BatchNorm.
+      name: "an optional BatchNorm that every call in the file keeps (the switch passed as its default)",
+      code: py`
+        import torch.nn as nn
+
+        class Block(nn.Module):
+            def __init__(self, cin, cout, bnorm=True):
+                super().__init__()
+                self.fc = nn.Linear(cin, cout)
+                self.bn = nn.BatchNorm1d(cout) if bnorm else nn.Identity()
+
+            def forward(self, x):
+                return self.bn(self.fc(x))
+
+        def make_heads(n):
+            return [Block(2048, 256, bnorm=True) for _ in range(n)]
+      `,
+      errors: [{ messageId: "wastedBias", line: 6, column: 19 }],
+    },
+    {
+      // PointConv: `self.bn_linear(self.linear(x).permute(0, 2, 1))`.
+      name: "a Linear whose output is permuted to channels-first for BatchNorm1d",
+      code: py`
+        import torch.nn as nn
+
+        class Proj(nn.Module):
+            def __init__(self, cin, cout):
+                super().__init__()
+                self.linear = nn.Linear(cin, cout)
+                self.bn = nn.BatchNorm1d(cout)
+
+            def forward(self, x):
+                return self.bn(self.linear(x).permute(0, 2, 1))
+      `,
+      errors: [{ messageId: "wastedBias", line: 6, column: 23, messageIncludes: "goes through a `.permute(...)`, which only moves its features to the channel dimension, into `self.bn`" }],
+    },
     {
       // R(2+1)D: the intermediate width is computed from `_triple(kernel_size)`; conv and BatchNorm share it.
       name: "a width computed through torch's _triple, shared by the conv and its BatchNorm",
