@@ -1,6 +1,48 @@
-import { defineRule, queries } from "../src/rule.js";
+import { defineRule, queries, type ModelClass, type ModelIndex } from "../src/rule.js";
 
 const { batchNormRuns, constructorLabel, isBatchNorm } = queries;
+
+/** The class, its in-file bases and its in-file subclasses: where `self` may be an instance of it. */
+function relatedClasses(index: ModelIndex, cls: ModelClass): Set<ModelClass> {
+  const related = new Set<ModelClass>();
+  const up = (c: ModelClass): void => {
+    if (related.has(c)) return;
+    related.add(c);
+    c.bases.forEach(up);
+  };
+  up(cls);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const c of index.classes) {
+      if (!related.has(c) && c.bases.some((b) => b === cls || (related.has(b) && isSubclass(b, cls)))) {
+        related.add(c);
+        grew = true;
+      }
+    }
+  }
+  return related;
+}
+
+function isSubclass(c: ModelClass, of: ModelClass): boolean {
+  return c === of || c.bases.some((b) => isSubclass(b, of));
+}
+
+/**
+ * Reads of `self.<name>` in the classes unrelated to `cls` (MCD's `Feature.bn1_fc` next to `Predictor.bn1_fc`):
+ * another class's own attribute of the same name, not a use of this one. Comments are not counted.
+ */
+function unrelatedSelfReads(index: ModelIndex, cls: ModelClass, name: string): number {
+  const related = relatedClasses(index, cls);
+  const read = new RegExp(`\\bself\\s*\\.\\s*${name}\\b(?!\\s*(?::[^=\\n]*)?=(?!=))`, "g");
+  let count = 0;
+  for (const other of index.classes) {
+    if (related.has(other)) continue;
+    const text = other.node.text.replace(/#[^\n]*/g, "");
+    count += [...text.matchAll(read)].length;
+  }
+  return count;
+}
 
 export default defineRule({
   meta: {
@@ -45,7 +87,7 @@ export default defineRule({
       },
       fix: "Call the BatchNorm where it was meant to run (often instead of a reused one), or delete the declaration. No automatic fix: which of the two is right is the author's call.",
       knownLimitations:
-        "Silent when the class reaches modules by a name bnlint cannot compute (`getattr(self, f\"bn{i}\")` over a loop of unknown length, `self.modules()`), when the attribute name is read anywhere else in the file, when the module is handed to code outside the file, when the class has no `forward` in the file, and when the analysis of the class was incomplete. Only direct attributes (`self.bn = ...`) are checked, not children of containers.",
+        "Silent when the class reaches modules by a name bnlint cannot compute (`getattr(self, f\"bn{i}\")` over a loop of unknown length, `self.modules()`), when the attribute name is read anywhere else in the file (a `self.<name>` in a class unrelated to this one by inheritance is that class's own attribute and does not count), when the module is handed to code outside the file, when the class has no `forward` in the file, and when the analysis of the class was incomplete. Only direct attributes (`self.bn = ...`) are checked, not children of containers.",
     },
   },
   check(context) {
@@ -60,7 +102,7 @@ export default defineRule({
         const names = inst.paths.filter((p) => !p.includes("."));
         if (names.length === 0 || names.length !== inst.paths.length) continue;
         // Stored under the name once; any other read (another method, a subclass, getattr) counts as a use.
-        if (names.some((n) => context.analysis.attributeReads(n) > 0)) continue;
+        if (names.some((n) => context.analysis.attributeReads(n) > unrelatedSelfReads(context.index, cls, n))) continue;
         context.report({
           messageId: "unused",
           data: { name: names[0], ctor: constructorLabel(inst), model: cls.name },

@@ -81,6 +81,7 @@ export function defineRule<MessageId extends string>(rule: Rule<MessageId>): Rul
 
 export type { SourceRange } from "./model/source.js";
 export type { ExtraArg, ForwardGraph, GraphNode } from "./model/graph.js";
+export type { ModelClass, ModelIndex } from "./model/index-types.js";
 export type { ModuleInstance } from "./model/values.js";
 export type { Sym } from "./model/symbolic.js";
 export * as queries from "./model/queries.js";

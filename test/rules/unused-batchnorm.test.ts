@@ -4,6 +4,41 @@ import { py, runRuleTests } from "../helpers/rule-tester.js";
 runRuleTests(rule, {
   valid: [
     {
+      name: "a subclass calls it in its own forward",
+      code: py`
+        import torch.nn as nn
+        class Base(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(64, 32)
+                self.bn = nn.BatchNorm1d(32)
+            def forward(self, x):
+                return self.fc(x)
+        class Child(Base):
+            def forward(self, x):
+                return self.bn(self.fc(x))
+      `,
+    },
+    {
+      name: "read from outside through another receiver (`model.bn`)",
+      code: py`
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(64, 32)
+                self.bn = nn.BatchNorm1d(32)
+            def forward(self, x):
+                return self.fc(x)
+        class Wrapper(nn.Module):
+            def __init__(self, net):
+                super().__init__()
+                self.net = net
+            def forward(self, x):
+                return self.net.bn(self.net(x))
+      `,
+    },
+    {
       name: "every BatchNorm is called",
       code: py`
         import torch.nn as nn
@@ -56,6 +91,28 @@ runRuleTests(rule, {
     },
   ],
   invalid: [
+    {
+      // MCD_DA's svhn2mnist: Feature calls its own bn1_fc; Predictor declares one and never calls it.
+      name: "another, unrelated class reads its own attribute of the same name",
+      code: py`
+        import torch.nn as nn
+        class Feature(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(64, 32)
+                self.bn1_fc = nn.BatchNorm1d(32)
+            def forward(self, x):
+                return self.bn1_fc(self.fc1(x))
+        class Predictor(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.bn1_fc = nn.BatchNorm1d(32)
+                self.fc2 = nn.Linear(32, 10)
+            def forward(self, x):
+                return self.fc2(x)
+      `,
+      errors: [{ messageId: "unused", line: 12, column: 9, messageIncludes: "declared in `Predictor.__init__`" }],
+    },
     {
       name: "`nn.BatchNorm2d(c) if cin == cout else None` that forward never calls",
       code: py`
