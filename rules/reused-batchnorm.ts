@@ -69,7 +69,7 @@ export default defineRule({
       reused:
         "`{{callee}}` ({{ctor}}){{calledAs}} runs {{times}} in one forward pass of `{{model}}` ({{lines}}): {{why}}. Its running mean and variance average all of these inputs, so after model.eval() this call is normalized with statistics that fit none of them and eval accuracy collapses while training looks fine. Give each call site its own {{ctor}} (one module per call, or an nn.Sequential of distinct instances).",
       reusedInLoop:
-        "`{{callee}}` ({{ctor}}){{calledAs}} runs {{times}} in one forward pass of `{{model}}`, inside the loop at line {{loopLine}}: each iteration normalizes the output of the previous one. Its running mean and variance average every iteration's input, so after model.eval() each iteration is normalized with statistics that fit none of them. Use one {{type}} per iteration (e.g. an nn.ModuleList indexed by the loop variable).",
+        "`{{callee}}` ({{ctor}}){{calledAs}} runs {{times}} in one forward pass of `{{model}}`, inside the loop at line {{loopLine}}: {{loopWhy}}. Its running mean and variance average every iteration's input, so after model.eval() each iteration is normalized with statistics that fit none of them. Use one {{type}} per iteration (e.g. an nn.ModuleList indexed by the loop variable).",
     },
     fixable: "unsafe",
     hasSuggestions: true,
@@ -184,6 +184,11 @@ function reportInstance(context: Ctx, graph: ForwardGraph, inst: ModuleInstance,
         lines: siteList(sites.map((x) => x.range)),
         why,
         loopLine: loop?.range.start.line ?? site.range.start.line,
+        loopWhy: chained
+          ? "each iteration normalizes the output of the previous one"
+          : producers.length > 1
+            ? `its iterations normalize the outputs of different layers (${producers.join(", ")})`
+            : "its iterations see inputs from different sources",
       },
       at: site.range,
       related,

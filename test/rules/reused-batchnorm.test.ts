@@ -276,6 +276,43 @@ runRuleTests(rule, {
   ],
   invalid: [
     {
+      // MTAN keeps per-task features in preallocated lists (`atten_encoder[i][j] = ...`).
+      name: "two layers' outputs stored in list items, both normalized by one BatchNorm",
+      code: py`
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+                self.conv2 = nn.Conv2d(3, 16, 5, padding=2, bias=False)
+                self.bn = nn.BatchNorm2d(16)
+
+            def forward(self, x):
+                feats = [0, 0]
+                feats[0] = self.conv1(x)
+                feats[1] = self.conv2(x)
+                return self.bn(feats[0]), self.bn(feats[1])
+      `,
+      errors: [{ messageId: "reused", line: 14, column: 35, messageIncludes: "normalize the outputs of different layers (self.conv1, self.conv2)" }],
+    },
+    {
+      name: "a loop whose iterations are independent says what differs, not that each feeds the next",
+      code: py`
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.convs = nn.ModuleList([nn.Conv2d(3, 16, 3, padding=1), nn.Conv2d(3, 16, 5, padding=2)])
+                self.bn = nn.BatchNorm2d(16)
+
+            def forward(self, x):
+                return [self.bn(conv(x)) for conv in self.convs]
+      `,
+      errors: [{ messageId: "reusedInLoop", line: 10, column: 17, messageIncludes: "inside the loop at line 10: its iterations normalize the outputs of different layers (self.convs[0], self.convs[1])" }],
+    },
+    {
       // PyTorch-VAE: `class VanillaVAE(BaseVAE)`, the base from the project's own `base.py`.
       name: "a class of a base imported from the project, with its own forward and torch.nn layers",
       code: py`
@@ -310,7 +347,7 @@ runRuleTests(rule, {
                     x = self.bn(conv(x, edge_index)).relu()
                 return x
       `,
-      errors: [{ messageId: "reusedInLoop", line: 10, messageIncludes: "`self.bn` (BatchNorm1d(hidden)) runs 3 times" }],
+      errors: [{ messageId: "reusedInLoop", line: 10, messageIncludes: ["`self.bn` (BatchNorm1d(hidden)) runs 3 times", "each iteration normalizes the output of the previous one"] }],
     },
     {
       name: "`self.layers[1]`, then `self.layers[i]` for i in range(1, n): the first iteration runs it again",

@@ -548,6 +548,7 @@ export class Interpreter {
         const key = sub ? this.evalExpr(sub, scope) : UNKNOWN;
         if (base.k === "dict" && key.k === "str") base.entries.set(key.s, { value, range: rangeOf(target) });
         else if (base.k === "instance" && base.inst.dictChildren && key.k === "str") base.inst.dictChildren.set(key.s, { value, range: rangeOf(target) });
+        else if (base.k === "list" && base.box.exact && key.k === "num" && this.storeListItem(base.box, constValue(key.sym), value, target)) return;
         else escapeValue(value);
         return;
       }
@@ -571,6 +572,18 @@ export class Interpreter {
         escapeValue(value);
         return;
     }
+  }
+
+  /**
+   * `feats[0] = self.conv1(x)` on a list of known length: the item is replaced, as Python does. False (and
+   * nothing changed) for an index bnlint does not know or that is out of range.
+   */
+  private storeListItem(box: ListBox, index: number | undefined, value: Value, target: SyntaxNode): boolean {
+    if (index === undefined || !Number.isInteger(index)) return false;
+    const at = index < 0 ? box.items.length + index : index;
+    if (at < 0 || at >= box.items.length) return false;
+    box.items[at] = { value, range: rangeOf(target) };
+    return true;
   }
 
   /** Splits a value into `n` parts for tuple assignment. */
