@@ -4,8 +4,8 @@ import type { SourceRange } from "./source.js";
 /** Why a stretch of code counts as evaluation code. */
 export interface EvalContext {
   /** `trace`: `torch.jit.trace(model, …)`, which records the BatchNorm calls in the mode the model is in. */
-  readonly kind: "function" | "no_grad" | "after_load" | "eval_loop" | "training_flag" | "trace";
-  /** The function name (`test`), the context manager (`torch.no_grad()`), `load_state_dict`, the held-out data a loop iterates (`test_loader`), or the tracer (`torch.jit.trace`). */
+  readonly kind: "function" | "no_grad" | "after_load" | "eval_loop" | "training_flag" | "trace" | "held_out_call";
+  /** The function name (`test`), the context manager (`torch.no_grad()`), `load_state_dict`, the held-out data a loop iterates (`test_loader`), the tracer (`torch.jit.trace`), or the held-out data a call is given (`val_data`). */
   readonly label: string;
   readonly range: SourceRange;
   /** For `no_grad` blocks and loops over held-out data: what came before that makes them evaluation code. */

@@ -88,6 +88,31 @@ runRuleTests(rule, {
   ],
   invalid: [
     {
+      // aladdinpersson's VGG: `if type(x) == int:` over a config of ints and "M".
+      name: "layers built under `type(x) == int` over a VGG config",
+      code: py`
+        import torch.nn as nn
+
+        class VGG(nn.Module):
+            def __init__(self, in_channels=3):
+                super().__init__()
+                layers = []
+                for x in [64, "M", 128]:
+                    if type(x) == int:
+                        layers += [nn.Conv2d(in_channels, x, 3, padding=1), nn.BatchNorm2d(x), nn.ReLU()]
+                        in_channels = x
+                    elif type(x) is str:
+                        layers += [nn.MaxPool2d(2)]
+                self.features = nn.Sequential(*layers)
+
+            def forward(self, x):
+                return self.features(x)
+      `,
+      errors: [
+        { messageId: "wastedBias", line: 9, column: 28, messageIncludes: "`self.features[1]` (BatchNorm2d(x))" },
+      ],
+    },
+    {
       // Person re-ID's ClassBlock: a call passing `bnorm=True`, the default, keeps the BatchNorm.
       name: "an optional BatchNorm that every call in the file keeps (the switch passed as its default)",
       code: py`

@@ -17,6 +17,31 @@ const model = py`
 
 runRuleTests(rule, {
   valid: [
+    { name: "held-out data in the block that trains on it (fine-tuning on the validation set)", code: model + py`
+      net = Net()
+      opt = torch.optim.Adam(net.parameters())
+      for x, y in train_loader:
+          opt.zero_grad()
+          net(x).sum().backward()
+          opt.step()
+      for epoch in range(3):
+          loss = nn.functional.cross_entropy(net(val_data), val_target)
+          opt.zero_grad()
+          loss.backward()
+          opt.step()
+    ` },
+    { name: "held-out data after .eval() in the training loop", code: model + py`
+      net = Net()
+      opt = torch.optim.Adam(net.parameters())
+      for step, (x, y) in enumerate(train_loader):
+          net.train()
+          opt.zero_grad()
+          net(x).sum().backward()
+          opt.step()
+          if step % 50 == 0:
+              net.eval()
+              pred = net(val_data)
+    ` },
     { name: "a builder whose load is under `if pretrained:` (default False), smoke-tested with the default", code: py`
       import torch
       import torch.nn as nn
@@ -266,6 +291,29 @@ runRuleTests(rule, {
     ` },
   ],
   invalid: [
+    { name: "a validation check on held-out data by name inside the training loop, in training mode", code: model + py`
+      net = Net()
+      opt = torch.optim.Adam(net.parameters())
+      for step, (x, y) in enumerate(train_loader):
+          loss = nn.functional.cross_entropy(net(x), y)
+          opt.zero_grad()
+          loss.backward()
+          opt.step()
+          if step % 50 == 0:
+              pred = net(val_data)
+              print((pred.argmax(1) == val_target).float().mean())
+    `, errors: [{ messageId: "missingEval", line: 21, column: 16, messageIncludes: "is called in code that runs it on held-out data (`val_data`) after training while still in training mode" }] },
+    { name: "held-out data after each epoch's training loop, without .eval()", code: model + py`
+      net = Net()
+      opt = torch.optim.SGD(net.parameters(), lr=0.1)
+      for epoch in range(10):
+          net.train()
+          for x, y in train_loader:
+              opt.zero_grad()
+              net(x).sum().backward()
+              opt.step()
+          val_out = net(X_val)
+    `, errors: [{ messageId: "missingEval", line: 21, column: 15 }] },
     { name: "`torch.jit.trace` of a loaded model in training mode (after the old `torch.onnx.export`, which restores the mode)", code: py`
       import torch
       import torchvision

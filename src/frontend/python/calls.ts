@@ -416,6 +416,11 @@ function callBuiltin(interp: Interpreter, fn: string, args: CallArgs, site: Call
       const r = p[0] && p[1] ? isInstanceOf(p[0], p[1]) : undefined;
       return r === undefined ? UNKNOWN : { k: "bool", b: r };
     }
+    case "type": {
+      // `type(x) == int` (VGG configs of ints and "M"): the builtin type, when bnlint knows it for certain.
+      const name = p.length === 1 && p[0] ? builtinTypeOf(p[0]) : undefined;
+      return name ? { k: "qualname", name: `builtins.${name}` } : UNKNOWN;
+    }
     case "callable":
       return UNKNOWN;
     case "list":
@@ -730,6 +735,15 @@ function callInstanceMethod(interp: Interpreter, inst: ModuleInstance, name: str
 }
 
 export { LIMITS };
+
+/** The builtin type of a value whose type is certain (`int` for an integral number: see `isInstanceOf`). */
+function builtinTypeOf(v: Value): string | undefined {
+  if (v.k === "num") {
+    const c = constValue(v.sym);
+    return c === undefined ? undefined : Number.isInteger(c) ? "int" : "float";
+  }
+  return v.k === "str" ? "str" : v.k === "tuple" ? "tuple" : v.k === "list" ? "list" : v.k === "dict" ? "dict" : v.k === "bool" ? "bool" : v.k === "none" ? "NoneType" : undefined;
+}
 
 /**
  * `isinstance(v, int)` (or a tuple of builtin types) for values whose Python type is certain: strings, tuples,

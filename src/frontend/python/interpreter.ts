@@ -1210,6 +1210,10 @@ export class Interpreter {
       if (x.k === "unknown" || x.k === "tensor") return x.k === "tensor" ? false : undefined;
       return false;
     };
+    // `type(x) == int`, `type(x) is str`: two builtin types, both certain.
+    if (a.k === "qualname" && b.k === "qualname" && a.name.startsWith("builtins.") && b.name.startsWith("builtins.") && ["==", "!=", "is", "is not"].includes(op)) {
+      return { k: "bool", b: (a.name === b.name) === (op === "==" || op === "is") };
+    }
     if (op === "is" || op === "is not") {
       const r = isNoneCheck(a, b) ?? isNoneCheck(b, a);
       if (r === undefined) return UNKNOWN;

@@ -77,6 +77,7 @@ function evalNameContext(def: FunctionDef): EvalContext | undefined {
 
 /** Names of held-out data: `test_loader`, `testloader`, `val_dl`, `valid_data`, `x_test`, `loaders["val"]`. */
 const EVAL_DATA_NAME = /(?:^|[^a-z])(?:test|val|valid|validation|eval|dev)_?(?:loader|dataloader|dl|data|dataset|set|ds|batches)?(?:[^a-z]|$)|(?:loader|dataloader|dl)_?(?:test|val|valid|eval|dev)(?:[^a-z]|$)/i;
+const LOOP_STATEMENTS = new Set(["for_statement", "while_statement", "function_definition", "class_definition", "decorated_definition"]);
 /** Wrappers a data loader is iterated through: `enumerate(test_loader)`, `tqdm(val_loader)`. */
 const ITERATION_WRAPPERS = new Set(["enumerate", "tqdm", "iter", "tqdm.tqdm", "tqdm.auto.tqdm"]);
 
@@ -599,6 +600,25 @@ class UnitWalker {
   }
 
   /** Training happened before, and not in a loop that also encloses this point (a GAN's sampling, BYOL's target). */
+  /**
+   * A call of the model on held-out data by name (`net(val_data)`, `model(X_test)`) once training has run or
+   * weights are loaded, also inside the training loop (a validation accuracy every 50 steps), in a block that
+   * does not itself train (`loss = crit(net(val_x), val_y); loss.backward()` fine-tunes on it).
+   */
+  private heldOutCall(call: SyntaxNode, s: FlowState): EvalContext | undefined {
+    if (this.noEvalCode || (s.trainedLoops.size === 0 && !s.loaded)) return undefined;
+    const arg = callParts(call).positional[0];
+    if (!arg || !["identifier", "attribute", "subscript"].includes(arg.type) || !EVAL_DATA_NAME.test(arg.text)) return undefined;
+    let statement: SyntaxNode = call;
+    while (statement.parent && statement.parent.type !== "block" && statement.parent.type !== "module") statement = statement.parent;
+    const block = statement.parent;
+    if (!block) return undefined;
+    // Training steps written in this block (not in a loop nested in it, such as the epoch's training loop).
+    const trainsHere = block.namedChildren.some((stmt) => stmt && !LOOP_STATEMENTS.has(stmt.type) && ownDescendants(stmt, new Set(["call"])).some((c) => isTrainingStep(c)));
+    if (trainsHere) return undefined;
+    return { kind: "held_out_call", label: arg.text, range: rangeOf(arg), after: s.trainedLoops.size > 0 ? "training" : "loading" };
+  }
+
   private afterTraining(s: FlowState): boolean {
     return [...s.trainedLoops].some((loop) => !this.loopStack.includes(loop));
   }
@@ -884,7 +904,7 @@ class UnitWalker {
   /** A call of a tracked model: in evaluation code, decide now (a model of this unit) or leave it to callers. */
   private modelCall(id: number, variable: string, node: SyntaxNode, s: FlowState, tracing?: EvalContext): void {
     if (!tracing && node.id === this.discardedCall) return;
-    const context = tracing ?? this.currentContext(s, s.modes.get(id));
+    const context = tracing ?? this.currentContext(s, s.modes.get(id)) ?? this.heldOutCall(node, s);
     if (!context) return;
     const obj = this.objects[id];
     const modes = s.modes.get(id) ?? UNKNOWN_MODE;
