@@ -72,6 +72,19 @@ export async function lintText(text: string, filePath = "<text>", options: LintO
   }
 }
 
+/** IPython line magics and shell escapes at the start of a line. Never valid Python there, outside strings. */
+const IPYTHON_MAGIC_LINE = /^([ \t]*)[%!]/gm;
+
+/**
+ * The text with each IPython magic line (`%matplotlib inline`, `!pip install torch`) turned into a comment of the
+ * same length, so every position stays where it was; undefined when there is none. Only tried on a file that does
+ * not parse: in valid Python a line may start with `%` (a continued `a\n % b`).
+ */
+function withoutIpythonMagics(text: string): string | undefined {
+  if (!/^[ \t]*[%!]/m.test(text)) return undefined;
+  return text.replace(IPYTHON_MAGIC_LINE, "$1#");
+}
+
 /** What a partial lint (one unit of a file, see units.ts) knows about the rest of the file. */
 export interface PartialContext {
   extraAttributeReads?: (name: string) => number;
@@ -89,10 +102,21 @@ export async function lintPartialText(text: string, filePath: string, options: L
 
 async function lintSourceText(text: string, absolute: string, options: LintOptions, partial: PartialContext): Promise<LintResult> {
   if (!FRAMEWORK_HINT.test(text)) return countResult(absolute, [], [], text);
-  const tree = await parsePython(text);
+  let tree = await parsePython(text);
+  const original = text;
   try {
-    const error = syntaxError(tree.rootNode, text);
-    if (error) return countResult(absolute, [fatalDiagnostic(error.message, error.range)], [], text);
+    let error = syntaxError(tree.rootNode, text);
+    const masked = error ? withoutIpythonMagics(text) : undefined;
+    if (masked !== undefined) {
+      // Code pasted from a notebook: `%matplotlib inline`, `!pip install …` lines are IPython, not Python.
+      // Still broken: the error after the magics is the one to report (it sits at the same position).
+      const retry = await parsePython(masked);
+      error = syntaxError(retry.rootNode, masked);
+      tree.delete();
+      tree = retry;
+      text = masked;
+    }
+    if (error) return countResult(absolute, [fatalDiagnostic(error.message, error.range)], [], original);
     let index: ReturnType<typeof indexPython> | undefined;
     const getIndex = () => (index ??= indexPython(absolute, text, tree));
     const analysis = analyzePython(getIndex, { text, inputShapes: options.inputShapes, extraAttributeReads: partial.extraAttributeReads });
@@ -141,7 +165,7 @@ async function lintSourceText(text: string, absolute: string, options: LintOptio
       await confirmDiagnostics(getIndex(), shown, options);
     }
     const notes = index ? analysis.graphs.flatMap((g) => g.notes.map((n) => `${g.modelClass.name}: ${n}`)) : [];
-    return countResult(absolute, shown, outcome.suppressed, text, notes);
+    return countResult(absolute, shown, outcome.suppressed, original, notes);
   } finally {
     tree.delete();
   }

@@ -63,6 +63,21 @@ describe("odd inputs to lintText", () => {
     expect(decodeSource(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 1]))).toMatchObject({ ok: false, reason: expect.stringMatching(/binary/) });
   });
 
+  it("IPython magics pasted from a notebook (`%matplotlib inline`, `!pip install`) are skipped, at the same positions", async () => {
+    const text = "!pip install torch\n%matplotlib inline\n" + HEADER + REUSE_MODEL;
+    const result = await lintText(text, "from_notebook.py");
+    expect(findings(result)).toEqual(["13:reused-batchnorm"]);
+    expect(result.source ?? text).toBe(text);
+  });
+
+  it("a `%` starting a line of valid Python is modulo, and a real syntax error is still reported where it is", async () => {
+    const valid = HEADER + "y = (7\n     % 2)\n" + REUSE_MODEL;
+    expect(findings(await lintText(valid, "modulo.py"))).toEqual(["13:reused-batchnorm"]);
+    const broken = "%matplotlib inline\n" + HEADER + "def f(:\n    pass\n";
+    const result = await lintText(broken, "broken.py");
+    expect(result.messages.map((m) => [m.fatal, m.range.start.line])).toEqual([[true, 5]]);
+  });
+
   it("Python 2 syntax: a parse error or silence, never a guess", async () => {
     const py2 = HEADER + "print 'hello'\nexec 'x = 1'\n" + REUSE_MODEL.replace("        return self.bn(x)", "        print x\n        raise ValueError, 'no'");
     const result = await lintText(py2, "py2.py");
