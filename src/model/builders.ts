@@ -12,8 +12,23 @@ const BATCHNORM_BUILDER_NAMES =
 // `torchvision.models.segmentation.deeplabv3.deeplabv3_resnet50`).
 const BATCHNORM_BUILDER = new RegExp(`^torchvision\\.models\\.(?:\\w+\\.){0,2}(?:${BATCHNORM_BUILDER_NAMES})$`);
 
-/** Text that names one of those builders: a file without it cannot call one (any import or alias spells the name). */
-export const BATCHNORM_BUILDER_TEXT = new RegExp(`\\b(?:${BATCHNORM_BUILDER_NAMES})\\b`);
+/**
+ * Text that names one of those builders, or timm's `create_model`: a file without it cannot call one (any import
+ * or alias spells the name).
+ */
+export const BATCHNORM_BUILDER_TEXT = new RegExp(`\\b(?:${BATCHNORM_BUILDER_NAMES}|create_model)\\b`);
+
+/**
+ * timm architectures built with BatchNorm, by model name (`resnet50`, `resnet50.a1_in1k`, `efficientnet_b0`).
+ * Not ViT, DeiT, Swin or ConvNeXt (LayerNorm), BiT's `resnetv2_*x*_bit` (GroupNorm) nor NFNets (no normalization).
+ */
+const TIMM_BATCHNORM_MODEL =
+  /^(?:resnet\d+[a-z]*|resnetrs\d+|resnext\d+|wide_resnet\d+|seresnet\d+|seresnext\d+|ecaresnet\d+|skresnet\d+|res2net\d+|resnest\d+|efficientnet_|efficientnetv2_|tf_efficientnet_|tf_efficientnetv2_|mobilenetv2_|mobilenetv3_|tf_mobilenetv3_|densenet\d+|regnet[xy]_|inception_v[34]\b|xception|mixnet_|tf_mixnet_|mnasnet_|ghostnet_|dla\d+|dpn\d+|hrnet_w\d+|rexnet_|repvgg_|cspresnet|cspdarknet|darknet|vgg\d+_bn\b)/;
+
+/** `timm.create_model("resnet50", pretrained=True)`: a model name whose architecture has BatchNorm. */
+export function isTimmBatchNormModel(name: string): boolean {
+  return TIMM_BATCHNORM_MODEL.test(name);
+}
 
 export function isBatchNormBuilder(qualname: string): boolean {
   return BATCHNORM_BUILDER.test(qualname);

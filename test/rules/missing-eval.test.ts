@@ -17,6 +17,16 @@ const model = py`
 
 runRuleTests(rule, {
   valid: [
+    { name: "timm models without BatchNorm (ViT, ConvNeXt: LayerNorm), and one put in eval mode", code: py`
+      import timm
+      import torch
+      vit = timm.create_model("vit_base_patch16_224", pretrained=True)
+      convnext = timm.create_model("convnext_tiny", pretrained=True)
+      resnet = timm.create_model("resnet18", pretrained=True).eval()
+      with torch.no_grad():
+          x = torch.randn(2, 3, 224, 224)
+          print(vit(x), convnext(x), resnet(x))
+    ` },
     { name: "held-out data in the block that trains on it (fine-tuning on the validation set)", code: model + py`
       net = Net()
       opt = torch.optim.Adam(net.parameters())
@@ -291,6 +301,27 @@ runRuleTests(rule, {
     ` },
   ],
   invalid: [
+    { name: "a pretrained timm model with BatchNorm, and a wrapper class around one, evaluated in training mode", code: py`
+      import timm
+      import torch
+      import torch.nn as nn
+      class Classifier(nn.Module):
+          def __init__(self):
+              super().__init__()
+              self.backbone = timm.create_model("efficientnet_b0", pretrained=False, num_classes=0)
+              self.head = nn.Linear(1280, 5)
+          def forward(self, x):
+              return self.head(self.backbone(x))
+      model = timm.create_model("resnet50.a1_in1k", pretrained=True, num_classes=10)
+      clf = Classifier()
+      clf.load_state_dict(torch.load("clf.pth"))
+      with torch.no_grad():
+          print(model(torch.randn(2, 3, 224, 224)).argmax(1))
+          print(clf(torch.randn(2, 3, 224, 224)).argmax(1))
+    `, errors: [
+      { messageId: "missingEval", line: 15, column: 11, messageIncludes: "`model` (timm.create_model(\"resnet50.a1_in1k\"), which contains BatchNorm)" },
+      { messageId: "missingEval", line: 16, column: 11, messageIncludes: "`clf` (Classifier, which contains BatchNorm)" },
+    ] },
     { name: "a validation check on held-out data by name inside the training loop, in training mode", code: model + py`
       net = Net()
       opt = torch.optim.Adam(net.parameters())

@@ -2,7 +2,7 @@ import type { ForwardGraph } from "../../model/graph.js";
 import type { ModuleInstance } from "../../model/values.js";
 import { batchNormRuns } from "../../model/queries.js";
 import { isBatchNormType } from "../../model/knowledge.js";
-import { BATCHNORM_BUILDER_TEXT, isBatchNormBuilder } from "../../model/builders.js";
+import { BATCHNORM_BUILDER_TEXT, isBatchNormBuilder, isTimmBatchNormModel } from "../../model/builders.js";
 import type { ModelClass, ModelIndex } from "../../model/index-types.js";
 import type { SyntaxNode } from "./parser.js";
 import { qualifiedNameOf } from "./indexer.js";
@@ -88,7 +88,7 @@ export function classesWrappingBatchNormModels(index: ModelIndex, withBatchNorm:
         if (!fn) return false;
         if (fn.type === "identifier" && index.classByName.has(fn.text)) return found.has(fn.text);
         const q = qualifiedNameOf(fn, index.imports);
-        return q !== undefined && isBatchNormBuilder(q) && builderKeepsBatchNorm(call);
+        return q !== undefined && (isBatchNormBuilder(q) || (q === "timm.create_model" && timmModelName(call) !== undefined)) && builderKeepsBatchNorm(call);
       });
       if (builds) {
         found.add(cls.name);
@@ -98,6 +98,15 @@ export function classesWrappingBatchNormModels(index: ModelIndex, withBatchNorm:
   }
   for (const name of withBatchNorm) found.delete(name);
   return found;
+}
+
+/** The model name of `timm.create_model("resnet50", ...)` (or `model_name=`) when its architecture has BatchNorm. */
+export function timmModelName(call: SyntaxNode): string | undefined {
+  const args = call.childForFieldName("arguments")?.namedChildren.filter((a): a is SyntaxNode => !!a && a.type !== "comment") ?? [];
+  const named = args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === "model_name")?.childForFieldName("value");
+  const arg = args[0]?.type === "keyword_argument" ? named : args[0];
+  const name = arg?.type === "string" && !arg.text.startsWith("f") ? arg.text.slice(1, -1) : undefined;
+  return name !== undefined && /^[\w.-]+$/.test(name) && isTimmBatchNormModel(name) ? name : undefined;
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   EVAL_NAME_WORDS, isBatchNormBuilder, isBatchNormBuilderName, isBatchNormHubModel, MODE_NEUTRAL_FUNCTIONS, MODE_NEUTRAL_METHODS, MODE_TRANSPARENT_WRAPPERS,
   NO_GRAD_CONTEXTS, SELF_RETURNING_METHODS, TRAIN_NAME_WORDS,
 } from "../../model/builders.js";
-import { builderKeepsBatchNorm, classesWrappingBatchNormModels, modelClassesWithBatchNorm } from "./batchnorm-models.js";
+import { builderKeepsBatchNorm, classesWrappingBatchNormModels, modelClassesWithBatchNorm, timmModelName } from "./batchnorm-models.js";
 import { canonicalName, isBatchNormType } from "../../model/knowledge.js";
 import {
   cloneState, ENTRY, EVAL, forgetTrainInEval, hasKind, mayBeEval, mergeStates, modesOf, stateKey, substituteEntry,
@@ -843,11 +843,12 @@ class UnitWalker {
       const label = `${node.childForFieldName("function")!.text}(…)`;
       return this.newObject(s, { label }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: label } }));
     }
-    const hub = q === "torch.hub.load" ? hubModelName(parts) : q === "torchvision.models.get_model" ? registeredModelName(parts) : undefined;
+    const hub = q === "torch.hub.load" ? hubModelName(parts) : q === "torchvision.models.get_model" ? registeredModelName(parts) : q === "timm.create_model" ? timmModelName(node) : undefined;
     if ((!isBatchNormBuilder(q) && !hub) || !builderKeepsBatchNorm(node)) return undefined;
     const pretrained = parts.keywords.get("pretrained");
     const weights = parts.keywords.get("weights");
-    if (literalBool(pretrained) === true || (weights && weights.type !== "none") || (!hub && positionalWeights(parts.positional[0]))) s.loaded ??= rangeOf(node);
+    const checkpoint = parts.keywords.get("checkpoint_path"); // timm loads it into the model it creates
+    if (literalBool(pretrained) === true || (weights && weights.type !== "none") || (!hub && positionalWeights(parts.positional[0])) || (checkpoint && checkpoint.type !== "none")) s.loaded ??= rangeOf(node);
     const label = hub ? (q === "torch.hub.load" ? `torch.hub.load(…, "${hub}")` : `${q}("${hub}")`) : `${q}()`;
     return this.newObject(s, { label }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: label } }));
   }
@@ -1068,8 +1069,8 @@ function handedFunctions(index: ModelIndex, defs: readonly FunctionDef[]): { def
 export function analyzeScripts(index: ModelIndex, graphs: readonly ForwardGraph[]): ScriptAnalysis {
   const withBatchNorm = modelClassesWithBatchNorm(graphs);
   const ctx = new ScriptContext(index, new Set([...withBatchNorm, ...classesWrappingBatchNormModels(index, withBatchNorm)]));
-  // A model is a class of the file with BatchNorm, a torchvision builder, or an inline nn.Sequential listing one.
-  if (ctx.bnClasses.size > 0 || index.imports.mentions("torchvision") || index.text.includes("hub.load") || (index.text.includes("Sequential") && index.text.includes("BatchNorm"))) {
+  // A model is a class of the file with BatchNorm, a torchvision or timm builder, or an inline nn.Sequential listing one.
+  if (ctx.bnClasses.size > 0 || index.imports.mentions("torchvision") || index.imports.mentions("timm") || index.text.includes("hub.load") || (index.text.includes("Sequential") && index.text.includes("BatchNorm"))) {
     for (const def of index.functions.values()) ctx.summaryOf(def);
     new UnitWalker(ctx).walkModule();
   }
