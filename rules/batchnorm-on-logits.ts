@@ -1,4 +1,4 @@
-import { defineRule, knowledge, queries, symAtoms, type ForwardGraph, type GraphNode, type RuleContext } from "../src/rule.js";
+import { constValue, defineRule, knowledge, queries, symAtoms, type ForwardGraph, type GraphNode, type RuleContext } from "../src/rule.js";
 
 const { CLASS_COUNT_NAME, EMBEDDING_SIZE_NAME, GENERIC_SIZE_NAME, HEAD_LAYER_NAME, SCORE_LAYERS } = knowledge;
 const { batchNormRuns, constructorLabel, meaningfulProducer, reachesOutputUnchanged } = queries;
@@ -17,6 +17,10 @@ function classScoreLayer(producer: GraphNode | undefined): { why: string } | und
     if (hit) return { why: `its output size is \`${outArg.text}\`` };
     // A head-like layer name (`fc`) does not make an embedding of `num_features`, or a generic `out_dim`, class scores.
     if ([...names, ...atoms].some((n) => EMBEDDING_SIZE_NAME.test(n) || GENERIC_SIZE_NAME.test(n))) return undefined;
+    // A width of 64, 128, …, 4096 is an embedding or a hidden layer (face recognition's Linear(512 * 7 * 7, 512)
+    // then BatchNorm1d(512)), not a class count.
+    const size = outArg.value.k === "num" ? constValue(outArg.value.sym) : undefined;
+    if (size !== undefined && size >= 64 && size <= 4096 && Number.isInteger(Math.log2(size))) return undefined;
   }
   const headSegment = inst.paths.flatMap((p) => p.split(".")).find((seg) => HEAD_LAYER_NAME.test(seg));
   if (headSegment) return { why: `it is the classification head \`${queries.instancePythonPath(inst)}\`` };
@@ -70,7 +74,7 @@ export default defineRule({
       },
       fix: "Remove the BatchNorm after the classifier, or move it before the classifier so it normalizes features. No automatic fix: it changes the model.",
       knownLimitations:
-        "Only top-level models (classes that no other class in the file uses) are checked, and only when the layer before the BatchNorm is recognizably a classifier. A BatchNorm on an embedding (face recognition's BatchNorm1d(512) after a projection to `embedding_size`) is deliberate and stays silent, and so is one after a head-named layer whose output size has a generic name (`self.fc = nn.Linear(in_dim, out_dim)` in a reusable Linear + BatchNorm block): only a class-count name (`num_classes`, `classes`, `n_cls`) or a literal size makes `fc` a classifier then. Some binary and adder networks put BatchNorm on the logits on purpose: disable the rule on that line.",
+        "Only top-level models (classes that no other class in the file uses) are checked, and only when the layer before the BatchNorm is recognizably a classifier. A BatchNorm on an embedding (face recognition's BatchNorm1d(512) after a projection to `embedding_size`) is deliberate and stays silent, and so is one after a head-named layer whose output size has a generic name (`self.fc = nn.Linear(in_dim, out_dim)` in a reusable Linear + BatchNorm block): only a class-count name (`num_classes`, `classes`, `n_cls`) or a literal size makes `fc` a classifier then, and not a literal power of two from 64 to 4096 (`nn.Linear(512 * 7 * 7, 512)` before InsightFace's BatchNorm1d(512) is an embedding). Some binary and adder networks put BatchNorm on the logits on purpose: disable the rule on that line.",
     },
   },
   check(context) {

@@ -4,6 +4,25 @@ import { py, runRuleTests } from "../helpers/rule-tester.js";
 runRuleTests(rule, {
   valid: [
     {
+      // foamliu/InsightFace-v2: the class scores come from a separate ArcMargin head.
+      name: "a face embedding: `fc` to a literal 512, then BatchNorm1d(512)",
+      code: py`
+        import torch.nn as nn
+
+        class FaceResNet(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 512, 3, stride=16, padding=1, bias=False)
+                self.bn2 = nn.BatchNorm2d(512)
+                self.fc = nn.Linear(512 * 7 * 7, 512)
+                self.bn3 = nn.BatchNorm1d(512)
+
+            def forward(self, x):
+                x = self.bn2(self.conv(x)).flatten(1)
+                return self.bn3(self.fc(x))
+      `,
+    },
+    {
       // A real-code round: reusable "Linear + optional BatchNorm" blocks name their layer `fc` too.
       name: "a generic Linear + BatchNorm block: `self.fc` to `out_dim` is no classifier",
       code: py`

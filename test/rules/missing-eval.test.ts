@@ -17,6 +17,23 @@ const model = py`
 
 runRuleTests(rule, {
   valid: [
+    { name: "the model switched to eval mode after the feature extractor was cut from it (they share the modules)", code: py`
+      import torch
+      import torchvision
+      model_ft = torchvision.models.resnet18(weights="IMAGENET1K_V1")
+      feature_extractor = torch.nn.Sequential(*list(model_ft.children())[:-1])
+      model_ft.eval()
+      print(feature_extractor(torch.randn(1, 3, 224, 224)))
+    ` },
+    { name: "a pretrained model whose output only has its size read (a shape smoke test)", code: py`
+      import timm
+      import torch
+      x = torch.randn(1, 3, 224, 224)
+      model = timm.create_model("resnet50", pretrained=True)
+      out = model(x)
+      print(out.shape, out.size(1))
+      print(model(x).shape)
+    ` },
     { name: "timm models without BatchNorm (ViT, ConvNeXt: LayerNorm), and one put in eval mode", code: py`
       import timm
       import torch
@@ -301,6 +318,21 @@ runRuleTests(rule, {
     ` },
   ],
   invalid: [
+    { name: "a feature extractor cut from a pretrained model's children, in training mode", code: py`
+      import torch
+      import torchvision
+      model_ft = torchvision.models.resnet18(weights="IMAGENET1K_V1")
+      feature_extractor = torch.nn.Sequential(*list(model_ft.children())[:-1])
+      print(feature_extractor(torch.randn(1, 3, 224, 224)))
+    `, errors: [{ messageId: "missingEval", line: 5, column: 7, messageIncludes: "`feature_extractor` (torchvision.models.resnet18(), which contains BatchNorm)" }] },
+    { name: "the same smoke test when the values are read too", code: py`
+      import timm
+      import torch
+      x = torch.randn(1, 3, 224, 224)
+      model = timm.create_model("resnet50", pretrained=True)
+      out = model(x)
+      print(out.shape, out.argmax(1))
+    `, errors: [{ messageId: "missingEval", line: 5, column: 7 }] },
     { name: "a pretrained timm model with BatchNorm, and a wrapper class around one, evaluated in training mode", code: py`
       import timm
       import torch

@@ -77,6 +77,30 @@ function evalNameContext(def: FunctionDef): EvalContext | undefined {
 
 /** Names of held-out data: `test_loader`, `testloader`, `val_dl`, `valid_data`, `x_test`, `loaders["val"]`. */
 const EVAL_DATA_NAME = /(?:^|[^a-z])(?:test|val|valid|validation|eval|dev)_?(?:loader|dataloader|dl|data|dataset|set|ds|batches)?(?:[^a-z]|$)|(?:loader|dataloader|dl)_?(?:test|val|valid|eval|dev)(?:[^a-z]|$)/i;
+/** What reading these on an output learns is its size or type, never its values: the same in either mode. */
+const SIZE_ATTRIBUTES = new Set(["shape", "size", "dtype", "device", "ndim", "dim", "numel"]);
+
+function isSizeRead(use: SyntaxNode): boolean {
+  const parent = use.parent;
+  return parent?.type === "attribute" && parent.childForFieldName("object")?.id === use.id && SIZE_ATTRIBUTES.has(parent.childForFieldName("attribute")?.text ?? "");
+}
+
+/**
+ * A call whose output only has its size read: `print(model(x).shape)`, or `out = model(x)` and then only
+ * `out.shape` / `out.size()` (a shape smoke test after loading pretrained weights). Training mode changes the
+ * values, not the sizes.
+ */
+function onlySizeRead(call: SyntaxNode): boolean {
+  if (isSizeRead(call)) return true;
+  const parent = call.parent;
+  const left = parent?.type === "assignment" && parent.childForFieldName("right")?.id === call.id ? parent.childForFieldName("left") : undefined;
+  if (left?.type !== "identifier") return false;
+  let scope: SyntaxNode = parent!;
+  while (scope.parent && scope.type !== "function_definition") scope = scope.parent;
+  const uses = scope.descendantsOfType("identifier").filter((id): id is SyntaxNode => !!id && id.text === left.text && id.startIndex > parent!.endIndex);
+  return uses.length > 0 && uses.every(isSizeRead);
+}
+
 const LOOP_STATEMENTS = new Set(["for_statement", "while_statement", "function_definition", "class_definition", "decorated_definition"]);
 /** Wrappers a data loader is iterated through: `enumerate(test_loader)`, `tqdm(val_loader)`. */
 const ITERATION_WRAPPERS = new Set(["enumerate", "tqdm", "iter", "tqdm.tqdm", "tqdm.auto.tqdm"]);
@@ -823,6 +847,8 @@ class UnitWalker {
   }
 
   private qualifiedCall(q: string, node: SyntaxNode, parts: CallParts, s: FlowState): number | undefined {
+    const rebuilt = canonicalName(q) === "torch.nn.Sequential" ? this.sequentialOfChildren(node, s) : undefined;
+    if (rebuilt !== undefined) return rebuilt;
     const argIds = this.evalArgs(parts, s);
     if (MODE_TRANSPARENT_WRAPPERS.has(q)) return argIds[0];
     const traced = argIds[0];
@@ -851,6 +877,17 @@ class UnitWalker {
     if (literalBool(pretrained) === true || (weights && weights.type !== "none") || (!hub && positionalWeights(parts.positional[0])) || (checkpoint && checkpoint.type !== "none")) s.loaded ??= rangeOf(node);
     const label = hub ? (q === "torch.hub.load" ? `torch.hub.load(…, "${hub}")` : `${q}("${hub}")`) : `${q}()`;
     return this.newObject(s, { label }, modesOf({ kind: "train", origin: { kind: "created", range: rangeOf(node), text: label } }));
+  }
+
+  /**
+   * `nn.Sequential(*list(model.children())[:-1])`, a feature extractor cut from a tracked model: the same modules,
+   * so the same BatchNorm layers and the same mode (`.eval()` on either switches both). Followed as the model itself.
+   */
+  private sequentialOfChildren(call: SyntaxNode, s: FlowState): number | undefined {
+    const args = call.childForFieldName("arguments")?.namedChildren.filter((a): a is SyntaxNode => !!a && a.type !== "comment") ?? [];
+    if (args.length !== 1 || args[0].type !== "list_splat") return undefined;
+    const m = /^\*\s*list\(\s*([A-Za-z_]\w*)\.children\(\)\s*\)(?:\[[^\]]*\])?$/.exec(args[0].text);
+    return m ? s.vars.get(m[1]) : undefined;
   }
 
   /** `nn.Sequential(...)` listing a BatchNorm with running statistics, directly or in a nested nn.Sequential. */
@@ -904,7 +941,7 @@ class UnitWalker {
 
   /** A call of a tracked model: in evaluation code, decide now (a model of this unit) or leave it to callers. */
   private modelCall(id: number, variable: string, node: SyntaxNode, s: FlowState, tracing?: EvalContext): void {
-    if (!tracing && node.id === this.discardedCall) return;
+    if (!tracing && (node.id === this.discardedCall || onlySizeRead(node))) return;
     const context = tracing ?? this.currentContext(s, s.modes.get(id)) ?? this.heldOutCall(node, s);
     if (!context) return;
     const obj = this.objects[id];
