@@ -89,15 +89,22 @@ function literalSites(context: RuleContext): MomentumSite[] {
     const { imports } = context.index;
     const fn = call?.childForFieldName("function");
     if (!call || !fn) continue;
-    const q = qualifiedNameOf(fn, imports);
+    let q = qualifiedNameOf(fn, imports);
+    let args = call.childForFieldName("arguments")?.namedChildren.filter((a) => a && a.type !== "comment") ?? [];
+    let partial = false;
+    if (q === "functools.partial" && args[0] && args[0].type !== "keyword_argument") {
+      // `functools.partial(nn.BatchNorm2d, momentum=0.9)`, a norm-layer factory: its keywords are the BatchNorm's.
+      q = qualifiedNameOf(args[0], imports);
+      args = args.filter((a) => a?.type === "keyword_argument");
+      partial = true;
+    }
     const convention: Convention | undefined = q === undefined ? undefined : isBatchNormType(q) ? "torch" : KERAS_BATCHNORM.test(q) ? "keras" : undefined;
     if (!convention || !q) continue;
-    const args = call.childForFieldName("arguments")?.namedChildren.filter((a) => a && a.type !== "comment") ?? [];
     const kw = (name: string) => args.find((a) => a?.type === "keyword_argument" && a.childForFieldName("name")?.text === name)?.childForFieldName("value");
     if (kw("track_running_stats")?.type === "false") continue; // no running statistics: momentum is never used
     const positional = args.filter((a) => a?.type !== "keyword_argument");
     const at = (index: number) => (positional.length > index && !positional.slice(0, index + 1).some((a) => a?.type === "list_splat" || a?.type === "dictionary_splat") ? positional[index] : undefined);
-    const layer = `${shortName(q)}(${args.map((a) => a!.text).join(", ")})`;
+    const layer = partial ? `the factory \`${call.text.replace(/\s+/g, " ")}\`` : `${shortName(q)}(${args.map((a) => a!.text).join(", ")})`;
     const params = convention === "torch" ? (["momentum", "eps"] as const) : (["momentum"] as const);
     for (const param of params) {
       const node = kw(param) ?? at(param === "eps" ? EPS_POSITION : POSITION[convention]);
@@ -144,7 +151,13 @@ function loopedBatchNorms(assignment: SyntaxNode, name: string, context: RuleCon
   for (let n = assignment.parent; n; n = n.parent) {
     if (n.type === "if_statement" && batchNormCheck(n.childForFieldName("condition"), name, context)) guarded = true;
     if (n.type === "for_statement" && n.childForFieldName("left")?.text === name) {
-      const iterable = n.childForFieldName("right")?.text ?? "";
+      const right = n.childForFieldName("right");
+      const iterable = right?.text ?? "";
+      // `for layer in [self.bn1, self.bn2]: layer.momentum = 0.99` (a Keras port's post-construction tweak).
+      const items = right && (right.type === "list" || right.type === "tuple") ? right.namedChildren.filter((c): c is SyntaxNode => !!c && c.type !== "comment") : [];
+      if (items.length > 0 && items.every((item) => batchNormAttribute(assignment, item.text, context))) {
+        return `${items.map((item) => `\`${item.text}\``).join(", ")}, set after construction in the loop at line ${rangeOf(n).start.line} (\`${assignment.text}\`)`;
+      }
       return guarded && /\.modules\(\)$/.test(iterable) ? `the BatchNorm layers of \`${iterable}\` (\`${assignment.text}\`)` : undefined;
     }
   }
@@ -224,9 +237,9 @@ export default defineRule({
     fixable: "unsafe",
     docs: {
       whatItDoes:
-        "Finds a PyTorch BatchNorm (BatchNorm1d/2d/3d, SyncBatchNorm, LazyBatchNorm*) with `momentum` above 0.5 (below 1), and a Keras `BatchNormalization` with `momentum` below 0.5 (0.5 means the same in both conventions), written as a number or resolved from a constructor default. Also a PyTorch BatchNorm whose `eps` (its second parameter: `BatchNorm2d(128, 0.8)`) is between 0.1 and 1, a momentum put in eps' place. And a momentum set after construction: `self.bn.momentum = 0.99` on a BatchNorm attribute of the model, or `m.momentum = 0.9` in a `for m in self.modules():` loop under `isinstance(m, nn.BatchNorm2d)`.",
+        "Finds a PyTorch BatchNorm (BatchNorm1d/2d/3d, SyncBatchNorm, LazyBatchNorm*) with `momentum` above 0.5 (below 1), and a Keras `BatchNormalization` with `momentum` below 0.5 (0.5 means the same in both conventions), written as a number (also in a norm-layer factory, `functools.partial(nn.BatchNorm2d, momentum=0.9)`) or resolved from a constructor default. Also a PyTorch BatchNorm whose `eps` (its second parameter: `BatchNorm2d(128, 0.8)`) is between 0.1 and 1, a momentum put in eps' place. And a momentum set after construction: `self.bn.momentum = 0.99` on a BatchNorm attribute of the model, `m.momentum = 0.9` in a `for m in self.modules():` loop under `isinstance(m, nn.BatchNorm2d)`, or in a loop over a list of the model's BatchNorm attributes (`for layer in [self.bn1, self.bn2]:`).",
       whyIsThisBad:
-        "The two frameworks define momentum in reverse. PyTorch updates `running = (1 - momentum) * running + momentum * batch` (default 0.1); Keras updates `running = momentum * running + (1 - momentum) * batch` (default 0.99). Porting Keras' `momentum=0.9` to PyTorch unchanged makes the running mean and variance almost equal to the last batch's, so eval-mode accuracy becomes noisy and batch dependent while training looks normal.",
+        "The two frameworks define momentum in reverse (torchvision's own MaxViT shipped `partial(nn.BatchNorm2d, eps=1e-3, momentum=0.99)`, copied from the TensorFlow original, until pytorch/vision#8312). PyTorch updates `running = (1 - momentum) * running + momentum * batch` (default 0.1); Keras updates `running = momentum * running + (1 - momentum) * batch` (default 0.99). Porting Keras' `momentum=0.9` to PyTorch unchanged makes the running mean and variance almost equal to the last batch's, so eval-mode accuracy becomes noisy and batch dependent while training looks normal.",
       example: {
         bad: [
           "import torch.nn as nn",

@@ -9,6 +9,7 @@ import { parsePython } from "../src/frontend/python/parser.js";
 import { indexPython } from "../src/frontend/python/indexer.js";
 import { analyzePython } from "../src/frontend/python/analyze.js";
 import { BATCHNORM_TYPES } from "../src/model/knowledge.js";
+import { knownTorchvisionBugs } from "./helpers/system.js";
 import { symEquals } from "../src/model/symbolic.js";
 
 const DIST = "/usr/lib/python3/dist-packages";
@@ -54,7 +55,10 @@ suite("batchnorm-shape-mismatch on Debian's torchvision, torch.nn and torchaudio
 
   it("reports nothing", async () => {
     const results = await lintFiles(present, { rules: { "reused-batchnorm": "off", "unused-batchnorm": "off", "batchnorm-on-logits": "off" } });
-    const findings = results.flatMap((r) => r.messages.map((m) => `${r.filePath}:${m.range.start.line} ${m.ruleId}: ${m.message}`));
+    const known = new Set(knownTorchvisionBugs()); // real bugs upstream fixed since, reported by another rule
+    const findings = results.flatMap((r) =>
+      r.messages.filter((m) => !known.has(`${r.filePath}:${m.range.start.line} ${m.ruleId}`)).map((m) => `${r.filePath}:${m.range.start.line} ${m.ruleId}: ${m.message}`),
+    );
     expect(results.length).toBeGreaterThan(150);
     expect(findings).toEqual([]);
   }, 120_000);

@@ -39,6 +39,37 @@ const script = (loader: string, opts: { model?: string; data?: string; extra?: s
 
 runRuleTests(rule, {
   valid: [
+    {
+      // Attention MIL (histopathology): a bag of instances arrives as a batch of one and `squeeze(0)` makes the
+      // instances the rows BatchNorm1d normalizes.
+      name: "a bag of instances given as a batch of one, squeezed to rows before the BatchNorm",
+      code: py`
+        import torch
+        import torch.nn as nn
+        from torch.utils.data import DataLoader
+
+        class MIL(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(512, 128)
+                self.bn = nn.BatchNorm1d(128)
+                self.att = nn.Linear(128, 1)
+                self.cls = nn.Linear(128, 2)
+
+            def forward(self, x):
+                h = torch.relu(self.bn(self.fc(x.squeeze(0))))
+                a = torch.softmax(self.att(h), dim=0)
+                return self.cls((a * h).sum(0, keepdim=True))
+
+        model = MIL()
+        opt = torch.optim.Adam(model.parameters())
+        for bag, label in DataLoader(bags, batch_size=1, shuffle=True):
+            loss = nn.functional.cross_entropy(model(bag), label)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+      `,
+    },
     script("DataLoader(data, batch_size=100, drop_last=True)"),
     script("DataLoader(data, batch_size=50)", { data: "TensorDataset(torch.randn(200, 8), torch.randn(200, 1))" }),
     script("DataLoader(data, batch_size=1)", { model: "Plain()" }),

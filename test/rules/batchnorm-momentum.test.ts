@@ -55,6 +55,32 @@ runRuleTests(rule, {
               return self.bn(x)
     `, errors: [{ messageId: "torch", line: 6, column: 47, messageIncludes: "`momentum=0.01`" }] },
     { code: "from tensorflow.keras import layers\nbn = layers.BatchNormalization(momentum=0.1)\n", errors: [{ messageId: "keras", line: 2, column: 41, messageIncludes: "`momentum=0.9`" }] },
+    { name: "a norm-layer factory, functools.partial(nn.BatchNorm2d, momentum=0.9), in an arm the defaults skip (a Flax port)", code: py`
+      import functools
+      import torch.nn as nn
+      class Encoder(nn.Module):
+          def __init__(self, norm_type=None):
+              super().__init__()
+              norm = nn.Identity
+              if norm_type == "batch":
+                  norm = functools.partial(nn.BatchNorm2d, momentum=0.9)
+              self.conv = nn.Conv2d(3, 32, 3)
+              self.norm = norm(32)
+          def forward(self, x):
+              return self.norm(self.conv(x))
+    `, errors: [{ messageId: "torch", line: 8, column: 63, messageIncludes: "`momentum=0.9` in the factory `functools.partial(nn.BatchNorm2d, momentum=0.9)`" }] },
+    { name: "a Keras momentum set in a loop over a list of the model's BatchNorms (microsoft VA-CNN)", code: py`
+      import torch.nn as nn
+      class Net(nn.Module):
+          def __init__(self):
+              super().__init__()
+              self.bn1 = nn.BatchNorm2d(128)
+              self.bn2 = nn.BatchNorm2d(128)
+              for layer in [self.bn1, self.bn2]:
+                  layer.momentum = 0.99
+          def forward(self, x):
+              return self.bn2(self.bn1(x))
+    `, errors: [{ messageId: "assigned", line: 8, column: 30, messageIncludes: "on `self.bn1`, `self.bn2`, set after construction in the loop at line 7" }] },
     { name: "a Keras momentum set after construction, on an attribute and in a loop over modules", code: py`
       import torch.nn as nn
 

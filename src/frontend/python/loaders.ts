@@ -68,6 +68,57 @@ function intLiteral(node: SyntaxNode | undefined): number | undefined {
   return node?.type === "integer" ? Number(node.text.replace(/_/g, "")) : undefined;
 }
 
+/** The non-tensor arguments of a node, as constants where they are numbers (undefined otherwise). */
+function constArgs(n: GraphNode): (number | undefined)[] {
+  return (n.extra?.args ?? []).filter((a) => a.kind !== "tensor").map((a) => (a.kind === "num" ? constValue(a.sym) : undefined));
+}
+
+/**
+ * An operation that removes, merges or moves the batch dimension: `x.squeeze(0)` (a bag of instances given as
+ * a batch of one, as attention-MIL models take it), `x[0]`, `x.flatten(0, 1)`, `x.reshape(b * t, c)`,
+ * `x.transpose(0, 1)`. Rows after it are not the loader's samples, so a batch of one says nothing about them.
+ */
+function movesBatchDimension(n: GraphNode): boolean {
+  const name = n.target.replace(/^torch\./, "").replace(/_$/, "");
+  const args = constArgs(n);
+  const extra = (n.extra?.args ?? []).filter((a) => a.kind !== "tensor");
+  switch (name) {
+    case "squeeze":
+      return args.length === 0 || args[0] === 0;
+    case "unsqueeze":
+    case "operator.getitem":
+      return args[0] === 0 || (name === "operator.getitem" && extra[0]?.kind === "num");
+    case "flatten":
+      return args[0] === 0;
+    case "transpose":
+    case "swapaxes":
+    case "movedim":
+      return args.includes(0);
+    case "permute":
+      return args.length > 0 && args[0] !== 0;
+    case "view":
+    case "reshape":
+      return extra[0]?.kind === "size" && "op" in extra[0].expr && extra[0].expr.op === "*";
+    default:
+      return false;
+  }
+}
+
+/** Whether a node upstream of `n` moves the batch dimension. */
+function afterBatchMove(graph: ForwardGraph, n: GraphNode): boolean {
+  const seen = new Set<number>();
+  const stack = [...n.inputs];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const p = graph.nodes[id];
+    if (movesBatchDimension(p)) return true;
+    stack.push(...p.inputs);
+  }
+  return false;
+}
+
 /**
  * The first BatchNorm of a class that sees one value per channel per sample: a BatchNorm1d after a Linear, a
  * flatten or a view, or a BatchNorm whose input's spatial sizes are all 1 by the shape pass (after a global
@@ -80,6 +131,7 @@ function batchNormOnOneValue(graph: ForwardGraph, shapes: GraphShapes | undefine
     // `if x.shape[0] > 1: x = self.bn(x)`: the model may guard its BatchNorm against batches of one (a condition on
     // sizes, or one bnlint cannot read).
     if (n.branches.some((t) => graph.branchConditions.get(t.ifId)?.arms.some((a) => a === undefined || (a !== "else" && readsSizes(a))) ?? true)) continue;
+    if (afterBatchMove(graph, n)) continue;
     if (n.instance.qualname === "torch.nn.BatchNorm1d") {
       let p = graph.nodes[n.inputs[0]];
       while (p.inputs.length === 1 && ELEMENTWISE.test(label(p))) p = graph.nodes[p.inputs[0]];
