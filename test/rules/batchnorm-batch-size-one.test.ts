@@ -106,6 +106,35 @@ runRuleTests(rule, {
     { name: "each item is a batch already: the loop folds the loader's axis away with view(-1, ...)", code: script("DataLoader(data, batch_size=1)", { extra: "" }).replace("nn.functional.mse_loss(model(x), y)", "nn.functional.mse_loss(model(x.view(-1, 8)), y.view(-1, 1))") },
   ],
   invalid: [
+    {
+      name: "after an LSTM whose outputs are unpacked (items of its tuple, not samples of the batch)",
+      code: py`
+        import torch
+        import torch.nn as nn
+        from torch.utils.data import DataLoader
+
+        class Tagger(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = nn.LSTM(16, 32, batch_first=True)
+                self.fc = nn.Linear(32, 32)
+                self.bn = nn.BatchNorm1d(32)
+                self.out = nn.Linear(32, 2)
+
+            def forward(self, x):
+                out, (h, c) = self.lstm(x)
+                return self.out(self.bn(self.fc(out[:, -1, :])))
+
+        model = Tagger()
+        opt = torch.optim.Adam(model.parameters())
+        for x, y in DataLoader(data, batch_size=1, shuffle=True):
+            loss = nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+      `,
+      errors: [{ messageId: "batchSizeOne", line: 19, column: 41 }],
+    },
     { code: script("DataLoader(data, batch_size=100)"), errors: [{ messageId: "lastBatchOne", line: 24, column: 10, messageIncludes: ["splits 201 samples into batches of 100", "`self.bn` (BatchNorm1d(16))", "training loop at line 28"] }] },
     { code: script("DataLoader(data, batch_size=1, shuffle=True)"), errors: [{ messageId: "batchSizeOne", line: 24, column: 38, messageIncludes: "Expected more than 1 value per channel when training" }] },
     { name: "a DataLoader written inline in the for statement", code: script("None").replace("for x, y in loader:", "for x, y in DataLoader(data, batch_size=1):"), errors: [{ messageId: "batchSizeOne", line: 28, messageIncludes: "`DataLoader(…)` yields batches of one sample" }] },

@@ -104,7 +104,10 @@ function movesBatchDimension(n: GraphNode): boolean {
   }
 }
 
-/** Whether a node upstream of `n` moves the batch dimension. */
+/**
+ * Whether a node upstream of `n` moves the batch dimension. An item of a module's tuple output (`out, (h, c) =
+ * self.lstm(x)`) is a tensor of the batch, not a sample of it.
+ */
 function afterBatchMove(graph: ForwardGraph, n: GraphNode): boolean {
   const seen = new Set<number>();
   const stack = [...n.inputs];
@@ -113,7 +116,8 @@ function afterBatchMove(graph: ForwardGraph, n: GraphNode): boolean {
     if (seen.has(id)) continue;
     seen.add(id);
     const p = graph.nodes[id];
-    if (movesBatchDimension(p)) return true;
+    const tupleItem = p.target === "operator.getitem" && graph.nodes[p.inputs[0]]?.op === "call_module";
+    if (!tupleItem && movesBatchDimension(p)) return true;
     stack.push(...p.inputs);
   }
   return false;
