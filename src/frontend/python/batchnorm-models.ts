@@ -5,7 +5,7 @@ import { isBatchNormType } from "../../model/knowledge.js";
 import { BATCHNORM_BUILDER_TEXT, isBatchNormBuilder, isTimmBatchNormModel } from "../../model/builders.js";
 import type { ModelClass, ModelIndex } from "../../model/index-types.js";
 import type { SyntaxNode } from "./parser.js";
-import { qualifiedNameOf } from "./indexer.js";
+import { qualifiedNameOf, stringLiteral } from "./indexer.js";
 
 /**
  * A BatchNorm whose mode matters: it keeps running statistics. With `track_running_stats=False` it normalises
@@ -104,9 +104,8 @@ export function classesWrappingBatchNormModels(index: ModelIndex, withBatchNorm:
 export function timmModelName(call: SyntaxNode): string | undefined {
   const args = call.childForFieldName("arguments")?.namedChildren.filter((a): a is SyntaxNode => !!a && a.type !== "comment") ?? [];
   const named = args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === "model_name")?.childForFieldName("value");
-  const arg = args[0]?.type === "keyword_argument" ? named : args[0];
-  const name = arg?.type === "string" && !arg.text.startsWith("f") ? arg.text.slice(1, -1) : undefined;
-  return name !== undefined && /^[\w.-]+$/.test(name) && isTimmBatchNormModel(name) ? name : undefined;
+  const name = stringLiteral(args[0]?.type === "keyword_argument" ? named : args[0]);
+  return name !== undefined && isTimmBatchNormModel(name) ? name : undefined;
 }
 
 /**

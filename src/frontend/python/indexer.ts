@@ -17,6 +17,11 @@ export function qualifiedNameOf(node: SyntaxNode, imports: ImportTable): string 
   return undefined;
 }
 
+/** The text of a plain string literal (`"pytorch/vision:v0.10.0"`): no prefix, escape or f-string field. */
+export function stringLiteral(node: SyntaxNode | undefined | null): string | undefined {
+  return node?.type === "string" ? /^(['"])([^'"\\{}]*)\1$/.exec(node.text)?.[2] : undefined;
+}
+
 function readParams(node: SyntaxNode): ParamDef[] {
   const params: ParamDef[] = [];
   let keywordOnly = false;

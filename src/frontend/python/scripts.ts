@@ -7,7 +7,7 @@
  */
 import { basename } from "node:path";
 import type { SyntaxNode } from "./parser.js";
-import { qualifiedNameOf } from "./indexer.js";
+import { qualifiedNameOf, stringLiteral } from "./indexer.js";
 import type { FunctionDef, ModelIndex, ParamDef } from "../../model/index-types.js";
 import type { ForwardGraph } from "../../model/graph.js";
 import { rangeOf, type SourceRange } from "../../model/source.js";
@@ -146,11 +146,6 @@ function phaseLoop(node: SyntaxNode): { name: string; values: string[] } | undef
 
 /** Phases unrolled at most: train, val, test and a few more. */
 const MAX_PHASES = 6;
-
-/** The text of a plain string literal (`"pytorch/vision:v0.10.0"`): no prefix, escape or f-string field. */
-function stringLiteral(node: SyntaxNode | undefined): string | undefined {
-  return node?.type === "string" ? /^(['"])([^'"\\{}]*)\1$/.exec(node.text)?.[2] : undefined;
-}
 
 /** A string literal that is one word (`"train"`, `"val"`). */
 function stringValue(node: SyntaxNode): string | undefined {
@@ -941,9 +936,10 @@ class UnitWalker {
 
   /** A call of a tracked model: in evaluation code, decide now (a model of this unit) or leave it to callers. */
   private modelCall(id: number, variable: string, node: SyntaxNode, s: FlowState, tracing?: EvalContext): void {
-    if (!tracing && (node.id === this.discardedCall || onlySizeRead(node))) return;
+    if (!tracing && node.id === this.discardedCall) return;
     const context = tracing ?? this.currentContext(s, s.modes.get(id)) ?? this.heldOutCall(node, s);
-    if (!context) return;
+    // Looked for only in evaluation code: it reads the uses of the output's name in the whole unit.
+    if (!context || (!tracing && onlySizeRead(node))) return;
     const obj = this.objects[id];
     const modes = s.modes.get(id) ?? UNKNOWN_MODE;
     const call = rangeOf(node);
